@@ -1,0 +1,87 @@
+package io.swp;
+
+import java.io.IOException;
+
+/**
+ * The transport swp runs over: something that carries opaque frames to named inboxes,
+ * with no promise of delivery, order or uniqueness. Implementations: {@code NatsNetwork}
+ * (swp-nats), {@code InMemoryNetwork} and {@code SimNetwork} (swp-sim), or any binding
+ * a user writes (UDP, …).
+ *
+ * <p>Frames are encoded by swp-core; a network never looks inside them. Implementations
+ * must be safe for concurrent use.
+ */
+public interface Network extends AutoCloseable {
+
+    /**
+     * Starts delivering frames sent to {@code inbox} to {@code handler}. Frames may be
+     * delivered on a transport thread; the handler must not block for long.
+     *
+     * @param inbox the local inbox (a NATS subject, used verbatim)
+     * @param handler receives each arriving frame; it owns the array
+     * @return the binding; closing it stops delivery
+     * @throws IOException if the transport cannot subscribe
+     */
+    InboxBinding bind(String inbox, FrameHandler handler) throws IOException;
+
+    /**
+     * Sends a frame to an inbox, fire and forget. May block briefly for transport
+     * back-pressure, never for delivery.
+     *
+     * @param inbox the destination inbox
+     * @param frame the encoded frame; the network must not modify it
+     * @throws IOException if the transport is closed or the frame cannot be queued
+     */
+    void send(String inbox, byte[] frame) throws IOException;
+
+    /** @return the largest frame, in bytes, this network carries */
+    int maxFrameSize();
+
+    /** Releases the transport; bindings stop delivering. */
+    @Override
+    void close();
+
+    /** Receives frames that arrive at a bound inbox. */
+    @FunctionalInterface
+    interface FrameHandler {
+        /** @param frame the frame bytes, owned by the handler from now on */
+        void onFrame(byte[] frame);
+    }
+
+    /** A subscription of one inbox. */
+    interface InboxBinding extends AutoCloseable {
+        /** Value of {@link #freeMessages()} / {@link #freeBytes()} when the transport cannot tell. */
+        long UNKNOWN = -1;
+
+        /** @return the bound inbox */
+        String inbox();
+
+        /**
+         * @return how many more frames the local receive buffer can take before the
+         *     transport drops, or {@link #UNKNOWN}
+         */
+        default long freeMessages() {
+            return UNKNOWN;
+        }
+
+        /**
+         * @return how many more bytes the local receive buffer can take before the
+         *     transport drops, or {@link #UNKNOWN}
+         */
+        default long freeBytes() {
+            return UNKNOWN;
+        }
+
+        /**
+         * @return frames the transport dropped locally for this inbox so far (e.g. NATS
+         *     slow-consumer drops); 0 if it cannot tell
+         */
+        default long droppedFrames() {
+            return 0;
+        }
+
+        /** Stops delivery. */
+        @Override
+        void close();
+    }
+}

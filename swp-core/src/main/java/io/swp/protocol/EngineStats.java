@@ -1,0 +1,58 @@
+package io.swp.protocol;
+
+/**
+ * A snapshot of an {@link Engine}'s counters: what a user debugging a session wants.
+ *
+ * @param framesSent every frame handed to the network, retransmissions included
+ * @param framesReceived every well-formed frame addressed to this session
+ * @param dataFramesSent DATA and FIN frames sent for the first time
+ * @param payloadBytesSent payload bytes sent for the first time
+ * @param payloadBytesReceived payload bytes accepted in order (duplicates excluded)
+ * @param retransmits frames sent again, for any reason
+ * @param fastRetransmits retransmissions triggered by SACK/dup-ack evidence, not a timer
+ * @param timeouts retransmission timer expiries
+ * @param duplicatesDropped DATA/FIN frames received again and discarded
+ * @param badFramesDropped frames that failed to decode (corrupted, malformed)
+ * @param strayFramesDropped well-formed frames with the wrong nonce or for another state
+ * @param acksSent pure ACK frames sent
+ * @param acksReceived frames that carried a new cumulative ack or SACK information
+ * @param keepalivesSent keepalive (and zero-window probe) frames sent
+ * @param unorderedDropped unordered messages dropped because the application fell behind
+ * @param srttNanos smoothed RTT estimate (RFC 6298 SRTT), 0 before the first sample
+ * @param rttvarNanos RTT variation (RFC 6298 RTTVAR), 0 before the first sample
+ * @param rtoNanos current retransmission timeout, backoff included
+ * @param rttSamples number of RTT samples taken
+ * @param inFlightFrames frames sent and not yet acknowledged
+ * @param inFlightBytes payload bytes sent and not yet acknowledged
+ * @param peerWindowMessages the peer's last advertised free capacity in frames
+ * @param peerWindowBytes the peer's last advertised free capacity in bytes
+ * @param localWindowMessages the capacity in frames we advertise now
+ * @param localWindowBytes the capacity in bytes we advertise now
+ */
+public record EngineStats(
+        long framesSent,
+        long framesReceived,
+        long dataFramesSent,
+        long payloadBytesSent,
+        long payloadBytesReceived,
+        long retransmits,
+        long fastRetransmits,
+        long timeouts,
+        long duplicatesDropped,
+        long badFramesDropped,
+        long strayFramesDropped,
+        long acksSent,
+        long acksReceived,
+        long keepalivesSent,
+        long unorderedDropped,
+        long srttNanos,
+        long rttvarNanos,
+        long rtoNanos,
+        long rttSamples,
+        long inFlightFrames,
+        long inFlightBytes,
+        long peerWindowMessages,
+        long peerWindowBytes,
+        long localWindowMessages,
+        long localWindowBytes) {
+}
