@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,7 @@ import org.slf4j.LoggerFactory;
 public final class NatsNetwork implements Network {
     private static final Logger LOG = LoggerFactory.getLogger(NatsNetwork.class);
     private static final String CONNECTION_NAME = "swp";
+    private static final Pattern CREDENTIALS_IN_URL = Pattern.compile("//([^/@:\\s\\[\\],]+)(:[^/@\\s,]*)?@");
 
     private final Connection connection;
     private final boolean ownsConnection;
@@ -131,7 +133,7 @@ public final class NatsNetwork implements Network {
         try {
             options = optionsBuilder(urls, config, events).build();
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new IOException("invalid NATS server URL list '" + urls + "': " + e.getMessage(), e);
+            throw new IOException("invalid NATS server URL list '" + redact(urls) + "': " + redact(e.getMessage()), e);
         }
         return connect(options, config);
     }
@@ -365,15 +367,26 @@ public final class NatsNetwork implements Network {
             InterruptedIOException interrupted = new InterruptedIOException("interrupted while connecting to NATS");
             interrupted.initCause(e);
             throw interrupted;
-        } catch (IOException e) {
-            throw new IOException("cannot connect to NATS " + options.getServers() + ": " + describe(e), e);
-        } catch (RuntimeException e) {
-            throw new IOException("cannot connect to NATS " + options.getServers() + ": " + describe(e), e);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("cannot connect to NATS " + redact(options.getServers().toString()) + ": "
+                    + describe(e), e);
         }
     }
 
     private static String describe(Exception e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return e.getMessage() == null ? e.getClass().getSimpleName() : redact(e.getMessage());
+    }
+
+    /**
+     * @param text text that may contain URLs with credentials
+     * @return the text with every {@code //user:password@} shown as {@code //user:***@}
+     *     and every {@code //token@} as {@code //***@}
+     */
+    static String redact(String text) {
+        if (text == null) {
+            return null;
+        }
+        return CREDENTIALS_IN_URL.matcher(text).replaceAll(m -> m.group(2) == null ? "//***@" : "//" + m.group(1) + ":***@");
     }
 
     private static NatsEvents eventsOf(Options options) {
