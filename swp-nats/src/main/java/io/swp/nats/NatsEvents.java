@@ -6,6 +6,7 @@ import io.nats.client.Consumer;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,8 @@ public final class NatsEvents implements ErrorListener, ConnectionListener {
     private final AtomicLong reconnects = new AtomicLong();
     private final AtomicLong serverErrors = new AtomicLong();
     private final AtomicLong discardedMessages = new AtomicLong();
+    private final AtomicBoolean connected = new AtomicBoolean();
+    private volatile String lastUrl = "no server yet";
 
     /** Creates a listener with all counters at zero. */
     public NatsEvents() {
@@ -65,17 +68,38 @@ public final class NatsEvents implements ErrorListener, ConnectionListener {
     @Override
     public void connectionEvent(Connection connection, Events event) {
         switch (event) {
+            case CONNECTED -> {
+                rememberUrl(connection);
+                connected.set(true);
+            }
             case DISCONNECTED -> {
-                disconnects.incrementAndGet();
-                LOG.warn("NATS connection lost ({}); reconnecting", connectedUrl(connection));
+                // jnats repeats DISCONNECTED for failed reconnect attempts: count the loss once.
+                if (connected.getAndSet(false)) {
+                    disconnects.incrementAndGet();
+                    LOG.warn("NATS connection to {} lost; reconnecting", lastUrl);
+                } else {
+                    LOG.debug("NATS reconnect attempt failed");
+                }
             }
             case RECONNECTED -> {
+                rememberUrl(connection);
+                connected.set(true);
                 reconnects.incrementAndGet();
-                LOG.info("NATS connection re-established to {}", connectedUrl(connection));
+                LOG.info("NATS connection re-established to {}", lastUrl);
             }
-            case CLOSED -> LOG.debug("NATS connection closed");
-            case LAME_DUCK -> LOG.info("NATS server {} entered lame duck mode", connectedUrl(connection));
+            case CLOSED -> {
+                connected.set(false);
+                LOG.debug("NATS connection closed");
+            }
+            case LAME_DUCK -> LOG.info("NATS server {} entered lame duck mode", lastUrl);
             default -> LOG.debug("NATS connection event {}", event);
+        }
+    }
+
+    private void rememberUrl(Connection connection) {
+        String url = connection == null ? null : connection.getConnectedUrl();
+        if (url != null) {
+            lastUrl = NatsNetwork.redact(url);
         }
     }
 
@@ -113,11 +137,6 @@ public final class NatsEvents implements ErrorListener, ConnectionListener {
 
     @Override
     public void socketWriteTimeout(Connection connection) {
-        LOG.warn("NATS socket write timed out ({}); the connection will be re-established", connectedUrl(connection));
-    }
-
-    private static String connectedUrl(Connection connection) {
-        String url = connection == null ? null : connection.getConnectedUrl();
-        return url == null ? "no server" : url;
+        LOG.warn("NATS socket write to {} timed out; the connection will be re-established", lastUrl);
     }
 }
