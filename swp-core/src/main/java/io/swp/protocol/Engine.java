@@ -1,6 +1,12 @@
 package io.swp.protocol;
 
+import io.swp.Network;
 import io.swp.SessionConfig;
+import java.util.ArrayDeque;
+import java.util.EnumSet;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The protocol engine of one session: a sans-I/O state machine in the style of
@@ -32,11 +38,149 @@ import io.swp.SessionConfig;
  * A receiver holds at most its advertised window of frames/bytes (out-of-order plus
  * unread), so its memory is bounded by {@link SessionConfig#windowMessages()} and
  * {@link SessionConfig#windowBytes()}.
+ *
+ * <h2>Handshake and nonces</h2>
+ * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
+ * ACK. The initiator retries the SYN with RTO backoff until the connect timeout; the
+ * acceptor answers a duplicate SYN with its SYN_ACK again and also retries the SYN_ACK on
+ * its own timer, and becomes established on the first valid non-SYN frame. Every frame
+ * carries both nonces; frames whose nonces do not match are counted in
+ * {@link EngineStats#strayFramesDropped()} and ignored, RESETs included.
+ *
+ * <h2>Flow control, and no congestion control</h2>
+ * Every frame advertises how many frames and bytes this side can still buffer. A sender
+ * keeps its in-flight frames that the peer has not SACKed within the peer's latest
+ * advertisement (the advertisement already accounts for what the peer holds), and never
+ * has more than {@link SessionConfig#windowMessages()} frames in flight. There is
+ * deliberately no loss-based congestion window: swp runs over a message bus whose
+ * broker already paces each connection, losses there are not a congestion signal, and
+ * what must not overflow is the receiving client's buffer, which the advertised window
+ * (fed by {@link #setTransportCapacity}) protects. When the peer's window is closed and
+ * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval.
+ *
+ * <h2>RTT and retransmission</h2>
+ * RTT samples come from per-frame send times: an acknowledgement that newly delivers
+ * frames yields one sample, from the most recently sent of them that was never
+ * retransmitted (Karn's rule); {@link RttEstimator} does RFC 6298's arithmetic. Loss is
+ * detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
+ * frame delivered beyond a reordering allowance of SRTT/4) and repaired at once, each hole
+ * at most once per round trip. When the retransmission timer on the oldest frame expires,
+ * only that frame is resent (the peer may be gone, and a timer burst must not resend the
+ * window); once the path answers, every frame sent before the timeout and still not
+ * SACKed is resent.
+ *
+ * <h2>Acknowledgements</h2>
+ * In-order data is acknowledged after {@link SessionConfig#ackEveryFrames()} frames or
+ * {@link SessionConfig#ackDelayNanos()}; out-of-order frames, duplicates, gap fills, FINs
+ * and KEEPALIVEs are acknowledged at once, as is a window that reopens from (near) zero or
+ * grows by half the window after reads. Every frame carries the acknowledgement, so a
+ * pure ACK is only sent when nothing else is going out.
+ *
+ * <h2>Liveness and close</h2>
+ * A KEEPALIVE goes out after a keepalive interval without sending; the peer answers at
+ * once. A peer heard nothing from for {@link SessionConfig#deadPeerNanos()} is dead, in
+ * every state after SYN_SENT (which the connect timeout bounds) except TIME_WAIT; that
+ * rule also bounds FIN_WAIT_2, which otherwise lasts as long as the peer keeps its output
+ * open (half-close, as in TCP). FINs are sequenced frames, so a lost FIN or lost ACK of
+ * it is repaired like data. The configured unacked timeout and per-frame retransmission
+ * limit end a session early; they, unlike a dead peer, send a best-effort RESET.
  */
 public final class Engine {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private static final long NEVER = Long.MAX_VALUE;
+    private static final byte[] EMPTY = new byte[0];
 
-    private Engine() {
-        throw new UnsupportedOperationException("not yet implemented");
+    private final SessionConfig config;
+    private final String localInbox;
+    private final String remoteInbox;
+    private final long localNonce;
+    private final boolean initiator;
+    private long remoteNonce;
+    private EngineState state;
+    private CloseReason closeReason;
+    private int maxPayload;
+
+    private final SendBuffer send = new SendBuffer();
+    private final ReceiveBuffer receive;
+    private final RttEstimator rtt;
+    private final ArrayDeque<EngineEvent> events = new ArrayDeque<>(4);
+    private final EnumSet<EngineEvent> emitted = EnumSet.noneOf(EngineEvent.class);
+
+    // The peer's advertised capacity, from its most recent frame (by its timestamp).
+    private long peerFreeFrames;
+    private long peerFreeBytes;
+    private long peerWindowStamp = Long.MIN_VALUE;
+    private long transportFreeMessages = Network.InboxBinding.UNKNOWN;
+    private long transportFreeBytes = Network.InboxBinding.UNKNOWN;
+
+    // Acknowledgements we owe, and what we last told the peer.
+    private boolean ackNow;
+    private long ackDeadline = NEVER;
+    private int inOrderSinceAck;
+    private long advertisedFrames;
+    private long advertisedBytes;
+    private boolean peerTimestampKnown;
+    private long peerTimestamp;
+
+    // Handshake.
+    private boolean handshakeDue;
+    private int handshakeSends;
+    private long handshakeFirstSentAt;
+    private final long connectDeadline;
+
+    // Timer state (see Timer for the list).
+    private long retransmitDeadline = NEVER;
+    private long lastSendAt;
+    private long lastReceiveAt;
+    private boolean keepaliveDue;
+    private long probeDeadline = NEVER;
+    private long probeInterval;
+    private boolean probeDue;
+    private long timeWaitDeadline = NEVER;
+    private boolean timeoutRecovery;
+    private long timeoutRecoveryPoint;
+
+    // Close.
+    private boolean outputShutdown;
+    private boolean inputClosed;
+    private boolean peerFinished;
+    private boolean resetDue;
+
+    // Counters (see EngineStats).
+    private long framesSent;
+    private long framesReceived;
+    private long dataFramesSent;
+    private long payloadBytesSent;
+    private long retransmits;
+    private long fastRetransmits;
+    private long timeouts;
+    private long duplicatesDropped;
+    private long badFramesDropped;
+    private long strayFramesDropped;
+    private long acksSent;
+    private long acksReceived;
+    private long keepalivesSent;
+
+    private Engine(SessionConfig config, String localInbox, String remoteInbox, long localNonce,
+                   long remoteNonce, boolean initiator, EngineState state, long now) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.localInbox = Objects.requireNonNull(localInbox, "localInbox");
+        this.remoteInbox = Objects.requireNonNull(remoteInbox, "remoteInbox");
+        if (localNonce == 0) {
+            throw new IllegalArgumentException("the local nonce must not be 0");
+        }
+        this.localNonce = localNonce;
+        this.remoteNonce = remoteNonce;
+        this.initiator = initiator;
+        this.state = state;
+        this.maxPayload = config.maxPayloadBytes();
+        this.receive = new ReceiveBuffer(config.windowMessages(), config.windowBytes(),
+                config.unorderedQueueLimit());
+        this.rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
+        this.connectDeadline = saturatedAdd(now, config.connectTimeoutNanos());
+        this.lastSendAt = now;
+        this.lastReceiveAt = now;
+        this.handshakeDue = true;
     }
 
     /**
@@ -52,7 +196,7 @@ public final class Engine {
      */
     public static Engine connect(SessionConfig config, String localInbox, String remoteInbox,
                                  long localNonce, long now) {
-        throw new UnsupportedOperationException("not yet implemented");
+        return new Engine(config, localInbox, remoteInbox, localNonce, 0, true, EngineState.SYN_SENT, now);
     }
 
     /**
@@ -69,7 +213,15 @@ public final class Engine {
      */
     public static Engine accept(SessionConfig config, String localInbox, Packet syn,
                                 long localNonce, long now) {
-        throw new UnsupportedOperationException("not yet implemented");
+        if (syn.kind() != PacketKind.SYN || syn.srcNonce() == 0 || syn.dstNonce() != 0) {
+            throw new IllegalArgumentException("not a SYN opening a session: " + syn);
+        }
+        Engine e = new Engine(config, localInbox, syn.from(), localNonce, syn.srcNonce(), false,
+                EngineState.SYN_RECEIVED, now);
+        e.framesReceived = 1;
+        e.notePeerTimestamp(syn.tsVal());
+        e.updatePeerWindow(syn);
+        return e;
     }
 
     /**
@@ -82,44 +234,61 @@ public final class Engine {
      * @return the encoded RESET for {@code offending.from()}, or null
      */
     public static byte[] resetFor(Packet offending, String localInbox) {
-        throw new UnsupportedOperationException("not yet implemented");
+        if (offending.kind() == PacketKind.RESET) {
+            return null;
+        }
+        return PacketCodec.encode(Packet.builder(PacketKind.RESET)
+                .from(localInbox).to(offending.from())
+                .srcNonce(offending.dstNonce()).dstNonce(offending.srcNonce())
+                .tsEcr(offending.tsVal())
+                .build());
     }
 
     // ---------------------------------------------------------------- getters
 
     /** @return the current state */
     public EngineState state() {
-        throw new UnsupportedOperationException();
+        return state;
     }
 
     /** @return why the session closed, or null while it is not {@link EngineState#CLOSED} */
     public CloseReason closeReason() {
-        throw new UnsupportedOperationException();
+        return closeReason;
     }
 
     /** @return the inbox this session receives at */
     public String localInbox() {
-        throw new UnsupportedOperationException();
+        return localInbox;
     }
 
     /** @return the inbox every frame from {@link #pollTransmit(long)} goes to */
     public String remoteInbox() {
-        throw new UnsupportedOperationException();
+        return remoteInbox;
     }
 
     /** @return this side's nonce */
     public long localNonce() {
-        throw new UnsupportedOperationException();
+        return localNonce;
     }
 
     /** @return the peer's nonce, or 0 before it is known */
     public long remoteNonce() {
-        throw new UnsupportedOperationException();
+        return remoteNonce;
+    }
+
+    /** @return the largest payload this engine puts in one frame (see {@link #setMaxPayload(int)}) */
+    public int maxPayload() {
+        return maxPayload;
     }
 
     /** @return a snapshot of the counters */
     public EngineStats stats() {
-        throw new UnsupportedOperationException();
+        return new EngineStats(framesSent, framesReceived, dataFramesSent, payloadBytesSent,
+                receive.deliveredBytes(), retransmits, fastRetransmits, timeouts, duplicatesDropped,
+                badFramesDropped, strayFramesDropped, acksSent, acksReceived, keepalivesSent,
+                receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(), rtt.samples(),
+                send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
+                localFreeFrames(), localFreeBytes());
     }
 
     /**
@@ -127,17 +296,20 @@ public final class Engine {
      *     full, or when output is shut down or the session is closed)
      */
     public long sendBufferFree() {
-        throw new UnsupportedOperationException();
+        if (state == EngineState.CLOSED || outputShutdown) {
+            return 0;
+        }
+        return Math.max(0, config.sendBufferBytes() - send.bufferedBytes());
     }
 
     /** @return whether every byte written, and the FIN if any, has been acknowledged */
     public boolean isSendBufferEmpty() {
-        throw new UnsupportedOperationException();
+        return send.isEmpty();
     }
 
     /** @return in-order payload bytes ready for {@link #read} or {@link #pollChunk} */
     public long readableBytes() {
-        throw new UnsupportedOperationException();
+        return receive.unreadBytes();
     }
 
     /**
@@ -145,7 +317,7 @@ public final class Engine {
      *     reads now report end of stream
      */
     public boolean isInputFinished() {
-        throw new UnsupportedOperationException();
+        return receive.finReached() && receive.isReadableEmpty();
     }
 
     // ---------------------------------------------------------------- inputs
@@ -159,7 +331,16 @@ public final class Engine {
      * @return false if the frame was dropped as malformed
      */
     public boolean handleFrame(byte[] frame, long now) {
-        throw new UnsupportedOperationException();
+        Packet p;
+        try {
+            p = PacketCodec.decode(frame);
+        } catch (MalformedFrameException e) {
+            badFramesDropped++;
+            LOG.debug("{}: dropped a malformed frame: {}", this, e.getMessage());
+            return false;
+        }
+        handlePacket(p, now);
+        return true;
     }
 
     /**
@@ -170,7 +351,46 @@ public final class Engine {
      * @param now the current time
      */
     public void handlePacket(Packet packet, long now) {
-        throw new UnsupportedOperationException();
+        if (state == EngineState.CLOSED) {
+            strayFramesDropped++;
+            return;
+        }
+        PacketKind kind = packet.kind();
+        if (kind == PacketKind.SYN) {
+            handleSyn(packet, now);
+            return;
+        }
+        if (state == EngineState.SYN_SENT) {
+            handleInSynSent(packet, now);
+            return;
+        }
+        if (packet.srcNonce() != remoteNonce || packet.dstNonce() != localNonce) {
+            strayFramesDropped++;
+            return;
+        }
+        noteValidFrame(packet, now);
+        if (kind == PacketKind.RESET) {
+            onPeerReset();
+            return;
+        }
+        if (state == EngineState.SYN_RECEIVED) {
+            becomeEstablished(now);
+        }
+        if (kind == PacketKind.SYN_ACK) {
+            // The acceptor did not hear our ACK: repeat it.
+            ackNow = true;
+            return;
+        }
+        processAck(packet, now);
+        if (state == EngineState.CLOSED) {
+            return;
+        }
+        if (kind.isSequenced()) {
+            processSequenced(packet, now);
+        } else if (kind == PacketKind.KEEPALIVE) {
+            ackNow = true;
+        }
+        updateProbe(now);
     }
 
     /**
@@ -181,7 +401,14 @@ public final class Engine {
      * @param now the current time
      */
     public void handleTimeout(long now) {
-        throw new UnsupportedOperationException();
+        for (Timer timer : Timer.ALL) {
+            if (state == EngineState.CLOSED) {
+                return;
+            }
+            if (now >= deadline(timer)) {
+                fire(timer, now);
+            }
+        }
     }
 
     /**
@@ -193,7 +420,26 @@ public final class Engine {
      * @param freeBytes bytes the transport can still buffer
      */
     public void setTransportCapacity(long freeMessages, long freeBytes) {
-        throw new UnsupportedOperationException();
+        transportFreeMessages = freeMessages < 0 ? Network.InboxBinding.UNKNOWN : freeMessages;
+        transportFreeBytes = freeBytes < 0 ? Network.InboxBinding.UNKNOWN : freeBytes;
+        considerWindowUpdate();
+    }
+
+    /**
+     * Lowers the payload size of frames queued from now on, e.g. to what the network
+     * carries ({@code network.maxFrameSize() - PacketCodec.MAX_OVERHEAD_BYTES}). The
+     * runtime calls it right after creating the engine, before any write; frames already
+     * queued keep their size. The effective size is never above
+     * {@link SessionConfig#maxPayloadBytes()}.
+     *
+     * @param bytes the largest payload per frame, at least 1
+     * @throws IllegalArgumentException if {@code bytes} is below 1
+     */
+    public void setMaxPayload(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("max payload must be at least 1 byte, got " + bytes);
+        }
+        maxPayload = Math.min(config.maxPayloadBytes(), bytes);
     }
 
     // ---------------------------------------------------------------- application
@@ -212,7 +458,24 @@ public final class Engine {
      * @throws IllegalStateException if output was shut down or the session is closed
      */
     public int write(byte[] src, int off, int len, boolean endOfMessage, long now) {
-        throw new UnsupportedOperationException();
+        Objects.checkFromIndexSize(off, len, src.length);
+        checkWritable();
+        int accepted = (int) Math.min(len, sendBufferFree());
+        if (accepted == 0 && len > 0) {
+            return 0;
+        }
+        SentFrame last = send.appendBytes(src, off, accepted, maxPayload);
+        if (endOfMessage && accepted == len) {
+            if (last == null) {
+                last = send.lastUnsentPlainData();
+            }
+            if (last != null) {
+                last.flags |= Packet.FLAG_END_OF_MESSAGE;
+            } else {
+                send.appendFrame(PacketKind.DATA, Packet.FLAG_END_OF_MESSAGE, EMPTY);
+            }
+        }
+        return accepted;
     }
 
     /**
@@ -220,14 +483,23 @@ public final class Engine {
      * retransmitted until acknowledged and the receiver hands it to its application on
      * first arrival (see {@link #pollUnordered()}), skipping the ordered stream.
      *
-     * @param message the message, at most the frame payload size
+     * @param message the message, at most the frame payload size; copied
      * @param now the current time
      * @return false if the send buffer has no room now
      * @throws IllegalArgumentException if the message is larger than one frame payload
      * @throws IllegalStateException if output was shut down or the session is closed
      */
     public boolean writeUnordered(byte[] message, long now) {
-        throw new UnsupportedOperationException();
+        checkWritable();
+        if (message.length > maxPayload) {
+            throw new IllegalArgumentException("unordered message of " + message.length
+                    + " bytes exceeds the frame payload size " + maxPayload);
+        }
+        if (message.length > sendBufferFree()) {
+            return false;
+        }
+        send.appendFrame(PacketKind.DATA, Packet.FLAG_UNORDERED | Packet.FLAG_END_OF_MESSAGE, message.clone());
+        return true;
     }
 
     /**
@@ -240,7 +512,12 @@ public final class Engine {
      * @return bytes read; 0 if none are ready; -1 at end of stream (peer's FIN reached)
      */
     public int read(byte[] dst, int off, int len, long now) {
-        throw new UnsupportedOperationException();
+        Objects.checkFromIndexSize(off, len, dst.length);
+        int n = receive.read(dst, off, len);
+        if (n > 0) {
+            considerWindowUpdate();
+        }
+        return n;
     }
 
     /**
@@ -250,12 +527,16 @@ public final class Engine {
      * @return the chunk, or null if none is ready (see {@link #isInputFinished()} for EOF)
      */
     public ReceivedChunk pollChunk(long now) {
-        throw new UnsupportedOperationException();
+        ReceivedChunk chunk = receive.pollChunk();
+        if (chunk != null) {
+            considerWindowUpdate();
+        }
+        return chunk;
     }
 
     /** @return the next unordered message received, or null */
     public byte[] pollUnordered() {
-        throw new UnsupportedOperationException();
+        return receive.pollUnordered();
     }
 
     /**
@@ -264,7 +545,16 @@ public final class Engine {
      * @param now the current time
      */
     public void shutdownOutput(long now) {
-        throw new UnsupportedOperationException();
+        if (outputShutdown || state == EngineState.CLOSED) {
+            return;
+        }
+        outputShutdown = true;
+        send.appendFrame(PacketKind.FIN, 0, EMPTY);
+        if (state == EngineState.ESTABLISHED) {
+            state = EngineState.FIN_WAIT_1;
+        } else if (state == EngineState.CLOSE_WAIT) {
+            state = EngineState.LAST_ACK;
+        }
     }
 
     /**
@@ -276,7 +566,15 @@ public final class Engine {
      * @param now the current time
      */
     public void close(long now) {
-        throw new UnsupportedOperationException();
+        if (state == EngineState.CLOSED) {
+            return;
+        }
+        shutdownOutput(now);
+        if (!inputClosed) {
+            inputClosed = true;
+            receive.discardFromNowOn();
+            considerWindowUpdate();
+        }
     }
 
     /**
@@ -286,7 +584,11 @@ public final class Engine {
      * @param now the current time
      */
     public void abort(long now) {
-        throw new UnsupportedOperationException();
+        if (state == EngineState.CLOSED) {
+            return;
+        }
+        receive.discardFromNowOn();
+        finish(CloseReason.ABORTED, true);
     }
 
     // ---------------------------------------------------------------- outputs
@@ -297,16 +599,524 @@ public final class Engine {
      *     nothing to send now
      */
     public byte[] pollTransmit(long now) {
-        throw new UnsupportedOperationException();
+        if (state == EngineState.CLOSED) {
+            if (resetDue) {
+                resetDue = false;
+                return encode(Packet.builder(PacketKind.RESET), now);
+            }
+            return null;
+        }
+        if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
+            return handshakeDue ? sendHandshake(now) : null;
+        }
+        if (mayCarryData()) {
+            SentFrame f = send.pollRetransmit();
+            if (f != null) {
+                return retransmit(f, now);
+            }
+            f = send.peekUnsent();
+            if (f != null && windowAllows(f)) {
+                send.markNextSent(now);
+                dataFramesSent++;
+                payloadBytesSent += f.length;
+                if (retransmitDeadline == NEVER) {
+                    retransmitDeadline = saturatedAdd(now, rtt.rto());
+                }
+                return encodeData(f, now);
+            }
+        }
+        if (keepaliveDue || probeDue) {
+            keepalivesSent++;
+            return encode(Packet.builder(PacketKind.KEEPALIVE), now);
+        }
+        if (ackNow) {
+            acksSent++;
+            return encode(Packet.builder(PacketKind.ACK), now);
+        }
+        updateProbe(now);
+        return null;
     }
 
     /** @return the time at which {@link #handleTimeout(long)} should next run, or {@code Long.MAX_VALUE} */
     public long pollTimeout() {
-        throw new UnsupportedOperationException();
+        if (state == EngineState.CLOSED) {
+            return NEVER;
+        }
+        long earliest = NEVER;
+        for (Timer timer : Timer.ALL) {
+            earliest = Math.min(earliest, deadline(timer));
+        }
+        return earliest;
     }
 
     /** @return the next event, or null */
     public EngineEvent pollEvent() {
-        throw new UnsupportedOperationException();
+        return events.poll();
+    }
+
+    @Override
+    public String toString() {
+        return "Engine{" + localInbox + "#" + Long.toHexString(localNonce) + " -> " + remoteInbox + "#"
+                + Long.toHexString(remoteNonce) + " " + state + "}";
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    private long deadline(Timer timer) {
+        switch (timer) {
+            case CONNECT:
+                return state == EngineState.SYN_SENT ? connectDeadline : NEVER;
+            case DEAD_PEER:
+                return deadPeerApplies() ? saturatedAdd(lastReceiveAt, config.deadPeerNanos()) : NEVER;
+            case UNACKED: {
+                SentFrame oldest = send.oldestInFlight();
+                return oldest != null && config.unackedTimeoutNanos() > 0
+                        ? saturatedAdd(oldest.firstSentAt, config.unackedTimeoutNanos()) : NEVER;
+            }
+            case TIME_WAIT:
+                return state == EngineState.TIME_WAIT ? timeWaitDeadline : NEVER;
+            case RETRANSMIT:
+                return retransmitDeadline;
+            case DELAYED_ACK:
+                return ackNow ? NEVER : ackDeadline;
+            case KEEPALIVE:
+                return keepaliveApplies() && !keepaliveDue
+                        ? saturatedAdd(lastSendAt, config.keepaliveIntervalNanos()) : NEVER;
+            case PROBE:
+                return probeDue ? NEVER : probeDeadline;
+            default:
+                throw new AssertionError(timer);
+        }
+    }
+
+    private void fire(Timer timer, long now) {
+        switch (timer) {
+            case CONNECT:
+                finish(CloseReason.CONNECT_TIMEOUT, false);
+                break;
+            case DEAD_PEER:
+                finish(CloseReason.PEER_DEAD, false);
+                break;
+            case UNACKED:
+                finish(CloseReason.UNACKED_TIMEOUT, true);
+                break;
+            case TIME_WAIT:
+                finish(CloseReason.NORMAL, false);
+                break;
+            case RETRANSMIT:
+                onRetransmitTimeout(now);
+                break;
+            case DELAYED_ACK:
+                ackNow = true;
+                ackDeadline = NEVER;
+                break;
+            case KEEPALIVE:
+                keepaliveDue = true;
+                break;
+            case PROBE:
+                probeDue = true;
+                probeInterval = Math.min(config.keepaliveIntervalNanos(), probeInterval * 2);
+                probeDeadline = saturatedAdd(now, probeInterval);
+                break;
+            default:
+                throw new AssertionError(timer);
+        }
+    }
+
+    private void onRetransmitTimeout(long now) {
+        timeouts++;
+        rtt.backoff();
+        if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
+            handshakeDue = true;
+            retransmitDeadline = saturatedAdd(now, rtt.rto());
+            return;
+        }
+        SentFrame oldest = send.oldestInFlight();
+        if (oldest == null) {
+            retransmitDeadline = NEVER;
+            return;
+        }
+        // Resend only the oldest frame: if the peer is gone, a timer must not resend the
+        // window. The rest follows once an acknowledgement shows the path works.
+        send.markLost(oldest, false);
+        if (!timeoutRecovery) {
+            timeoutRecovery = true;
+            timeoutRecoveryPoint = now;
+        }
+        retransmitDeadline = saturatedAdd(now, rtt.rto());
+    }
+
+    private boolean keepaliveApplies() {
+        switch (state) {
+            case ESTABLISHED:
+            case FIN_WAIT_1:
+            case FIN_WAIT_2:
+            case CLOSE_WAIT:
+            case CLOSING:
+            case LAST_ACK:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private boolean deadPeerApplies() {
+        return keepaliveApplies() || state == EngineState.SYN_RECEIVED;
+    }
+
+    /** @return whether sequenced frames may be sent in this state */
+    private boolean mayCarryData() {
+        switch (state) {
+            case ESTABLISHED:
+            case FIN_WAIT_1:
+            case CLOSE_WAIT:
+            case CLOSING:
+            case LAST_ACK:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /**
+     * Arms the zero-window probe when data waits, nothing unSACKed is in flight to bring
+     * back an acknowledgement, and the peer's window does not admit the next frame; disarms
+     * it otherwise.
+     */
+    private void updateProbe(long now) {
+        SentFrame next = send.peekUnsent();
+        boolean blocked = mayCarryData() && next != null && send.unsackedFrames() == 0
+                && !send.hasRetransmitsQueued() && !windowAllows(next);
+        if (!blocked) {
+            probeDeadline = NEVER;
+            probeDue = false;
+            probeInterval = 0;
+        } else if (probeDeadline == NEVER && !probeDue) {
+            probeInterval = Math.min(config.keepaliveIntervalNanos(), rtt.rto());
+            probeDeadline = saturatedAdd(now, probeInterval);
+        }
+    }
+
+    // ---------------------------------------------------------------- receiving
+
+    private void handleSyn(Packet p, long now) {
+        if (!initiator && p.srcNonce() == remoteNonce && p.dstNonce() == 0) {
+            noteValidFrame(p, now);
+            if (state == EngineState.SYN_RECEIVED) {
+                handshakeDue = true;
+            } else {
+                strayFramesDropped++;
+            }
+            return;
+        }
+        strayFramesDropped++;
+    }
+
+    private void handleInSynSent(Packet p, long now) {
+        if (p.dstNonce() != localNonce) {
+            strayFramesDropped++;
+            return;
+        }
+        if (p.kind() == PacketKind.RESET && (p.srcNonce() == 0 || p.srcNonce() == remoteNonce)) {
+            framesReceived++;
+            finish(CloseReason.RESET_BY_PEER, false);
+            return;
+        }
+        if (p.kind() != PacketKind.SYN_ACK || p.srcNonce() == 0) {
+            strayFramesDropped++;
+            return;
+        }
+        remoteNonce = p.srcNonce();
+        noteValidFrame(p, now);
+        updatePeerWindow(p);
+        becomeEstablished(now);
+        ackNow = true;
+    }
+
+    private void noteValidFrame(Packet p, long now) {
+        framesReceived++;
+        lastReceiveAt = now;
+        notePeerTimestamp(p.tsVal());
+    }
+
+    private void notePeerTimestamp(long tsVal) {
+        if (!peerTimestampKnown || tsVal - peerTimestamp > 0) {
+            peerTimestamp = tsVal;
+            peerTimestampKnown = true;
+        }
+    }
+
+    private void becomeEstablished(long now) {
+        if (handshakeSends == 1) {
+            rtt.addSample(now - handshakeFirstSentAt);
+        }
+        rtt.resetBackoff();
+        retransmitDeadline = NEVER;
+        handshakeDue = false;
+        state = outputShutdown ? EngineState.FIN_WAIT_1 : EngineState.ESTABLISHED;
+        emit(EngineEvent.ESTABLISHED);
+    }
+
+    private void updatePeerWindow(Packet p) {
+        if (peerWindowStamp == Long.MIN_VALUE || p.tsVal() - peerWindowStamp >= 0) {
+            peerWindowStamp = p.tsVal();
+            peerFreeFrames = p.windowMessages();
+            peerFreeBytes = p.windowBytes();
+        }
+    }
+
+    private void processAck(Packet p, long now) {
+        long ack = p.ack();
+        if (ack > send.nextToSend()) {
+            // Acknowledges frames never sent: not from this session's peer as we know it.
+            strayFramesDropped++;
+            return;
+        }
+        boolean finWasAcknowledged = send.finAcknowledged();
+        send.beginAck();
+        send.acknowledgeUpTo(ack);
+        long[] sack = p.sackRanges();
+        for (int i = 0; i + 1 < sack.length; i += 2) {
+            send.acknowledgeRange(sack[i], sack[i + 1]);
+        }
+        if (send.hadNewInformation()) {
+            acksReceived++;
+            long sentAt = send.newestCleanDeliverySentAt();
+            if (sentAt != Long.MIN_VALUE) {
+                rtt.addSample(now - sentAt);
+            }
+            rtt.resetBackoff();
+            if (timeoutRecovery) {
+                timeoutRecovery = false;
+                send.markAllLostSentBefore(timeoutRecoveryPoint);
+            }
+            long srtt = rtt.smoothedOrInitial();
+            send.detectLosses(Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, srtt / 4), now, srtt);
+            retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
+        }
+        updatePeerWindow(p);
+        if (!finWasAcknowledged && send.finAcknowledged()) {
+            onFinAcknowledged(now);
+        }
+    }
+
+    private void processSequenced(Packet p, long now) {
+        switch (receive.offer(p)) {
+            case DUPLICATE:
+                duplicatesDropped++;
+                ackNow = true;
+                break;
+            case INVALID:
+                strayFramesDropped++;
+                ackNow = true;
+                break;
+            case NO_ROOM:
+            case OUT_OF_ORDER:
+            case FILLED_GAP:
+                ackNow = true;
+                break;
+            case IN_ORDER:
+                inOrderSinceAck++;
+                if (inOrderSinceAck >= config.ackEveryFrames() || config.ackDelayNanos() == 0) {
+                    ackNow = true;
+                } else if (ackDeadline == NEVER) {
+                    ackDeadline = saturatedAdd(now, config.ackDelayNanos());
+                }
+                break;
+            default:
+                throw new AssertionError();
+        }
+        if (receive.finReached() && !peerFinished) {
+            peerFinished = true;
+            ackNow = true;
+            emit(EngineEvent.PEER_FINISHED);
+            switch (state) {
+                case ESTABLISHED:
+                    state = EngineState.CLOSE_WAIT;
+                    break;
+                case FIN_WAIT_1:
+                    state = EngineState.CLOSING;
+                    break;
+                case FIN_WAIT_2:
+                    enterTimeWait(now);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private void onFinAcknowledged(long now) {
+        emit(EngineEvent.OUTPUT_FINISHED);
+        switch (state) {
+            case FIN_WAIT_1:
+                state = EngineState.FIN_WAIT_2;
+                break;
+            case CLOSING:
+                enterTimeWait(now);
+                break;
+            case LAST_ACK:
+                finish(CloseReason.NORMAL, false);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void enterTimeWait(long now) {
+        state = EngineState.TIME_WAIT;
+        timeWaitDeadline = saturatedAdd(now, config.timeWaitNanos());
+        retransmitDeadline = NEVER;
+        probeDeadline = NEVER;
+        keepaliveDue = false;
+        probeDue = false;
+    }
+
+    /**
+     * A RESET from the peer ends the session, except in TIME_WAIT: both FINs have been
+     * exchanged and acknowledged there, and a reset (typically the answer of a peer that
+     * already finished to a late duplicate of ours) must not turn a normal close into a
+     * failure (RFC 1337). In LAST_ACK or CLOSING with nothing but our FIN unacknowledged,
+     * every byte both ways has been delivered and the peer has forgotten the session:
+     * it received our FIN and finished TIME_WAIT before the acknowledgement of our FIN
+     * got through (a TIME_WAIT shorter than our backed-off retransmission timeout), so
+     * the session ends normally.
+     */
+    private void onPeerReset() {
+        if (state == EngineState.TIME_WAIT) {
+            strayFramesDropped++;
+            return;
+        }
+        boolean onlyOurFinOutstanding = (state == EngineState.LAST_ACK || state == EngineState.CLOSING)
+                && send.finQueued() && send.una() == send.end() - 1 && send.nextToSend() == send.end();
+        finish(onlyOurFinOutstanding ? CloseReason.NORMAL : CloseReason.RESET_BY_PEER, false);
+    }
+
+    private void finish(CloseReason reason, boolean sendReset) {
+        if (state == EngineState.CLOSED) {
+            return;
+        }
+        LOG.debug("{}: closed: {}", this, reason.description());
+        resetDue = sendReset && remoteNonce != 0;
+        state = EngineState.CLOSED;
+        closeReason = reason;
+        send.clear();
+        retransmitDeadline = NEVER;
+        ackDeadline = NEVER;
+        probeDeadline = NEVER;
+        timeWaitDeadline = NEVER;
+        ackNow = false;
+        keepaliveDue = false;
+        probeDue = false;
+        handshakeDue = false;
+        emit(EngineEvent.CLOSED);
+    }
+
+    private void emit(EngineEvent event) {
+        if (emitted.add(event)) {
+            events.add(event);
+        }
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    private void checkWritable() {
+        if (state == EngineState.CLOSED) {
+            throw new IllegalStateException("session is closed"
+                    + (closeReason == null ? "" : ": " + closeReason.description()));
+        }
+        if (outputShutdown) {
+            throw new IllegalStateException("output was shut down");
+        }
+    }
+
+    private boolean windowAllows(SentFrame f) {
+        return send.unsackedFrames() < peerFreeFrames
+                && send.inFlightFrames() < config.windowMessages()
+                && send.unsackedBytes() + f.length <= peerFreeBytes;
+    }
+
+    private byte[] sendHandshake(long now) {
+        handshakeDue = false;
+        if (handshakeSends == 0) {
+            handshakeFirstSentAt = now;
+        }
+        handshakeSends++;
+        retransmitDeadline = saturatedAdd(now, rtt.rto());
+        return encode(Packet.builder(state == EngineState.SYN_SENT ? PacketKind.SYN : PacketKind.SYN_ACK), now);
+    }
+
+    private byte[] retransmit(SentFrame f, long now) {
+        if (config.maxRetransmitsPerFrame() > 0 && f.retransmits >= config.maxRetransmitsPerFrame()) {
+            finish(CloseReason.TOO_MANY_RETRANSMITS, true);
+            return pollTransmit(now);
+        }
+        send.markRetransmitted(f, now);
+        retransmits++;
+        if (f.lostByEvidence) {
+            fastRetransmits++;
+        }
+        if (retransmitDeadline == NEVER) {
+            retransmitDeadline = saturatedAdd(now, rtt.rto());
+        }
+        return encodeData(f, now);
+    }
+
+    private byte[] encodeData(SentFrame f, long now) {
+        return encode(Packet.builder(f.kind).flags(f.flags).seq(f.seq).payload(f.payload()), now);
+    }
+
+    /** Fills in the header every frame carries, and notes what this frame tells the peer. */
+    private byte[] encode(Packet.Builder b, long now) {
+        long freeFrames = localFreeFrames();
+        long freeBytes = localFreeBytes();
+        b.from(localInbox).to(remoteInbox).srcNonce(localNonce).dstNonce(remoteNonce)
+                .ack(receive.next()).sackRanges(receive.sackRanges())
+                .window((int) Math.min(Integer.MAX_VALUE, freeFrames), freeBytes)
+                .tsVal(now).tsEcr(peerTimestamp);
+        Packet p = b.build();
+        framesSent++;
+        lastSendAt = now;
+        keepaliveDue = false;
+        probeDue = false;
+        ackNow = false;
+        ackDeadline = NEVER;
+        inOrderSinceAck = 0;
+        advertisedFrames = freeFrames;
+        advertisedBytes = freeBytes;
+        return PacketCodec.encode(p);
+    }
+
+    private long localFreeFrames() {
+        long free = receive.freeFrames();
+        return transportFreeMessages >= 0 ? Math.min(free, transportFreeMessages) : free;
+    }
+
+    private long localFreeBytes() {
+        long free = receive.freeBytes();
+        return transportFreeBytes >= 0 ? Math.min(free, transportFreeBytes) : free;
+    }
+
+    /**
+     * After reads (or anything else that frees buffer space): tell the peer at once if
+     * the window reopened from (near) zero or grew by half the window since we last
+     * advertised it; smaller growth waits for the next frame, avoiding silly-window updates.
+     */
+    private void considerWindowUpdate() {
+        long frames = localFreeFrames();
+        long bytes = localFreeBytes();
+        long nearZeroBytes = Math.min(maxPayload, Math.max(1, config.windowBytes() / 2));
+        boolean wasNearZero = advertisedFrames == 0 || advertisedBytes < nearZeroBytes;
+        boolean nowOpen = frames > 0 && bytes >= nearZeroBytes;
+        boolean grewByHalf = frames - advertisedFrames >= Math.max(1, config.windowMessages() / 2)
+                || bytes - advertisedBytes >= Math.max(1, config.windowBytes() / 2);
+        if ((wasNearZero && nowOpen) || grewByHalf) {
+            ackNow = true;
+        }
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? (b > 0 ? Long.MAX_VALUE : Long.MIN_VALUE) : r;
     }
 }

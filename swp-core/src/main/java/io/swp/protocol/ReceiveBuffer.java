@@ -1,0 +1,270 @@
+package io.swp.protocol;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+
+/**
+ * The receive side of a session: frames held out of order above the next expected
+ * sequence number, in-order payload waiting for the application, unordered messages,
+ * and the SACK ranges to report.
+ *
+ * <p>Memory is bounded by the window: an ordered DATA frame is accepted only while the
+ * frames and bytes held out of order plus those delivered in order but unread stay
+ * within {@code windowFrames}/{@code windowBytes}, and nothing further than
+ * {@code windowFrames} above the next expected number is held. The one exception keeps
+ * mismatched configurations from deadlocking: an empty buffer always takes one frame.
+ * Unordered messages go to their own queue, bounded by drop-oldest.
+ */
+final class ReceiveBuffer {
+    /** What became of an arriving sequenced frame. */
+    enum Arrival {
+        /** Already received (below the next expected number, or held). */
+        DUPLICATE,
+        /** No room in the window (or too far ahead); dropped. */
+        NO_ROOM,
+        /** Breaks the rules (beyond the peer's FIN, a second FIN); dropped. */
+        INVALID,
+        /** Held above a gap. */
+        OUT_OF_ORDER,
+        /** The next expected frame, with nothing held above it. */
+        IN_ORDER,
+        /** The next expected frame, and frames were held above it. */
+        FILLED_GAP
+    }
+
+    /** Stands in the ring for an unordered message, already handed to its own queue. */
+    private static final Packet UNORDERED_DELIVERED = Packet.builder(PacketKind.DATA)
+            .flags(Packet.FLAG_UNORDERED).build();
+    private static final long[] NO_SACK = new long[0];
+
+    private final int windowFrames;
+    private final long windowBytes;
+    private final int unorderedLimit;
+    private final SeqRing<Packet> held = new SeqRing<>(0);
+    private final RangeSet heldRanges = new RangeSet();
+    private final ArrayDeque<Packet> readable = new ArrayDeque<>();
+    private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
+
+    private long next;
+    private int heldFrames;
+    private long heldBytes;
+    private int headOffset;
+    private long unreadBytes;
+    private long finSeq = -1;
+    private boolean finReached;
+    private boolean discarding;
+    private long deliveredBytes;
+    private long unorderedDropped;
+    private long[] sackCache = NO_SACK;
+    private boolean sackDirty;
+
+    ReceiveBuffer(int windowFrames, long windowBytes, int unorderedLimit) {
+        this.windowFrames = windowFrames;
+        this.windowBytes = windowBytes;
+        this.unorderedLimit = unorderedLimit;
+    }
+
+    /** @return the next expected sequence number: the cumulative acknowledgement */
+    long next() {
+        return next;
+    }
+
+    /** @return frames this side can still take (may be negative only transiently, never reported so) */
+    long freeFrames() {
+        return Math.max(0, windowFrames - heldFrames - (long) readable.size());
+    }
+
+    /** @return payload bytes this side can still take */
+    long freeBytes() {
+        return Math.max(0, windowBytes - heldBytes - unreadBytes);
+    }
+
+    /** @return frames held out of order plus in-order frames unread */
+    long bufferedFrames() {
+        return heldFrames + (long) readable.size();
+    }
+
+    /** @return bytes held out of order plus in-order bytes unread */
+    long bufferedBytes() {
+        return heldBytes + unreadBytes;
+    }
+
+    /** @return in-order bytes the application has not read */
+    long unreadBytes() {
+        return unreadBytes;
+    }
+
+    /** @return whether no in-order chunk waits for the application */
+    boolean isReadableEmpty() {
+        return readable.isEmpty();
+    }
+
+    /** @return whether the peer's FIN has been reached in order */
+    boolean finReached() {
+        return finReached;
+    }
+
+    /** @return payload bytes accepted (in order, or unordered on first arrival) */
+    long deliveredBytes() {
+        return deliveredBytes;
+    }
+
+    /** @return unordered messages dropped because the queue was full */
+    long unorderedDropped() {
+        return unorderedDropped;
+    }
+
+    /**
+     * Takes an arriving DATA or FIN frame.
+     *
+     * @param p the frame; its payload array is kept, not copied
+     * @return what became of it
+     */
+    Arrival offer(Packet p) {
+        long seq = p.seq();
+        if (seq < next || held.get(seq) != null) {
+            return Arrival.DUPLICATE;
+        }
+        if (seq - next >= windowFrames) {
+            return Arrival.NO_ROOM;
+        }
+        if (finSeq >= 0 && seq > finSeq) {
+            return Arrival.INVALID;
+        }
+        if (p.kind() == PacketKind.FIN) {
+            if (finSeq >= 0) {
+                return Arrival.INVALID;
+            }
+            finSeq = seq;
+            held.put(seq, p);
+        } else if (p.hasFlag(Packet.FLAG_UNORDERED)) {
+            deliverUnordered(p.payload());
+            held.put(seq, UNORDERED_DELIVERED);
+        } else {
+            int len = p.payload().length;
+            boolean empty = heldFrames == 0 && readable.isEmpty();
+            if (!empty && (freeFrames() < 1 || len > freeBytes())) {
+                return Arrival.NO_ROOM;
+            }
+            held.put(seq, p);
+            heldFrames++;
+            heldBytes += len;
+        }
+        if (seq != next) {
+            heldRanges.add(seq, seq + 1, null);
+            sackDirty = true;
+            return Arrival.OUT_OF_ORDER;
+        }
+        boolean gapFilled = !heldRanges.isEmpty();
+        advance();
+        return gapFilled ? Arrival.FILLED_GAP : Arrival.IN_ORDER;
+    }
+
+    private void deliverUnordered(byte[] message) {
+        deliveredBytes += message.length;
+        if (discarding) {
+            return;
+        }
+        if (unordered.size() >= unorderedLimit) {
+            unordered.poll();
+            unorderedDropped++;
+        }
+        unordered.add(message);
+    }
+
+    private void advance() {
+        Packet p;
+        while ((p = held.get(next)) != null) {
+            held.pollBase();
+            next++;
+            if (p == UNORDERED_DELIVERED) {
+                continue;
+            }
+            if (p.kind() == PacketKind.FIN) {
+                finReached = true;
+                continue;
+            }
+            int len = p.payload().length;
+            heldFrames--;
+            heldBytes -= len;
+            deliveredBytes += len;
+            if (!discarding) {
+                readable.add(p);
+                unreadBytes += len;
+            }
+        }
+        if (!heldRanges.isEmpty()) {
+            heldRanges.removeBelow(next);
+            sackDirty = true;
+        }
+    }
+
+    /**
+     * @return SACK ranges of the frames held above the next expected one, highest first,
+     *     at most {@link PacketCodec#MAX_SACK_RANGES}; shared, do not modify
+     */
+    long[] sackRanges() {
+        if (sackDirty) {
+            int n = Math.min(heldRanges.size(), PacketCodec.MAX_SACK_RANGES);
+            long[] ranges = new long[2 * n];
+            for (int i = 0; i < n; i++) {
+                int r = heldRanges.size() - 1 - i;
+                ranges[2 * i] = heldRanges.start(r);
+                ranges[2 * i + 1] = heldRanges.end(r);
+            }
+            sackCache = n == 0 ? NO_SACK : ranges;
+            sackDirty = false;
+        }
+        return sackCache;
+    }
+
+    /** Copies in-order bytes out; see {@link Engine#read}. */
+    int read(byte[] dst, int off, int len) {
+        int total = 0;
+        while (total < len && !readable.isEmpty()) {
+            byte[] data = readable.peek().payload();
+            int n = Math.min(data.length - headOffset, len - total);
+            System.arraycopy(data, headOffset, dst, off + total, n);
+            total += n;
+            headOffset += n;
+            unreadBytes -= n;
+            if (headOffset == data.length) {
+                readable.poll();
+                headOffset = 0;
+            }
+        }
+        if (total == 0 && len > 0 && finReached && readable.isEmpty()) {
+            return -1;
+        }
+        return total;
+    }
+
+    /** @return the next in-order chunk (what is left of it if partly read), or null */
+    ReceivedChunk pollChunk() {
+        Packet p = readable.poll();
+        if (p == null) {
+            return null;
+        }
+        byte[] data = p.payload();
+        if (headOffset > 0) {
+            data = Arrays.copyOfRange(data, headOffset, data.length);
+            headOffset = 0;
+        }
+        unreadBytes -= data.length;
+        return new ReceivedChunk(data, p.hasFlag(Packet.FLAG_END_OF_MESSAGE));
+    }
+
+    /** @return the oldest unordered message, or null */
+    byte[] pollUnordered() {
+        return unordered.poll();
+    }
+
+    /** The application reads no more: drop what waits and discard what arrives. */
+    void discardFromNowOn() {
+        discarding = true;
+        readable.clear();
+        unordered.clear();
+        headOffset = 0;
+        unreadBytes = 0;
+    }
+}

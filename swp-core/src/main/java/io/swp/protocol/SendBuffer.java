@@ -1,0 +1,379 @@
+package io.swp.protocol;
+
+import java.util.ArrayDeque;
+
+/**
+ * The send side of a session: every sequenced frame from the oldest unacknowledged one
+ * ({@link #una()}) through those sent ({@code < }{@link #nextToSend()}) to those only
+ * queued ({@code < }{@link #end()}), with the SACK scoreboard and loss detection.
+ *
+ * <h2>Scoreboard</h2>
+ * Frames in {@code [una, nextToSend)} are in flight. The peer's SACK ranges mark some of
+ * them as held by the peer; the rest ("unSACKed") count against the peer's advertised
+ * window ({@link #unsackedFrames()}, {@link #unsackedBytes()}). SACK ranges are merged
+ * into a {@link RangeSet}, which reports only the numbers that are new, so an
+ * acknowledgement costs O(ranges + newly acknowledged frames), never O(window).
+ *
+ * <h2>Loss detection (RFC 6675 with a RACK-style time rule)</h2>
+ * A frame is lost when at least {@link #DUP_THRESH} frames above it are SACKed (RFC 6675
+ * §2 DupThresh), or when a frame sent later than it by more than the reordering allowance
+ * has been delivered. Both conditions only become true in sequence order for frames sent
+ * once, so a scan pointer walks forward over the scoreboard and each frame is examined
+ * O(1) times overall. Retransmitted frames are watched in a queue ordered by their
+ * retransmission time and declared lost again by the same time rule, which can only
+ * happen after a later frame's acknowledgement came back, so at most once per round trip.
+ */
+final class SendBuffer implements RangeSet.NewSpanSink {
+    /** RFC 6675 DupThresh: SACKed frames above a hole that prove it lost. */
+    static final int DUP_THRESH = 3;
+
+    private final SeqRing<SentFrame> frames = new SeqRing<>(0);
+    private final RangeSet sackedRanges = new RangeSet();
+    private final ArrayDeque<SentFrame> retransmitQueue = new ArrayDeque<>();
+    private final ArrayDeque<SentFrame> retransmittedWatch = new ArrayDeque<>();
+    private final ArrayDeque<long[]> retransmittedWatchTimes = new ArrayDeque<>();
+
+    private long una;
+    private long nextToSend;
+    private long end;
+    private long bufferedBytes;
+    private long inFlightBytes;
+    private int unsackedFrames;
+    private long unsackedBytes;
+    private int sackedCount;
+    private long lossScan;
+    private int sackedBelowLossScan;
+    private long finSeq = -1;
+
+    // Results of the acknowledgement being processed; reset by beginAck().
+    private boolean newInformation;
+    private long newestCleanDeliverySentAt;
+    private long latestCleanDeliverySentAt = Long.MIN_VALUE;
+
+    /** @return the oldest unacknowledged sequence number */
+    long una() {
+        return una;
+    }
+
+    /** @return the first sequence number never sent */
+    long nextToSend() {
+        return nextToSend;
+    }
+
+    /** @return one past the last queued sequence number */
+    long end() {
+        return end;
+    }
+
+    /** @return payload bytes queued or unacknowledged */
+    long bufferedBytes() {
+        return bufferedBytes;
+    }
+
+    /** @return frames sent and not cumulatively acknowledged */
+    long inFlightFrames() {
+        return nextToSend - una;
+    }
+
+    /** @return payload bytes sent and not cumulatively acknowledged */
+    long inFlightBytes() {
+        return inFlightBytes;
+    }
+
+    /** @return in-flight frames the peer has not SACKed */
+    int unsackedFrames() {
+        return unsackedFrames;
+    }
+
+    /** @return payload bytes of in-flight frames the peer has not SACKed */
+    long unsackedBytes() {
+        return unsackedBytes;
+    }
+
+    /** @return whether a FIN has been queued */
+    boolean finQueued() {
+        return finSeq >= 0;
+    }
+
+    /** @return whether the FIN was queued and has been cumulatively acknowledged */
+    boolean finAcknowledged() {
+        return finSeq >= 0 && una > finSeq;
+    }
+
+    /** @return whether everything queued has been acknowledged */
+    boolean isEmpty() {
+        return una == end;
+    }
+
+    /** @return the oldest in-flight frame, or null */
+    SentFrame oldestInFlight() {
+        return una < nextToSend ? frames.get(una) : null;
+    }
+
+    /** @return the next frame to send for the first time, or null */
+    SentFrame peekUnsent() {
+        return nextToSend < end ? frames.get(nextToSend) : null;
+    }
+
+    // ------------------------------------------------------------------ queueing
+
+    /**
+     * Queues stream bytes, coalescing into the last unsent frame when it can take more.
+     *
+     * @return the frame holding the last byte, or null if {@code len} is 0
+     */
+    SentFrame appendBytes(byte[] src, int off, int len, int maxPayload) {
+        SentFrame last = end > nextToSend ? frames.get(end - 1) : null;
+        int done = 0;
+        if (last != null && last.canAppend(maxPayload) && len > 0) {
+            done = last.append(src, off, len, maxPayload);
+        }
+        while (done < len) {
+            int n = Math.min(len - done, maxPayload);
+            byte[] payload = new byte[n];
+            System.arraycopy(src, off + done, payload, 0, n);
+            last = new SentFrame(end, PacketKind.DATA, 0, payload, n);
+            frames.put(end++, last);
+            done += n;
+        }
+        bufferedBytes += len;
+        return len == 0 ? null : last;
+    }
+
+    /** @return the last queued frame if it is unsent plain DATA that may still be flagged, else null */
+    SentFrame lastUnsentPlainData() {
+        if (end > nextToSend) {
+            SentFrame last = frames.get(end - 1);
+            if (last.canAppend(Integer.MAX_VALUE)) {
+                return last;
+            }
+        }
+        return null;
+    }
+
+    /** Queues one frame as is (a message, an empty end-of-message marker). */
+    void appendFrame(PacketKind kind, int flags, byte[] payload) {
+        if (kind == PacketKind.FIN) {
+            finSeq = end;
+        }
+        frames.put(end, new SentFrame(end, kind, flags, payload, payload.length));
+        end++;
+        bufferedBytes += payload.length;
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    /** Marks the frame at {@link #nextToSend()} as sent now. */
+    SentFrame markNextSent(long now) {
+        SentFrame f = frames.get(nextToSend++);
+        f.firstSentAt = now;
+        f.lastSentAt = now;
+        inFlightBytes += f.length;
+        unsackedFrames++;
+        unsackedBytes += f.length;
+        return f;
+    }
+
+    /** @return the next frame to retransmit, skipping those already delivered, or null */
+    SentFrame pollRetransmit() {
+        SentFrame f;
+        while ((f = retransmitQueue.poll()) != null) {
+            f.queuedForRetransmit = false;
+            if (f.seq >= una && !f.sacked) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** @return whether frames wait for retransmission (some may turn out to be delivered) */
+    boolean hasRetransmitsQueued() {
+        return !retransmitQueue.isEmpty();
+    }
+
+    /** Records that {@code f} was sent again now. */
+    void markRetransmitted(SentFrame f, long now) {
+        f.retransmits++;
+        f.lastSentAt = now;
+        retransmittedWatch.add(f);
+        retransmittedWatchTimes.add(new long[] {now});
+    }
+
+    /** Queues a frame for retransmission unless it is already queued or delivered. */
+    void markLost(SentFrame f, boolean byEvidence) {
+        if (!f.queuedForRetransmit && !f.sacked && f.seq >= una) {
+            f.queuedForRetransmit = true;
+            f.lostByEvidence = byEvidence;
+            retransmitQueue.add(f);
+        }
+    }
+
+    /**
+     * After a retransmission timeout whose first retransmission was answered: every
+     * in-flight frame not SACKed and last sent before {@code sentBefore} is lost. This is
+     * the only O(window) walk and it runs once per timeout episode.
+     */
+    void markAllLostSentBefore(long sentBefore) {
+        for (long s = una; s < nextToSend; s++) {
+            SentFrame f = frames.get(s);
+            if (!f.sacked && f.lastSentAt < sentBefore) {
+                markLost(f, false);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ acknowledgements
+
+    /** Starts processing one incoming acknowledgement. */
+    void beginAck() {
+        newInformation = false;
+        newestCleanDeliverySentAt = Long.MIN_VALUE;
+    }
+
+    /** @return whether the acknowledgement acknowledged or SACKed anything new */
+    boolean hadNewInformation() {
+        return newInformation;
+    }
+
+    /**
+     * @return the send time of the most recently sent frame this acknowledgement newly
+     *     delivered that was never retransmitted (Karn's rule), or {@code Long.MIN_VALUE}
+     */
+    long newestCleanDeliverySentAt() {
+        return newestCleanDeliverySentAt;
+    }
+
+    /**
+     * Processes a cumulative acknowledgement.
+     *
+     * @param ack every sequence number below it was received; at most {@link #nextToSend()}
+     */
+    void acknowledgeUpTo(long ack) {
+        if (ack <= una) {
+            return;
+        }
+        newInformation = true;
+        while (una < ack) {
+            SentFrame f = frames.pollBase();
+            if (f.sacked) {
+                sackedCount--;
+                if (f.seq < lossScan) {
+                    sackedBelowLossScan--;
+                }
+            } else {
+                unsackedFrames--;
+                unsackedBytes -= f.length;
+                noteCleanDelivery(f);
+            }
+            inFlightBytes -= f.length;
+            bufferedBytes -= f.length;
+            una++;
+        }
+        sackedRanges.removeBelow(una);
+        if (lossScan < una) {
+            lossScan = una;
+            sackedBelowLossScan = 0;
+        }
+    }
+
+    /** Processes one SACK range {@code [start, end)}, clipped to the frames in flight. */
+    void acknowledgeRange(long start, long end) {
+        long from = Math.max(start, una);
+        long to = Math.min(end, nextToSend);
+        if (from < to) {
+            sackedRanges.add(from, to, this);
+        }
+    }
+
+    @Override
+    public void newSpan(long start, long end) {
+        newInformation = true;
+        for (long s = start; s < end; s++) {
+            SentFrame f = frames.get(s);
+            f.sacked = true;
+            sackedCount++;
+            if (s < lossScan) {
+                sackedBelowLossScan++;
+            }
+            unsackedFrames--;
+            unsackedBytes -= f.length;
+            noteCleanDelivery(f);
+        }
+    }
+
+    private void noteCleanDelivery(SentFrame f) {
+        if (f.retransmits == 0) {
+            newestCleanDeliverySentAt = Math.max(newestCleanDeliverySentAt, f.lastSentAt);
+            latestCleanDeliverySentAt = Math.max(latestCleanDeliverySentAt, f.lastSentAt);
+        }
+    }
+
+    /**
+     * Declares frames lost on the evidence gathered so far (see the class comment).
+     *
+     * @param reorderingAllowance how much later a delivered frame must have been sent
+     * @param now the current time
+     * @param minRetransmitSpacing least time between two retransmissions of one frame
+     * @return how many frames were newly declared lost
+     */
+    int detectLosses(long reorderingAllowance, long now, long minRetransmitSpacing) {
+        int lost = 0;
+        long deliveredCutoff = latestCleanDeliverySentAt == Long.MIN_VALUE ? Long.MIN_VALUE
+                : latestCleanDeliverySentAt - reorderingAllowance;
+        while (lossScan < nextToSend) {
+            SentFrame f = frames.get(lossScan);
+            if (f.sacked) {
+                sackedBelowLossScan++;
+            } else if (f.retransmits == 0) {
+                int sackedAbove = sackedCount - sackedBelowLossScan;
+                if (sackedAbove >= DUP_THRESH || f.lastSentAt < deliveredCutoff) {
+                    if (!f.queuedForRetransmit) {
+                        markLost(f, true);
+                        lost++;
+                    }
+                } else {
+                    break;
+                }
+            }
+            // Frames already retransmitted (after a timeout) are left to the watch below.
+            lossScan++;
+        }
+        while (!retransmittedWatch.isEmpty()) {
+            SentFrame f = retransmittedWatch.peek();
+            long sentAt = retransmittedWatchTimes.peek()[0];
+            boolean stale = f.seq < una || f.sacked || f.lastSentAt != sentAt;
+            if (!stale) {
+                if (sentAt >= deliveredCutoff || now - sentAt < minRetransmitSpacing) {
+                    break;
+                }
+                if (!f.queuedForRetransmit) {
+                    markLost(f, true);
+                    lost++;
+                }
+            }
+            retransmittedWatch.poll();
+            retransmittedWatchTimes.poll();
+        }
+        return lost;
+    }
+
+    /** Drops everything: the session is over. */
+    void clear() {
+        while (una < end) {
+            frames.pollBase();
+            una++;
+        }
+        nextToSend = end;
+        lossScan = end;
+        sackedBelowLossScan = 0;
+        sackedCount = 0;
+        bufferedBytes = 0;
+        inFlightBytes = 0;
+        unsackedFrames = 0;
+        unsackedBytes = 0;
+        sackedRanges.clear();
+        retransmitQueue.clear();
+        retransmittedWatch.clear();
+        retransmittedWatchTimes.clear();
+    }
+}

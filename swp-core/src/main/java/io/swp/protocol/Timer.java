@@ -1,0 +1,29 @@
+package io.swp.protocol;
+
+/**
+ * Every timer of an {@link Engine}, in the order {@link Engine#handleTimeout(long)}
+ * runs them: failures first, so a session that must close does not send first. Each
+ * deadline is derived from engine state, so {@link Engine#pollTimeout()} is a minimum
+ * over this short, fixed list.
+ */
+enum Timer {
+    /** SYN_SENT: the handshake did not finish within the connect timeout. */
+    CONNECT,
+    /** Nothing valid heard from the peer for the dead-peer bound (keepalive interval × failures). */
+    DEAD_PEER,
+    /** The oldest unacknowledged frame has waited longer than the configured unacked timeout. */
+    UNACKED,
+    /** TIME_WAIT is over: the session closes normally. */
+    TIME_WAIT,
+    /** The retransmission timeout (RFC 6298) on the oldest in-flight frame, or on the SYN / SYN-ACK. */
+    RETRANSMIT,
+    /** A delayed acknowledgement is due (RFC 1122 §4.2.3.2). */
+    DELAYED_ACK,
+    /** Nothing sent for a keepalive interval: send a KEEPALIVE. */
+    KEEPALIVE,
+    /** The peer's window is closed while we have data: send a zero-window probe (RFC 1122 §4.2.2.17). */
+    PROBE;
+
+    /** All timers, without the defensive copy {@code values()} makes. */
+    static final Timer[] ALL = values();
+}

@@ -1,0 +1,283 @@
+package io.swp.protocol;
+
+import io.swp.SessionConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A small virtual-time driver for two engines: A connects, B is created by
+ * {@link Engine#accept} when A's first SYN arrives. Frames travel through a queue with
+ * delivery times; a {@link FramePolicy} drops, duplicates or delays them by direction,
+ * per-direction frame index or content. Time jumps to the next delivery or deadline, so
+ * minutes of protocol time take microseconds. The full seeded simulator lives in swp-sim;
+ * this one stays small enough to read in one sitting.
+ */
+final class VirtualLink {
+    static final String A_INBOX = "a";
+    static final String B_INBOX = "b";
+    static final long NONCE_A = 0xA11CEL;
+    static final long NONCE_B = 0xB0BL;
+    static final long MS = 1_000_000L;
+    static final long SECOND = 1_000 * MS;
+    private static final int MAX_STEPS = 5_000_000;
+
+    enum Direction { A_TO_B, B_TO_A }
+
+    /** What happens to one frame. */
+    record Fate(int copies, long extraDelay) {
+        static final Fate DELIVER = new Fate(1, 0);
+        static final Fate DROP = new Fate(0, 0);
+        static final Fate DUPLICATE = new Fate(2, 0);
+
+        static Fate delay(long nanos) {
+            return new Fate(1, nanos);
+        }
+    }
+
+    /** Decides each frame's fate. */
+    @FunctionalInterface
+    interface FramePolicy {
+        /**
+         * @param direction which way it goes
+         * @param index its number among the frames sent that way, from 0
+         * @param packet the frame, decoded
+         * @param now the time it is sent
+         */
+        Fate fate(Direction direction, int index, Packet packet, long now);
+    }
+
+    /** A frame as it was sent, for assertions. */
+    record Sent(long at, Packet packet) {
+    }
+
+    private record InFlight(long deliverAt, long order, Direction direction, byte[] frame)
+            implements Comparable<InFlight> {
+        @Override
+        public int compareTo(InFlight o) {
+            int c = Long.compare(deliverAt, o.deliverAt);
+            return c != 0 ? c : Long.compare(order, o.order);
+        }
+    }
+
+    final SessionConfig configA;
+    final SessionConfig configB;
+    long now;
+    final Engine a;
+    Engine b;
+    long latencyAToB = 5 * MS;
+    long latencyBToA = 5 * MS;
+    FramePolicy policy = (d, i, p, t) -> Fate.DELIVER;
+    /** Runs before every step: the applications. */
+    Runnable app = () -> { };
+    /** A vanished side neither sends, receives nor runs timers. */
+    boolean aVanished;
+    boolean bVanished;
+    /** When set, frames reaching B's inbox with no session there are answered by {@link Engine#resetFor}. */
+    boolean bAnswersUnknownWithReset;
+    final List<Sent> sentByA = new ArrayList<>();
+    final List<Sent> sentByB = new ArrayList<>();
+    final List<EngineEvent> eventsA = new ArrayList<>();
+    final List<EngineEvent> eventsB = new ArrayList<>();
+    final List<EngineState> statesA = new ArrayList<>();
+    final List<EngineState> statesB = new ArrayList<>();
+    private final PriorityQueue<InFlight> queue = new PriorityQueue<>();
+    private long order;
+    private int indexAToB;
+    private int indexBToA;
+    long stepsRun;
+
+    VirtualLink(SessionConfig config) {
+        this(config, config);
+    }
+
+    VirtualLink(SessionConfig configA, SessionConfig configB) {
+        this.configA = configA;
+        this.configB = configB;
+        this.a = Engine.connect(configA, A_INBOX, B_INBOX, NONCE_A, now);
+        statesA.add(a.state());
+    }
+
+    /** Runs until both sides are established; fails the test if that does not happen within 60 s. */
+    VirtualLink establish() {
+        if (!runUntil(() -> b != null && a.state() == EngineState.ESTABLISHED
+                && b.state() == EngineState.ESTABLISHED, 60 * SECOND)) {
+            throw new AssertionError("handshake did not complete: A " + a.state()
+                    + ", B " + (b == null ? "absent" : b.state()));
+        }
+        return this;
+    }
+
+    /**
+     * Steps until the condition holds, virtual time passes {@code limit} from now, or
+     * nothing is left to happen.
+     *
+     * @return whether the condition holds
+     */
+    boolean runUntil(BooleanSupplier condition, long limit) {
+        long end = now + limit;
+        while (!condition.getAsBoolean()) {
+            if (!step(end)) {
+                return condition.getAsBoolean();
+            }
+        }
+        return true;
+    }
+
+    /** Runs for a span of virtual time. */
+    void runFor(long span) {
+        long end = now + span;
+        while (step(end)) {
+            // keep going
+        }
+        now = Math.max(now, end);
+    }
+
+    /**
+     * One round: applications, transmissions, then a jump to the next event (not past
+     * {@code end}) with deliveries and timers.
+     *
+     * @return false if nothing is left to happen before {@code end}
+     */
+    boolean step(long end) {
+        if (++stepsRun > MAX_STEPS) {
+            throw new AssertionError("driver ran " + MAX_STEPS + " steps: livelock? A " + a + ", B " + b);
+        }
+        app.run();
+        flush();
+        long next = Long.MAX_VALUE;
+        if (!queue.isEmpty()) {
+            next = queue.peek().deliverAt;
+        }
+        if (!aVanished) {
+            next = Math.min(next, a.pollTimeout());
+        }
+        if (b != null && !bVanished) {
+            next = Math.min(next, b.pollTimeout());
+        }
+        if (next == Long.MAX_VALUE || next > end) {
+            return false;
+        }
+        now = Math.max(now, next);
+        while (!queue.isEmpty() && queue.peek().deliverAt <= now) {
+            deliver(queue.poll());
+        }
+        if (!aVanished && a.pollTimeout() <= now) {
+            a.handleTimeout(now);
+            drainEvents(a, eventsA);
+        }
+        if (b != null && !bVanished && b.pollTimeout() <= now) {
+            b.handleTimeout(now);
+            drainEvents(b, eventsB);
+        }
+        recordStates();
+        return true;
+    }
+
+    /** Sends everything both engines have to send now. */
+    void flush() {
+        if (!aVanished) {
+            byte[] f;
+            while ((f = a.pollTransmit(now)) != null) {
+                enqueue(Direction.A_TO_B, f);
+            }
+            drainEvents(a, eventsA);
+        }
+        if (b != null && !bVanished) {
+            byte[] f;
+            while ((f = b.pollTransmit(now)) != null) {
+                enqueue(Direction.B_TO_A, f);
+            }
+            drainEvents(b, eventsB);
+        }
+        recordStates();
+    }
+
+    /** Puts a frame on the wire as if {@code from} had sent it (for stray-frame tests). */
+    void inject(Direction direction, Packet p) {
+        byte[] frame = PacketCodec.encode(p);
+        long latency = direction == Direction.A_TO_B ? latencyAToB : latencyBToA;
+        queue.add(new InFlight(now + latency, order++, direction, frame));
+    }
+
+    private void enqueue(Direction direction, byte[] frame) {
+        Packet p = decode(frame);
+        boolean fromA = direction == Direction.A_TO_B;
+        (fromA ? sentByA : sentByB).add(new Sent(now, p));
+        int index = fromA ? indexAToB++ : indexBToA++;
+        Fate fate = policy.fate(direction, index, p, now);
+        long latency = fromA ? latencyAToB : latencyBToA;
+        for (int i = 0; i < fate.copies(); i++) {
+            queue.add(new InFlight(now + latency + fate.extraDelay(), order++, direction, frame));
+        }
+    }
+
+    private void deliver(InFlight f) {
+        if (f.direction == Direction.B_TO_A) {
+            if (!aVanished) {
+                a.handleFrame(f.frame, now);
+                drainEvents(a, eventsA);
+            }
+            return;
+        }
+        if (bVanished) {
+            return;
+        }
+        if (b == null) {
+            Packet p = decode(f.frame);
+            if (p.kind() == PacketKind.SYN && !bAnswersUnknownWithReset) {
+                b = Engine.accept(configB, B_INBOX, p, NONCE_B, now);
+                statesB.add(b.state());
+            } else {
+                byte[] reset = Engine.resetFor(p, B_INBOX);
+                if (reset != null) {
+                    enqueue(Direction.B_TO_A, reset);
+                }
+            }
+            return;
+        }
+        b.handleFrame(f.frame, now);
+        drainEvents(b, eventsB);
+    }
+
+    private void recordStates() {
+        if (statesA.get(statesA.size() - 1) != a.state()) {
+            statesA.add(a.state());
+        }
+        if (b != null && statesB.get(statesB.size() - 1) != b.state()) {
+            statesB.add(b.state());
+        }
+    }
+
+    private static void drainEvents(Engine e, List<EngineEvent> into) {
+        EngineEvent ev;
+        while ((ev = e.pollEvent()) != null) {
+            into.add(ev);
+        }
+    }
+
+    static Packet decode(byte[] frame) {
+        try {
+            return PacketCodec.decode(frame);
+        } catch (MalformedFrameException e) {
+            throw new AssertionError("engine produced an undecodable frame", e);
+        }
+    }
+
+    /** @return the frames A sent with the given kind and sequence number, in order */
+    List<Sent> sentByA(PacketKind kind, long seq) {
+        List<Sent> out = new ArrayList<>();
+        for (Sent s : sentByA) {
+            if (s.packet().kind() == kind && s.packet().seq() == seq) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** @return how many frames of a kind a side sent */
+    static long count(List<Sent> sent, PacketKind kind) {
+        return sent.stream().filter(s -> s.packet().kind() == kind).count();
+    }
+}

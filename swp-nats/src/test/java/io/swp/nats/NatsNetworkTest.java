@@ -1,0 +1,211 @@
+package io.swp.nats;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.nats.client.Connection;
+import io.nats.client.Nats;
+import io.swp.Network;
+import io.swp.nats.testing.NatsServerExtension;
+import io.swp.nats.testing.NatsServers;
+import io.swp.nats.testing.NatsTestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** NatsNetwork against a real nats-server: frames, limits, capacity, sharing. */
+@ExtendWith(NatsServerExtension.class)
+class NatsNetworkTest {
+    private static final long WAIT_MILLIS = 10_000;
+
+    @Test
+    void framesRoundTripBetweenTwoNetworks(NatsTestServer server) throws Exception {
+        try (NatsNetwork alice = NatsNetwork.connect(server.url());
+                NatsNetwork bob = NatsNetwork.connect(server.url())) {
+            BlockingQueue<byte[]> atBob = new LinkedBlockingQueue<>();
+            try (Network.InboxBinding binding = bob.bind("swp.test.bob", atBob::add)) {
+                assertEquals("swp.test.bob", binding.inbox());
+                bob.connection().flush(java.time.Duration.ofSeconds(5));
+                byte[][] sent = {new byte[0], {1, 2, 3}, filled(16 * 1024, 7), filled(alice.maxFrameSize(), 9)};
+                for (byte[] frame : sent) {
+                    alice.send("swp.test.bob", frame);
+                }
+                for (byte[] frame : sent) {
+                    byte[] got = atBob.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+                    assertArrayEquals(frame, got, "frame of " + frame.length + " bytes");
+                }
+            }
+        }
+    }
+
+    @Test
+    void maxFrameSizeFollowsServerMaxPayloadAndOversizedSendFailsClearly(NatsTestServer server) throws Exception {
+        try (NatsNetwork net = NatsNetwork.connect(server.url())) {
+            long maxPayload = net.connection().getServerInfo().getMaxPayload();
+            assertTrue(maxPayload > 0, "server advertises max_payload");
+            assertEquals(maxPayload - NatsNetworkConfig.DEFAULT_HEADER_ROOM_BYTES, net.maxFrameSize());
+            IOException e = assertThrows(IOException.class, () -> net.send("swp.test.big", new byte[net.maxFrameSize() + 1]));
+            assertTrue(e.getMessage().contains("exceeds"), e.getMessage());
+            // the connection survives the refused frame
+            assertEquals(Connection.Status.CONNECTED, net.connection().getStatus());
+            net.send("swp.test.big", new byte[net.maxFrameSize()]);
+        }
+    }
+
+    @Test
+    void smallerServerMaxPayloadShrinksMaxFrameSize() throws Exception {
+        int maxPayload = 64 * 1024;
+        Path conf = Files.createTempFile("swp-nats-max-payload", ".conf");
+        Files.writeString(conf, "max_payload: " + maxPayload + "\n");
+        try (var server = NatsServers.process().args("-c", conf.toString()).start();
+                NatsNetwork net = NatsNetwork.connect(server.url())) {
+            assertEquals(maxPayload - NatsNetworkConfig.DEFAULT_HEADER_ROOM_BYTES, net.maxFrameSize());
+            assertThrows(IOException.class, () -> net.send("x", new byte[maxPayload]));
+        } finally {
+            Files.deleteIfExists(conf);
+        }
+    }
+
+    @Test
+    void freeCapacityShrinksWhileTheHandlerIsBusyAndRecovers(NatsTestServer server) throws Exception {
+        NatsNetworkConfig config = NatsNetworkConfig.builder().pendingMessageLimit(1000).pendingByteLimit(1_000_000).build();
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger delivered = new AtomicInteger();
+        try (NatsNetwork receiver = NatsNetwork.connect(server.url(), config);
+                NatsNetwork sender = NatsNetwork.connect(server.url())) {
+            Network.InboxBinding binding = receiver.bind("swp.test.capacity", frame -> {
+                awaitQuietly(release);
+                delivered.incrementAndGet();
+            });
+            assertEquals(1000, receiver.dispatcher().getPendingMessageLimit());
+            assertEquals(1_000_000, receiver.dispatcher().getPendingByteLimit());
+            assertEquals(1000, binding.freeMessages());
+            assertEquals(1_000_000, binding.freeBytes());
+            receiver.connection().flush(java.time.Duration.ofSeconds(5));
+            int frames = 101;
+            int frameBytes = 1000;
+            for (int i = 0; i < frames; i++) {
+                sender.send("swp.test.capacity", new byte[frameBytes]);
+            }
+            // One frame is held by the blocked handler; the other 100 wait in the dispatcher.
+            awaitCondition(() -> binding.freeMessages() == 1000 - (frames - 1), "100 frames pending: " + binding.freeMessages());
+            // jnats counts each message's subject and protocol line too, a few dozen bytes
+            long pendingBytes = 1_000_000 - binding.freeBytes();
+            assertTrue(pendingBytes >= (frames - 1) * frameBytes && pendingBytes <= (frames - 1) * (frameBytes + 100),
+                    "pending bytes " + pendingBytes);
+            assertEquals(0, binding.droppedFrames());
+            release.countDown();
+            awaitCondition(() -> delivered.get() == frames, "all delivered");
+            awaitCondition(() -> binding.freeMessages() == 1000, "capacity recovers");
+        }
+    }
+
+    @Test
+    void bindingsShareOneDispatcherAndSplitItsCapacity(NatsTestServer server) throws Exception {
+        try (Connection shared = Nats.connect(server.url())) {
+            Set<String> threads = ConcurrentHashMap.newKeySet();
+            AtomicInteger received = new AtomicInteger();
+            int inboxes = 8;
+            try (NatsNetwork net = NatsNetwork.wrap(shared)) {
+                Network.InboxBinding[] bindings = new Network.InboxBinding[inboxes];
+                for (int i = 0; i < inboxes; i++) {
+                    bindings[i] = net.bind("swp.test.share." + i, frame -> {
+                        threads.add(Thread.currentThread().getName());
+                        received.incrementAndGet();
+                    });
+                }
+                assertEquals(inboxes, net.bindingCount());
+                assertEquals(NatsNetworkConfig.DEFAULT_PENDING_BYTE_LIMIT / inboxes, bindings[0].freeBytes());
+                shared.flush(java.time.Duration.ofSeconds(5));
+                for (int i = 0; i < inboxes; i++) {
+                    net.send("swp.test.share." + i, new byte[] {(byte) i});
+                }
+                awaitCondition(() -> received.get() == inboxes, "one frame per inbox");
+                assertEquals(1, threads.size(), "all inboxes delivered on one dispatcher thread: " + threads);
+                bindings[0].close();
+                assertEquals(inboxes - 1, net.bindingCount());
+            }
+            assertEquals(Connection.Status.CONNECTED, shared.getStatus(), "a wrapped connection stays open");
+        }
+    }
+
+    @Test
+    void sendAfterCloseFailsAndCloseIsIdempotent(NatsTestServer server) throws Exception {
+        NatsNetwork net = NatsNetwork.connect(server.url());
+        Connection connection = net.connection();
+        net.close();
+        net.close();
+        assertEquals(Connection.Status.CLOSED, connection.getStatus(), "an owned connection is closed");
+        assertThrows(IOException.class, () -> net.send("x", new byte[1]));
+        assertThrows(IOException.class, () -> net.bind("x", f -> { }));
+    }
+
+    @Test
+    void handlerExceptionDoesNotStopDelivery(NatsTestServer server) throws Exception {
+        try (NatsNetwork net = NatsNetwork.connect(server.url())) {
+            BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
+            net.bind("swp.test.faulty", frame -> {
+                if (frame.length == 0) {
+                    throw new IllegalStateException("handler bug (expected by the test)");
+                }
+                got.add(frame);
+            });
+            net.connection().flush(java.time.Duration.ofSeconds(5));
+            net.send("swp.test.faulty", new byte[0]);
+            net.send("swp.test.faulty", new byte[] {42});
+            assertArrayEquals(new byte[] {42}, got.poll(WAIT_MILLIS, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    @Test
+    void eventsAreExposedForSelfOpenedConnections(NatsTestServer server) throws Exception {
+        try (NatsNetwork net = NatsNetwork.connect(server.url())) {
+            assertTrue(net.events().isPresent());
+            assertEquals(0, net.events().get().slowConsumerEvents());
+        }
+        try (Connection plain = Nats.connect(server.url()); NatsNetwork net = NatsNetwork.wrap(plain)) {
+            assertFalse(net.events().isPresent());
+            assertSame(plain, net.connection());
+        }
+    }
+
+    static byte[] filled(int size, int seed) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (i * 31 + seed);
+        }
+        return b;
+    }
+
+    static void awaitCondition(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
