@@ -383,7 +383,7 @@ public final class Engine {
         }
         noteValidFrame(packet, now);
         if (kind == PacketKind.RESET) {
-            finish(CloseReason.RESET_BY_PEER, false);
+            onPeerReset();
             return;
         }
         if (state == EngineState.SYN_RECEIVED) {
@@ -985,6 +985,26 @@ public final class Engine {
         probeDeadline = NEVER;
         keepaliveDue = false;
         probeDue = false;
+    }
+
+    /**
+     * A RESET from the peer ends the session, except in TIME_WAIT: both FINs have been
+     * exchanged and acknowledged there, and a reset (typically the answer of a peer that
+     * already finished to a late duplicate of ours) must not turn a normal close into a
+     * failure (RFC 1337). In LAST_ACK or CLOSING with nothing but our FIN unacknowledged,
+     * every byte both ways has been delivered and the peer has forgotten the session:
+     * it received our FIN and finished TIME_WAIT before the acknowledgement of our FIN
+     * got through (a TIME_WAIT shorter than our backed-off retransmission timeout), so
+     * the session ends normally.
+     */
+    private void onPeerReset() {
+        if (state == EngineState.TIME_WAIT) {
+            strayFramesDropped++;
+            return;
+        }
+        boolean onlyOurFinOutstanding = (state == EngineState.LAST_ACK || state == EngineState.CLOSING)
+                && send.finQueued() && send.una() == send.end() - 1 && send.nextToSend() == send.end();
+        finish(onlyOurFinOutstanding ? CloseReason.NORMAL : CloseReason.RESET_BY_PEER, false);
     }
 
     private void finish(CloseReason reason, boolean sendReset) {

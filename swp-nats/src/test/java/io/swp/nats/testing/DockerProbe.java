@@ -16,13 +16,19 @@ import java.util.concurrent.TimeoutException;
  */
 final class DockerProbe {
     private static final long PROBE_TIMEOUT_SECONDS = 20;
+    private static final String UNIX_SCHEME = "unix://";
 
     private DockerProbe() {
     }
 
     /** @return null if Docker is usable, else why not */
     static String whyUnavailable() {
-        boolean hinted = System.getenv("DOCKER_HOST") != null
+        String dockerHost = System.getenv("DOCKER_HOST");
+        if (dockerHost != null && dockerHost.startsWith(UNIX_SCHEME)
+                && !Files.exists(Path.of(dockerHost.substring(UNIX_SCHEME.length())))) {
+            return "no Docker engine (DOCKER_HOST=" + dockerHost + " does not exist)";
+        }
+        boolean hinted = dockerHost != null
                 || Files.exists(Path.of("/var/run/docker.sock"))
                 || Files.exists(Path.of(System.getProperty("user.home"), ".docker", "run", "docker.sock"))
                 || Files.exists(Path.of(System.getProperty("user.home"), ".testcontainers.properties"));

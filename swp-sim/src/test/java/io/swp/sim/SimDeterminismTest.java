@@ -1,0 +1,35 @@
+package io.swp.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class SimDeterminismTest {
+    @BeforeAll
+    static void needsTheEngine() {
+        assumeTrue(SimRuns.engineImplemented(), "io.swp.protocol.Engine is not implemented yet");
+    }
+
+    @Test
+    void sameSeedSameRun() {
+        for (double loss : new double[] {0, 0.1, 0.3}) {
+            SimTransfer.Spec spec = SimTransfer.Spec.sweep(4242, loss, 128 * 1024).build();
+            TransferResult a = SimTransfer.run(spec);
+            TransferResult b = SimTransfer.run(spec);
+            assertEquals(a.fingerprint(), b.fingerprint(), "loss " + loss);
+            assertEquals(a.traceHash(), b.traceHash());
+            assertEquals(a.client().stats(), b.client().stats());
+            assertEquals(a.server().stats(), b.server().stats());
+        }
+    }
+
+    @Test
+    void anotherSeedAnotherRun() {
+        TransferResult a = SimTransfer.run(SimTransfer.Spec.sweep(1, 0.1, 64 * 1024).build());
+        TransferResult b = SimTransfer.run(SimTransfer.Spec.sweep(2, 0.1, 64 * 1024).build());
+        assertNotEquals(a.traceHash(), b.traceHash());
+    }
+}

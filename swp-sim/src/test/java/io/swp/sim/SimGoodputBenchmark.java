@@ -1,0 +1,87 @@
+package io.swp.sim;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.swp.SessionConfig;
+import java.time.Duration;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Goodput over a simulated 100 Mbit/s, 20 ms RTT path at 0..30 % loss (both directions),
+ * as a fraction of the link rate, with the window above the bandwidth-delay product and
+ * a queue deep enough that the window never overflows it. Not part of the default test
+ * run (its name does not match surefire's patterns); run it with
+ * {@code ./mvnw -q -o -pl swp-sim -am test -Psim-bench -Dsurefire.failIfNoSpecifiedTests=false}
+ * or through {@link #main(String[])}.
+ */
+class SimGoodputBenchmark {
+    private static final long BANDWIDTH_BITS = 100_000_000L;
+    private static final Duration ONE_WAY = Duration.ofMillis(10);
+    private static final long MIB = 1024 * 1024;
+    private static final long TRANSFER_BYTES = 64 * MIB;
+    private static final long WINDOW_BYTES = MIB / 2;
+    private static final long QUEUE_BYTES = MIB;
+    private static final double[] LOSSES = {0, 0.01, 0.05, 0.10, 0.20, 0.30};
+    private static final double[] TARGETS = {0.90, 0.70, Double.NaN, 0.30, Double.NaN, Double.NaN};
+
+    @Test
+    void printGoodputTable() {
+        assumeTrue(SimRuns.engineImplemented(), "io.swp.protocol.Engine is not implemented yet");
+        System.out.println(table());
+    }
+
+    /** @param args ignored */
+    public static void main(String[] args) {
+        System.out.println(table());
+    }
+
+    static String table() {
+        SessionConfig config = SessionConfig.builder()
+                .windowBytes(WINDOW_BYTES)
+                .windowMessages((int) (2 * WINDOW_BYTES / (16 * 1024)))
+                .sendBufferBytes(4 * WINDOW_BYTES)
+                .build();
+        long bdp = BANDWIDTH_BITS / 8 * 2 * ONE_WAY.toMillis() / 1000;
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "link %d Mbit/s, RTT %d ms, BDP %d KiB, window %d KiB / %d frames,"
+                        + " payload %d KiB, queue %d KiB, transfer %d MiB, loss in both directions%n%n",
+                BANDWIDTH_BITS / 1_000_000, 2 * ONE_WAY.toMillis(), bdp / 1024, WINDOW_BYTES / 1024,
+                config.windowMessages(), config.maxPayloadBytes() / 1024, QUEUE_BYTES / 1024, TRANSFER_BYTES / MIB));
+        out.append("| loss | goodput Mbit/s | of link | target | retransmits | fast | RTOs | srtt ms | virtual s | wall ms |\n");
+        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int i = 0; i < LOSSES.length; i++) {
+            Impairments link = Impairments.builder()
+                    .bandwidth(BANDWIDTH_BITS, QUEUE_BYTES)
+                    .latency(ONE_WAY)
+                    .lossRate(LOSSES[i])
+                    .build();
+            TransferResult r = SimTransfer.run(SimTransfer.Spec.builder(1000 + i).config(config)
+                    .bytesToServer(TRANSFER_BYTES).impairBoth(link).timeLimit(Duration.ofHours(1)).build());
+            double mbit = r.goodputBytesPerSecond() * 8 / 1e6;
+            double fraction = r.goodputBytesPerSecond() * 8 / BANDWIDTH_BITS;
+            String target = Double.isNaN(TARGETS[i]) ? "" : String.format(Locale.ROOT, "≥ %.0f %% %s",
+                    TARGETS[i] * 100, fraction >= TARGETS[i] ? "met" : "MISSED");
+            var s = r.client().stats();
+            out.append(String.format(Locale.ROOT, "| %.0f %% | %.1f | %.1f %% | %s | %d | %d | %d | %.1f | %.2f | %d |%s%n",
+                    LOSSES[i] * 100, mbit, fraction * 100, target, s.retransmits(), s.fastRetransmits(), s.timeouts(),
+                    s.srttNanos() / 1e6, r.lastByteAtNanos() / 1e9, r.wallNanos() / 1_000_000,
+                    r.delivered() ? "" : " NOT DELIVERED"));
+        }
+        out.append('\n').append(wallTimeOfTenMebibytesAtTwentyPercent());
+        return out.toString();
+    }
+
+    private static String wallTimeOfTenMebibytesAtTwentyPercent() {
+        Impairments link = Impairments.builder().lossRate(0.2).latency(ONE_WAY).build();
+        long best = Long.MAX_VALUE;
+        TransferResult last = null;
+        for (int run = 0; run < 5; run++) {
+            last = SimTransfer.run(SimTransfer.Spec.builder(77 + run).bytesToServer(10 * MIB).impairBoth(link).build());
+            best = Math.min(best, last.wallNanos());
+        }
+        return String.format(Locale.ROOT, "10 MiB at 20 %% loss (both ways, 20 ms RTT, default config): best of 5 "
+                + "runs %d ms wall (last run %d ms, %.2f s virtual, delivered: %s)%n", best / 1_000_000,
+                last.wallNanos() / 1_000_000, last.lastByteAtNanos() / 1e9, last.delivered());
+    }
+}
