@@ -31,6 +31,8 @@ public final class SessionConfig {
     private final long timeWaitNanos;
     private final int maxMessageBytes;
     private final int unorderedQueueLimit;
+    private final long closeTimeoutNanos;
+    private final int acceptBacklog;
 
     private SessionConfig(Builder b) {
         this.windowMessages = b.windowMessages;
@@ -50,6 +52,8 @@ public final class SessionConfig {
         this.timeWaitNanos = b.timeWait.toNanos();
         this.maxMessageBytes = b.maxMessageBytes;
         this.unorderedQueueLimit = b.unorderedQueueLimit;
+        this.closeTimeoutNanos = b.closeTimeout.toNanos();
+        this.acceptBacklog = b.acceptBacklog;
     }
 
     /** @return the default configuration */
@@ -81,7 +85,9 @@ public final class SessionConfig {
                 .connectTimeout(Duration.ofNanos(connectTimeoutNanos))
                 .timeWait(Duration.ofNanos(timeWaitNanos))
                 .maxMessageBytes(maxMessageBytes)
-                .unorderedQueueLimit(unorderedQueueLimit);
+                .unorderedQueueLimit(unorderedQueueLimit)
+                .closeTimeout(Duration.ofNanos(closeTimeoutNanos))
+                .acceptBacklog(acceptBacklog);
     }
 
     /** @return receive window in frames; see {@link Builder#windowMessages(int)} */
@@ -118,6 +124,10 @@ public final class SessionConfig {
     public int maxMessageBytes() { return maxMessageBytes; }
     /** @return unordered messages held for the application before the oldest are dropped */
     public int unorderedQueueLimit() { return unorderedQueueLimit; }
+    /** @return how long a graceful close waits for our data to be acknowledged, in nanoseconds */
+    public long closeTimeoutNanos() { return closeTimeoutNanos; }
+    /** @return incoming sessions an endpoint holds that {@code accept()} has not taken yet */
+    public int acceptBacklog() { return acceptBacklog; }
 
     /**
      * @return the time after which a silent peer is declared dead, in nanoseconds, or
@@ -157,6 +167,8 @@ public final class SessionConfig {
         private Duration timeWait = Duration.ofSeconds(2);
         private int maxMessageBytes = 64 * 1024 * 1024;
         private int unorderedQueueLimit = 1024;
+        private Duration closeTimeout = Duration.ofSeconds(30);
+        private int acceptBacklog = 128;
 
         private Builder() {
         }
@@ -291,6 +303,20 @@ public final class SessionConfig {
          * @param v at least 1 @return this
          */
         public Builder unorderedQueueLimit(int v) { this.unorderedQueueLimit = positive(v, "unorderedQueueLimit"); return this; }
+
+        /**
+         * How long a graceful {@code Session.close()} waits for everything it sent, FIN
+         * included, to be acknowledged before it aborts the session and fails. Default 30 s.
+         * @param v positive @return this
+         */
+        public Builder closeTimeout(Duration v) { this.closeTimeout = positive(v, "closeTimeout"); return this; }
+
+        /**
+         * Incoming sessions (handshaking or established) an endpoint holds for
+         * {@code accept()}; further SYNs are answered with a RESET. Default 128.
+         * @param v at least 1 @return this
+         */
+        public Builder acceptBacklog(int v) { this.acceptBacklog = positive(v, "acceptBacklog"); return this; }
 
         /** @return the configuration */
         public SessionConfig build() {

@@ -1,0 +1,24 @@
+package io.swp;
+
+/**
+ * Counters of an {@link Endpoint}: what happened to frames before they reached a session.
+ *
+ * @param framesReceived frames the network delivered to the endpoint's inbox
+ * @param malformedFramesDropped frames that failed to decode (corrupted, truncated, alien)
+ * @param inboundQueueDrops frames dropped because the event loop's inbound queue was full
+ * @param resetsSent RESETs sent for frames that matched no session, or refused SYNs
+ * @param synsRefused SYNs refused because the endpoint was not accepting or its backlog was full
+ * @param sessionsOpened sessions created, outgoing and incoming
+ * @param sessionsOpen sessions currently registered (including closing ones)
+ * @param sendFailures frames the network refused to send
+ */
+public record EndpointStats(
+        long framesReceived,
+        long malformedFramesDropped,
+        long inboundQueueDrops,
+        long resetsSent,
+        long synsRefused,
+        long sessionsOpened,
+        int sessionsOpen,
+        long sendFailures) {
+}

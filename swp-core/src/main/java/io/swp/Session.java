@@ -1,0 +1,925 @@
+package io.swp;
+
+import io.swp.file.FileTransfer;
+import io.swp.file.FileTransferStats;
+import io.swp.file.ReceivedFile;
+import io.swp.protocol.CloseReason;
+import io.swp.protocol.Engine;
+import io.swp.protocol.EngineEvent;
+import io.swp.protocol.EngineState;
+import io.swp.protocol.EngineStats;
+import io.swp.protocol.Packet;
+import io.swp.protocol.ReceivedChunk;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One reliable, ordered, flow-controlled conversation with a peer, obtained from
+ * {@link Endpoint#connect(String)} or {@link Endpoint#accept()}. It carries one byte stream
+ * in each direction; the message and file APIs are built on that stream.
+ *
+ * <h2>Streams</h2>
+ * {@link #getInputStream()} and {@link #getOutputStream()} behave like a socket's, in the
+ * manner of Okio's {@code Pipe}:
+ * <ul>
+ *   <li>{@code read} blocks until at least one byte is available, the peer has finished
+ *       (returns -1 once everything before its FIN is read), the session fails
+ *       ({@link SessionException} naming the {@link CloseReason}), or the read timeout
+ *       ({@link #setReadTimeout(Duration)}, none by default) passes
+ *       ({@link SocketTimeoutException}; the session stays usable).</li>
+ *   <li>{@code write} hands bytes to the protocol engine and blocks while the send buffer
+ *       ({@link SessionConfig#sendBufferBytes()}) is full: back-pressure, never unbounded
+ *       buffering. {@code flush} returns at once (written bytes are already with the
+ *       engine, which sends as fast as the peer's window allows). {@code close} on the
+ *       output stream half-closes: a FIN follows the data; reading continues.</li>
+ *   <li>Closing the input stream makes further reads fail; the peer's data is still
+ *       acknowledged (and discarded after {@link #close()}).</li>
+ * </ul>
+ * A session is safe for one reading thread and one writing thread at the same time.
+ * Several readers (or several writers) must synchronise among themselves.
+ *
+ * <h2>Messages and the stream</h2>
+ * Messages are not a second channel: they are boundaries marked in the same ordered byte
+ * stream. {@link #sendMessage(byte[])} writes the bytes and marks the last one as the end
+ * of a message; {@link #receiveMessage()} returns everything from the current read
+ * position up to the next mark. Reading through the input stream ignores marks. So a
+ * message is "everything written since the previous mark": use one style per direction
+ * of a session (the usual case), or interleave knowing that stream bytes written before
+ * a message become part of it. Unordered messages ({@link #sendUnordered(byte[])}) skip
+ * the stream altogether and never mix with it.
+ *
+ * <h2>Closing</h2>
+ * {@link #close()} sends FIN after all written data and waits until the peer has
+ * acknowledged everything, for at most {@link SessionConfig#closeTimeoutNanos()}, then
+ * returns; the session then lingers inside the endpoint (TIME-WAIT) to answer late
+ * duplicates. {@link #abort()} resets the session at once and discards buffers.
+ */
+public final class Session implements AutoCloseable {
+
+    final Endpoint endpoint;
+    final Engine engine;
+    final boolean incoming;
+    final ReentrantLock lock = new ReentrantLock();
+    final AtomicBoolean nudged = new AtomicBoolean();
+
+    // Owned by the event loop thread.
+    long scheduledDeadline = Long.MAX_VALUE;
+    final ArrayList<Packet> pendingPackets = new ArrayList<>();
+    boolean dirty;
+    boolean removed;
+    boolean offeredToAccept;
+    Endpoint.SessionKey key;
+    Endpoint.SessionKey synKey;
+    /** Guarded by the endpoint's accept lock. */
+    boolean takenByAccept;
+
+    private final SessionConfig config;
+    private final Clock clock;
+    private final Condition changed = lock.newCondition();
+    private final long writeLowWater;
+    private final InputStream input = new SessionInputStream();
+    private final OutputStream output = new SessionOutputStream();
+
+    // Guarded by lock.
+    private int readWaiters;
+    private int writeWaiters;
+    private int stateWaiters;
+    private boolean established;
+    private boolean outputFinished;
+    private boolean outputShut;
+    private boolean inputClosed;
+    private boolean closeCalled;
+    private boolean aborted;
+    private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
+    private long unorderedDropped;
+    private byte[] partialMessage = new byte[0];
+    private int partialLength;
+
+    private volatile long readTimeoutNanos;
+
+    /** Fraction of the send buffer that must be free before a blocked writer is woken. */
+    private static final int WRITE_WAKE_DIVISOR = 4;
+    /** Largest free space a blocked writer waits for, so big buffers still wake writers often. */
+    private static final long WRITE_WAKE_MAX_BYTES = 256 * 1024;
+
+    Session(Endpoint endpoint, Engine engine, SessionConfig config, Clock clock, boolean incoming) {
+        this.endpoint = endpoint;
+        this.engine = engine;
+        this.config = config;
+        this.clock = clock;
+        this.incoming = incoming;
+        this.writeLowWater = Math.max(1, Math.min(config.sendBufferBytes() / WRITE_WAKE_DIVISOR,
+                WRITE_WAKE_MAX_BYTES));
+    }
+
+    // ------------------------------------------------------------------ identity, stats
+
+    /** @return the inbox this session receives at */
+    public String localInbox() {
+        return engine.localInbox();
+    }
+
+    /** @return the inbox of the peer */
+    public String remoteInbox() {
+        return engine.remoteInbox();
+    }
+
+    /** @return the configuration in effect (payload size already capped to the network) */
+    public SessionConfig config() {
+        return config;
+    }
+
+    /** @return whether this session was accepted (true) or connected (false) */
+    public boolean isIncoming() {
+        return incoming;
+    }
+
+    /** @return the protocol state now */
+    public EngineState state() {
+        lock.lock();
+        try {
+            return engine.state();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return why the session closed, or null while it is open */
+    public CloseReason closeReason() {
+        lock.lock();
+        try {
+            return engine.state().isClosed() ? engine.closeReason() : null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return a snapshot of the engine's counters (RTT, retransmits, windows, …) */
+    public EngineStats stats() {
+        lock.lock();
+        try {
+            return engine.stats();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * @return payload bytes written by the application but not yet acknowledged by the
+     *     peer, never more than {@link SessionConfig#sendBufferBytes()}
+     */
+    public long bufferedOutputBytes() {
+        lock.lock();
+        try {
+            return config.sendBufferBytes() - engine.sendBufferFree();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return unordered messages dropped here because the application fell behind */
+    public long unorderedDropped() {
+        lock.lock();
+        try {
+            return unorderedDropped;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return the largest message {@link #sendUnordered(byte[])} accepts: one frame's payload */
+    public int maxUnorderedBytes() {
+        return config.maxPayloadBytes();
+    }
+
+    // ------------------------------------------------------------------ streams
+
+    /** @return the stream of bytes from the peer; the same object every time */
+    public InputStream getInputStream() {
+        return input;
+    }
+
+    /** @return the stream of bytes to the peer; the same object every time */
+    public OutputStream getOutputStream() {
+        return output;
+    }
+
+    /**
+     * Sets how long a read (input stream, {@link #receiveMessage()}) waits for data before
+     * throwing {@link SocketTimeoutException}. Default: no timeout.
+     *
+     * @param timeout the timeout, or null / zero for none
+     */
+    public void setReadTimeout(Duration timeout) {
+        readTimeoutNanos = timeout == null || timeout.isZero() || timeout.isNegative() ? 0 : timeout.toNanos();
+    }
+
+    /** @return the read timeout, or {@link Duration#ZERO} for none */
+    public Duration getReadTimeout() {
+        return Duration.ofNanos(readTimeoutNanos);
+    }
+
+    /**
+     * Half-closes: a FIN follows everything written; the peer reads end of stream. Reading
+     * continues. Idempotent.
+     *
+     * @throws IOException if the session has failed
+     */
+    public void shutdownOutput() throws IOException {
+        lock.lock();
+        try {
+            if (outputShut) {
+                return;
+            }
+            throwIfFailed();
+            outputShut = true;
+            if (!engine.state().isClosed()) {
+                engine.shutdownOutput(clock.nanoTime());
+            }
+        } finally {
+            lock.unlock();
+        }
+        endpoint.nudge(this);
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    /**
+     * Sends one ordered message; the peer's {@link #receiveMessage()} returns exactly these
+     * bytes. Blocks while the send buffer is full. Large messages are split into frames and
+     * reassembled by the receiver.
+     *
+     * @param message 0 .. {@link SessionConfig#maxMessageBytes()} bytes
+     * @throws IllegalArgumentException if the message is larger than the limit
+     * @throws IOException if the session failed, was closed, or its output was shut down
+     */
+    public void sendMessage(byte[] message) throws IOException {
+        sendMessage(message, 0, message.length);
+    }
+
+    /**
+     * Sends {@code message[off, off+len)} as one ordered message; see {@link #sendMessage(byte[])}.
+     * The bytes are copied before this method returns.
+     *
+     * @param message holds the message
+     * @param off where it starts
+     * @param len its length, at most {@link SessionConfig#maxMessageBytes()}
+     * @throws IOException if the session failed, was closed, or its output was shut down
+     */
+    public void sendMessage(byte[] message, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, message.length);
+        if (len > config.maxMessageBytes()) {
+            throw new IllegalArgumentException("message of " + len
+                    + " bytes exceeds maxMessageBytes " + config.maxMessageBytes());
+        }
+        int end = off + len;
+        lock.lock();
+        try {
+            int pos = off;
+            while (true) {
+                checkWritable();
+                int remaining = end - pos;
+                long free = engine.sendBufferFree();
+                // The end-of-message mark is only honoured when the engine takes the whole
+                // remainder, so the last piece waits for room instead of being split.
+                if (free >= remaining && (remaining > 0 || free > 0)) {
+                    int n = engineWrite(message, pos, remaining, true);
+                    if (n == remaining) {
+                        break;
+                    }
+                    pos += n;
+                    endpoint.nudge(this);
+                } else if (free > 0 && remaining > 1) {
+                    pos += engineWrite(message, pos, (int) Math.min(free, remaining - 1), false);
+                    endpoint.nudge(this);
+                } else {
+                    awaitWriteRoom();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        endpoint.nudge(this);
+    }
+
+    /**
+     * Sends a message and waits until the peer has acknowledged it (and everything before
+     * it). A timeout does not cancel the message: it stays queued and is still delivered.
+     *
+     * @param message the message, as for {@link #sendMessage(byte[])}
+     * @param timeout how long to wait for the acknowledgement
+     * @throws SocketTimeoutException if the acknowledgement did not arrive in time
+     * @throws IOException if the session failed
+     */
+    public void sendMessageAndWait(byte[] message, Duration timeout) throws IOException {
+        sendMessage(message);
+        long deadline = deadlineAfter(timeout.toNanos());
+        lock.lock();
+        try {
+            while (!engine.isSendBufferEmpty()) {
+                throwIfFailed();
+                if (!awaitState(deadline)) {
+                    throw new SocketTimeoutException("message not acknowledged by " + remoteInbox()
+                            + " within " + timeout);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Receives the next ordered message, waiting at most the read timeout (none by default).
+     *
+     * @return the message, or null when the peer has finished sending (end of stream)
+     * @throws SocketTimeoutException if the read timeout passed; a partly received message
+     *     is kept for the next call
+     * @throws IOException if the session failed, the stream ended inside a message, or a
+     *     message exceeded {@link SessionConfig#maxMessageBytes()} (the session is aborted)
+     */
+    public byte[] receiveMessage() throws IOException {
+        long t = readTimeoutNanos;
+        return receiveMessageUntil(t == 0 ? Long.MAX_VALUE : deadlineAfter(t), t);
+    }
+
+    /**
+     * Receives the next ordered message, waiting at most {@code timeout}.
+     *
+     * @param timeout how long to wait
+     * @return the message, or null when the peer has finished sending
+     * @throws SocketTimeoutException if nothing complete arrived in time
+     * @throws IOException as for {@link #receiveMessage()}
+     */
+    public byte[] receiveMessage(Duration timeout) throws IOException {
+        return receiveMessageUntil(deadlineAfter(timeout.toNanos()), timeout.toNanos());
+    }
+
+    private byte[] receiveMessageUntil(long deadline, long timeoutNanos) throws IOException {
+        boolean consumed = false;
+        lock.lock();
+        try {
+            checkReadable();
+            while (true) {
+                ReceivedChunk chunk = engine.pollChunk(clock.nanoTime());
+                if (chunk != null) {
+                    consumed = true;
+                    appendPartial(chunk.data());
+                    if (chunk.endOfMessage()) {
+                        byte[] message = Arrays.copyOf(partialMessage, partialLength);
+                        partialLength = 0;
+                        if (partialMessage.length > config.maxPayloadBytes() * 4) {
+                            partialMessage = new byte[0];
+                        }
+                        return message;
+                    }
+                    continue;
+                }
+                if (engine.isInputFinished()) {
+                    if (partialLength > 0) {
+                        throw new EOFException("stream from " + remoteInbox() + " ended inside a message after "
+                                + partialLength + " bytes");
+                    }
+                    return null;
+                }
+                throwIfFailed();
+                if (!awaitRead(deadline)) {
+                    throw new SocketTimeoutException("no message from " + remoteInbox() + " within "
+                            + Duration.ofNanos(timeoutNanos));
+                }
+            }
+        } finally {
+            lock.unlock();
+            if (consumed) {
+                endpoint.nudge(this);
+            }
+        }
+    }
+
+    private void appendPartial(byte[] data) throws IOException {
+        long total = (long) partialLength + data.length;
+        if (total > config.maxMessageBytes()) {
+            partialLength = 0;
+            partialMessage = new byte[0];
+            abortLocked();
+            throw new IOException("message from " + remoteInbox() + " exceeds maxMessageBytes "
+                    + config.maxMessageBytes() + "; session aborted");
+        }
+        if (total > partialMessage.length) {
+            long grown = Math.max(total, Math.min((long) partialMessage.length * 2, config.maxMessageBytes()));
+            partialMessage = Arrays.copyOf(partialMessage, (int) grown);
+        }
+        System.arraycopy(data, 0, partialMessage, partialLength, data.length);
+        partialLength = (int) total;
+    }
+
+    /**
+     * Sends a message for unordered, as-soon-as-possible delivery: reliable, but handed to
+     * the peer's {@link #receiveUnordered(Duration)} on arrival, not in stream order. Blocks
+     * while the send buffer is full.
+     *
+     * @param message at most {@link #maxUnorderedBytes()} bytes
+     * @throws IllegalArgumentException if the message does not fit one frame
+     * @throws IOException if the session failed or output was shut down
+     */
+    public void sendUnordered(byte[] message) throws IOException {
+        Objects.requireNonNull(message, "message");
+        if (message.length > maxUnorderedBytes()) {
+            throw new IllegalArgumentException("unordered message of " + message.length
+                    + " bytes exceeds one frame payload of " + maxUnorderedBytes() + " bytes");
+        }
+        lock.lock();
+        try {
+            while (true) {
+                checkWritable();
+                boolean queued;
+                try {
+                    queued = engine.writeUnordered(message, clock.nanoTime());
+                } catch (IllegalStateException e) {
+                    throw new IOException("cannot send on session with " + remoteInbox() + ": " + e.getMessage(), e);
+                }
+                if (queued) {
+                    break;
+                }
+                awaitWriteRoom();
+            }
+        } finally {
+            lock.unlock();
+        }
+        endpoint.nudge(this);
+    }
+
+    /**
+     * Takes the next unordered message. Messages beyond
+     * {@link SessionConfig#unorderedQueueLimit()} not yet taken are dropped, oldest first,
+     * and counted ({@link #unorderedDropped()}).
+     *
+     * @param timeout how long to wait
+     * @return the message, or null when none can arrive any more (the peer finished)
+     * @throws SocketTimeoutException if none arrived in time
+     * @throws IOException if the session failed
+     */
+    public byte[] receiveUnordered(Duration timeout) throws IOException {
+        long deadline = deadlineAfter(timeout.toNanos());
+        lock.lock();
+        try {
+            checkReadable();
+            while (true) {
+                byte[] m = unordered.poll();
+                if (m != null) {
+                    return m;
+                }
+                if (engine.isInputFinished()) {
+                    return null;
+                }
+                throwIfFailed();
+                if (!awaitRead(deadline)) {
+                    throw new SocketTimeoutException("no unordered message from " + remoteInbox()
+                            + " within " + timeout);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ files
+
+    /**
+     * Sends a regular file over this session with the file protocol (see
+     * {@link FileTransfer}); returns once the receiver has verified its BLAKE2b-256 and
+     * stored it. Several files may be sent one after another on one session.
+     *
+     * @param file the file to send
+     * @return what the transfer took
+     * @throws IOException if the file cannot be read, the receiver refused or failed to
+     *     verify it, or the session failed
+     */
+    public FileTransferStats sendFile(Path file) throws IOException {
+        return FileTransfer.send(this, file);
+    }
+
+    /**
+     * Receives the next file into {@code dir} (see {@link FileTransfer} for the naming and
+     * overwrite rules).
+     *
+     * @param dir an existing directory
+     * @return the stored file, or null when the sender has finished (no more files)
+     * @throws IOException if the name is unsafe, the file exists, the checksum does not
+     *     match, or the session failed; no file is left under the final name
+     */
+    public ReceivedFile receiveFile(Path dir) throws IOException {
+        return FileTransfer.receive(this, dir);
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /**
+     * Closes gracefully: everything written is sent, then FIN; waits until the peer has
+     * acknowledged all of it, for at most {@link SessionConfig#closeTimeoutNanos()}.
+     * Unread incoming data is discarded. Idempotent; a no-op after {@link #abort()}.
+     *
+     * @throws SessionException if the session failed before all data was acknowledged, or
+     *     the close timeout passed (the session is then aborted)
+     * @throws InterruptedIOException if interrupted while waiting (the close continues)
+     */
+    @Override
+    public void close() throws IOException {
+        long deadline = deadlineAfter(config.closeTimeoutNanos());
+        lock.lock();
+        try {
+            if (aborted) {
+                return;
+            }
+            if (!closeCalled) {
+                closeCalled = true;
+                outputShut = true;
+                if (!engine.state().isClosed()) {
+                    engine.close(clock.nanoTime());
+                }
+                endpoint.nudge(this);
+            }
+            while (!outputFinished) {
+                if (engine.state().isClosed()) {
+                    CloseReason reason = engine.closeReason();
+                    if (reason.isFailure()) {
+                        throw failed(reason, "close");
+                    }
+                    return;
+                }
+                if (!awaitState(deadline)) {
+                    abortLocked();
+                    throw new SessionException(CloseReason.ABORTED, "close of session with " + remoteInbox()
+                            + " timed out after " + Duration.ofNanos(config.closeTimeoutNanos())
+                            + ": data not acknowledged; session aborted");
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Aborts at once: sends a RESET, discards buffers, fails blocked readers and writers. */
+    public void abort() {
+        lock.lock();
+        try {
+            abortLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void abortLocked() {
+        aborted = true;
+        if (!engine.state().isClosed()) {
+            engine.abort(clock.nanoTime());
+        }
+        changed.signalAll();
+        endpoint.nudge(this);
+    }
+
+    @Override
+    public String toString() {
+        return "Session{" + localInbox() + " <-> " + remoteInbox() + ", nonce=" + Long.toHexString(engine.localNonce())
+                + "}";
+    }
+
+    // ------------------------------------------------------------------ event loop side
+
+    /** Called by the event loop, lock held, after feeding the engine. */
+    void afterService(EngineEvent event) {
+        switch (event) {
+            case ESTABLISHED -> established = true;
+            case OUTPUT_FINISHED -> outputFinished = true;
+            default -> {
+            }
+        }
+    }
+
+    /** Called by the event loop, lock held: moves unordered messages to the session's queue. */
+    void drainUnordered() {
+        byte[] m;
+        while ((m = engine.pollUnordered()) != null) {
+            if (unordered.size() >= config.unorderedQueueLimit()) {
+                unordered.poll();
+                unorderedDropped++;
+            }
+            unordered.add(m);
+        }
+    }
+
+    /** Called by the event loop, lock held: wakes application threads whose wait is over. */
+    void wakeWaiters() {
+        boolean closed = engine.state().isClosed();
+        if (stateWaiters > 0
+                || readWaiters > 0 && (closed || engine.readableBytes() > 0 || engine.isInputFinished()
+                        || !unordered.isEmpty())
+                || writeWaiters > 0 && (closed || engine.sendBufferFree() >= writeLowWater)) {
+            changed.signalAll();
+        }
+    }
+
+    /** Starts a graceful close because the endpoint is closing; never blocks or throws. */
+    void beginShutdownClose() {
+        lock.lock();
+        try {
+            closeCalled = true;
+            outputShut = true;
+            if (!engine.state().isClosed()) {
+                engine.close(clock.nanoTime());
+            }
+        } finally {
+            lock.unlock();
+        }
+        endpoint.nudge(this);
+    }
+
+    /** Waits until everything we sent is acknowledged or the session closed; never throws. */
+    void awaitOutputFinished(long deadline) {
+        lock.lock();
+        try {
+            while (!outputFinished && !engine.state().isClosed()) {
+                if (!awaitState(deadline)) {
+                    return;
+                }
+            }
+        } catch (InterruptedIOException e) {
+            // the endpoint closes anyway; the interrupt flag is kept
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Aborts because the endpoint is shutting down and its loop has stopped.
+     *
+     * @return the frames (a RESET) the engine wants sent
+     */
+    List<byte[]> abortForShutdown() {
+        List<byte[]> frames = new ArrayList<>();
+        lock.lock();
+        try {
+            long now = clock.nanoTime();
+            if (!engine.state().isClosed()) {
+                engine.abort(now);
+                byte[] f;
+                while ((f = engine.pollTransmit(now)) != null) {
+                    frames.add(f);
+                }
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return frames;
+    }
+
+    /**
+     * Waits, lock held, until the handshake completes or fails.
+     *
+     * @param deadline clock time to give up
+     * @return true if established; false on timeout
+     * @throws SessionException if the handshake failed
+     */
+    boolean awaitEstablished(long deadline) throws IOException {
+        lock.lock();
+        try {
+            while (!established) {
+                if (engine.state().isClosed()) {
+                    throw failed(engine.closeReason(), "connect");
+                }
+                if (!awaitState(deadline)) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private long deadlineAfter(long nanos) {
+        long now = clock.nanoTime();
+        return nanos >= Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
+    }
+
+    private int engineWrite(byte[] b, int off, int len, boolean endOfMessage) throws IOException {
+        try {
+            return engine.write(b, off, len, endOfMessage, clock.nanoTime());
+        } catch (IllegalStateException e) {
+            throwIfFailed();
+            throw new IOException("cannot write to session with " + remoteInbox() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkWritable() throws IOException {
+        if (aborted) {
+            throw new SessionException(CloseReason.ABORTED, "session with " + remoteInbox() + " was aborted");
+        }
+        throwIfFailed();
+        if (outputShut) {
+            throw new IOException("output of session with " + remoteInbox() + " is shut down");
+        }
+    }
+
+    private void checkReadable() throws IOException {
+        if (aborted) {
+            throw new SessionException(CloseReason.ABORTED, "session with " + remoteInbox() + " was aborted");
+        }
+        if (inputClosed || closeCalled) {
+            throw new IOException("input of session with " + remoteInbox() + " is closed");
+        }
+    }
+
+    private void throwIfFailed() throws SessionException {
+        if (engine.state().isClosed()) {
+            CloseReason reason = engine.closeReason();
+            if (reason != null && reason.isFailure()) {
+                throw failed(reason, "session");
+            }
+        }
+    }
+
+    private SessionException failed(CloseReason reason, String what) {
+        return new SessionException(reason, what + " with " + remoteInbox() + " failed: " + reason.description());
+    }
+
+    private boolean awaitRead(long deadline) throws InterruptedIOException {
+        readWaiters++;
+        try {
+            return awaitUntil(deadline);
+        } finally {
+            readWaiters--;
+        }
+    }
+
+    private void awaitWriteRoom() throws InterruptedIOException {
+        writeWaiters++;
+        try {
+            awaitUntil(Long.MAX_VALUE);
+        } finally {
+            writeWaiters--;
+        }
+    }
+
+    private boolean awaitState(long deadline) throws InterruptedIOException {
+        stateWaiters++;
+        try {
+            return awaitUntil(deadline);
+        } finally {
+            stateWaiters--;
+        }
+    }
+
+    /** @return false if the deadline had passed; true after a wakeup (maybe spurious) */
+    private boolean awaitUntil(long deadline) throws InterruptedIOException {
+        try {
+            if (deadline == Long.MAX_VALUE) {
+                changed.await();
+                return true;
+            }
+            long wait = deadline - clock.nanoTime();
+            if (wait <= 0) {
+                return false;
+            }
+            changed.awaitNanos(wait);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting on session with " + remoteInbox());
+        }
+    }
+
+    private final class SessionInputStream extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, b.length);
+            long timeout = readTimeoutNanos;
+            long deadline = timeout == 0 ? Long.MAX_VALUE : deadlineAfter(timeout);
+            int n;
+            lock.lock();
+            try {
+                checkReadable();
+                if (len == 0) {
+                    return 0;
+                }
+                while (true) {
+                    if (engine.isInputFinished()) {
+                        return -1;
+                    }
+                    throwIfFailed();
+                    n = engine.read(b, off, len, clock.nanoTime());
+                    if (n != 0) {
+                        break;
+                    }
+                    if (engine.state().isClosed()) {
+                        return -1;
+                    }
+                    if (!awaitRead(deadline)) {
+                        throw new SocketTimeoutException("read from " + remoteInbox() + " timed out after "
+                                + Duration.ofNanos(timeout));
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (n > 0) {
+                // Reading frees receive window; the engine may owe the peer a window update.
+                endpoint.nudge(Session.this);
+            }
+            return n;
+        }
+
+        @Override
+        public int available() throws IOException {
+            lock.lock();
+            try {
+                checkReadable();
+                return (int) Math.min(Integer.MAX_VALUE, engine.readableBytes());
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                inputClosed = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private final class SessionOutputStream extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) {
+                return;
+            }
+            lock.lock();
+            try {
+                while (len > 0) {
+                    checkWritable();
+                    int n = engineWrite(b, off, len, false);
+                    if (n > 0) {
+                        off += n;
+                        len -= n;
+                        endpoint.nudge(Session.this);
+                    } else {
+                        awaitWriteRoom();
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Returns at once: written bytes are already with the engine. Fails if the session did. */
+        @Override
+        public void flush() throws IOException {
+            lock.lock();
+            try {
+                throwIfFailed();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Half-closes the session: see {@link Session#shutdownOutput()}. */
+        @Override
+        public void close() throws IOException {
+            shutdownOutput();
+        }
+    }
+}
