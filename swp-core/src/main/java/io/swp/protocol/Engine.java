@@ -61,10 +61,13 @@ import org.slf4j.LoggerFactory;
  * <h2>RTT and retransmission</h2>
  * RTT samples come from per-frame send times: an acknowledgement that newly delivers
  * frames yields one sample, from the most recently sent of them that was never
- * retransmitted (Karn's rule); {@link RttEstimator} does RFC 6298's arithmetic. Loss is
- * detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
- * frame delivered beyond a reordering allowance of SRTT/4) and repaired at once, each hole
- * at most once per round trip. When the retransmission timer on the oldest frame expires,
+ * retransmitted (Karn's rule), and only if it is the newest frame the peer had seen
+ * when it acknowledged (its echoed timestamp says so), so acknowledgements held back by a
+ * hole do not inflate the estimate; {@link RttEstimator} does RFC 6298's arithmetic. Loss
+ * is detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
+ * frame delivered beyond a reordering allowance of SRTT/4, both raised when echoed
+ * timestamps show a retransmission was spurious) and repaired at once, each hole at most
+ * once per round trip. When the retransmission timer on the oldest frame expires,
  * only that frame is resent (the peer may be gone, and a timer burst must not resend the
  * window); once the path answers, every frame sent before the timeout and still not
  * SACKed is resent.
@@ -279,6 +282,16 @@ public final class Engine {
     /** @return the largest payload this engine puts in one frame (see {@link #setMaxPayload(int)}) */
     public int maxPayload() {
         return maxPayload;
+    }
+
+    /** @return the send side, for tests in this package */
+    SendBuffer sendBufferForTest() {
+        return send;
+    }
+
+    /** @return the receive side, for tests in this package */
+    ReceiveBuffer receiveBufferForTest() {
+        return receive;
     }
 
     /** @return a snapshot of the counters */
@@ -873,7 +886,7 @@ public final class Engine {
             return;
         }
         boolean finWasAcknowledged = send.finAcknowledged();
-        send.beginAck();
+        send.beginAck(p.tsEcr());
         send.acknowledgeUpTo(ack);
         long[] sack = p.sackRanges();
         for (int i = 0; i + 1 < sack.length; i += 2) {
@@ -882,7 +895,10 @@ public final class Engine {
         if (send.hadNewInformation()) {
             acksReceived++;
             long sentAt = send.newestCleanDeliverySentAt();
-            if (sentAt != Long.MIN_VALUE) {
+            // Sample only when that frame is the newest the peer had seen (it echoes the
+            // newest timestamp): otherwise the acknowledgement was held back by a hole or
+            // by lost acknowledgements, and the sample would measure that, not the path.
+            if (sentAt != Long.MIN_VALUE && sentAt - p.tsEcr() >= 0) {
                 rtt.addSample(now - sentAt);
             }
             rtt.resetBackoff();
@@ -890,8 +906,7 @@ public final class Engine {
                 timeoutRecovery = false;
                 send.markAllLostSentBefore(timeoutRecoveryPoint);
             }
-            long srtt = rtt.smoothedOrInitial();
-            send.detectLosses(Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, srtt / 4), now, srtt);
+            send.detectLosses(rtt.smoothedOrInitial(), now);
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
         }
         updatePeerWindow(p);

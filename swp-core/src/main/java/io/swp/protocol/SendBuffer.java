@@ -22,10 +22,21 @@ import java.util.ArrayDeque;
  * O(1) times overall. Retransmitted frames are watched in a queue ordered by their
  * retransmission time and declared lost again by the same time rule, which can only
  * happen after a later frame's acknowledgement came back, so at most once per round trip.
+ *
+ * <h2>Adapting to reordering</h2>
+ * A fast retransmission is found spurious when the acknowledgement that delivers the
+ * frame echoes a timestamp older than the retransmission (RFC 3522, Eifel detection): the
+ * peer got the original. The network reorders, then, so the SACK threshold rises to the
+ * frame's reordering distance and the time allowance widens by a quarter SRTT, as Linux
+ * and RFC 8985 §6.2 do. Without a congestion window nothing else needs undoing.
  */
 final class SendBuffer implements RangeSet.NewSpanSink {
-    /** RFC 6675 DupThresh: SACKed frames above a hole that prove it lost. */
+    /** RFC 6675 DupThresh: SACKed frames above a hole that prove it lost, until reordering is seen. */
     static final int DUP_THRESH = 3;
+    /** Ceiling of the adapted reordering threshold (Linux caps its own at 300). */
+    static final int MAX_REORDERING_THRESHOLD = 256;
+    /** Ceiling of the reordering allowance, in quarters of SRTT (RFC 8985 §6.2 caps it at SRTT). */
+    static final int MAX_REORDERING_QUARTERS = 4;
 
     private final SeqRing<SentFrame> frames = new SeqRing<>(0);
     private final RangeSet sackedRanges = new RangeSet();
@@ -44,8 +55,12 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private long lossScan;
     private int sackedBelowLossScan;
     private long finSeq = -1;
+    private int reorderingThreshold = DUP_THRESH;
+    private int reorderingQuarters = 1;
+    private long spuriousRetransmits;
 
     // Results of the acknowledgement being processed; reset by beginAck().
+    private long echoedTimestamp;
     private boolean newInformation;
     private long newestCleanDeliverySentAt;
     private long latestCleanDeliverySentAt = Long.MIN_VALUE;
@@ -224,8 +239,23 @@ final class SendBuffer implements RangeSet.NewSpanSink {
 
     // ------------------------------------------------------------------ acknowledgements
 
-    /** Starts processing one incoming acknowledgement. */
-    void beginAck() {
+    /** @return fast retransmissions found unnecessary (the original had arrived) */
+    long spuriousRetransmits() {
+        return spuriousRetransmits;
+    }
+
+    /** @return SACKed frames above a hole that now prove it lost (3, raised by reordering) */
+    int reorderingThreshold() {
+        return reorderingThreshold;
+    }
+
+    /**
+     * Starts processing one incoming acknowledgement.
+     *
+     * @param echoed the acknowledgement's echoed timestamp: the newest send time of ours the peer had seen
+     */
+    void beginAck(long echoed) {
+        echoedTimestamp = echoed;
         newInformation = false;
         newestCleanDeliverySentAt = Long.MIN_VALUE;
     }
@@ -263,7 +293,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             } else {
                 unsackedFrames--;
                 unsackedBytes -= f.length;
-                noteCleanDelivery(f);
+                noteDelivery(f);
             }
             inFlightBytes -= f.length;
             bufferedBytes -= f.length;
@@ -297,26 +327,34 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             }
             unsackedFrames--;
             unsackedBytes -= f.length;
-            noteCleanDelivery(f);
+            noteDelivery(f);
         }
     }
 
-    private void noteCleanDelivery(SentFrame f) {
+    private void noteDelivery(SentFrame f) {
         if (f.retransmits == 0) {
             newestCleanDeliverySentAt = Math.max(newestCleanDeliverySentAt, f.lastSentAt);
             latestCleanDeliverySentAt = Math.max(latestCleanDeliverySentAt, f.lastSentAt);
+        } else if (f.retransmits == 1 && f.lostByEvidence && echoedTimestamp - f.lastSentAt < 0) {
+            spuriousRetransmits++;
+            // The frames SACKed by now all overtook the original: that is the reordering depth.
+            int depth = Math.max(f.sackedAboveWhenLost, sackedCount);
+            reorderingThreshold = Math.min(MAX_REORDERING_THRESHOLD, Math.max(reorderingThreshold, depth + 1));
+            reorderingQuarters = Math.min(MAX_REORDERING_QUARTERS, reorderingQuarters + 1);
         }
     }
 
     /**
      * Declares frames lost on the evidence gathered so far (see the class comment).
      *
-     * @param reorderingAllowance how much later a delivered frame must have been sent
+     * @param srtt the smoothed round trip: the reordering allowance is a fraction of it,
+     *     and a frame is not retransmitted twice within it
      * @param now the current time
-     * @param minRetransmitSpacing least time between two retransmissions of one frame
      * @return how many frames were newly declared lost
      */
-    int detectLosses(long reorderingAllowance, long now, long minRetransmitSpacing) {
+    int detectLosses(long srtt, long now) {
+        long reorderingAllowance = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, srtt * reorderingQuarters / 4);
+        long minRetransmitSpacing = srtt;
         int lost = 0;
         long deliveredCutoff = latestCleanDeliverySentAt == Long.MIN_VALUE ? Long.MIN_VALUE
                 : latestCleanDeliverySentAt - reorderingAllowance;
@@ -326,8 +364,9 @@ final class SendBuffer implements RangeSet.NewSpanSink {
                 sackedBelowLossScan++;
             } else if (f.retransmits == 0) {
                 int sackedAbove = sackedCount - sackedBelowLossScan;
-                if (sackedAbove >= DUP_THRESH || f.lastSentAt < deliveredCutoff) {
+                if (sackedAbove >= reorderingThreshold || f.lastSentAt < deliveredCutoff) {
                     if (!f.queuedForRetransmit) {
+                        f.sackedAboveWhenLost = sackedAbove;
                         markLost(f, true);
                         lost++;
                     }

@@ -30,6 +30,8 @@ final class SentFrame {
     boolean queuedForRetransmit;
     /** Whether it was declared lost by SACK/time evidence rather than the RTO. */
     boolean lostByEvidence;
+    /** How many frames above it were SACKed when it was declared lost (its reordering distance). */
+    int sackedAboveWhenLost;
 
     SentFrame(long seq, PacketKind kind, int flags, byte[] payload, int length) {
         this.seq = seq;

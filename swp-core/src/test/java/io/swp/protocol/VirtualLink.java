@@ -69,6 +69,8 @@ final class VirtualLink {
     long latencyAToB = 5 * MS;
     long latencyBToA = 5 * MS;
     FramePolicy policy = (d, i, p, t) -> Fate.DELIVER;
+    /** Runs on B's engine right after {@link Engine#accept} creates it. */
+    java.util.function.Consumer<Engine> onAccept = e -> { };
     /** Runs before every step: the applications. */
     Runnable app = () -> { };
     /** A vanished side neither sends, receives nor runs timers. */
@@ -162,6 +164,8 @@ final class VirtualLink {
         now = Math.max(now, next);
         while (!queue.isEmpty() && queue.peek().deliverAt <= now) {
             deliver(queue.poll());
+            // As the runtime does: after each input, send what it produced.
+            flush();
         }
         if (!aVanished && a.pollTimeout() <= now) {
             a.handleTimeout(now);
@@ -228,6 +232,7 @@ final class VirtualLink {
             Packet p = decode(f.frame);
             if (p.kind() == PacketKind.SYN && !bAnswersUnknownWithReset) {
                 b = Engine.accept(configB, B_INBOX, p, NONCE_B, now);
+                onAccept.accept(b);
                 statesB.add(b.state());
             } else {
                 byte[] reset = Engine.resetFor(p, B_INBOX);

@@ -1,0 +1,184 @@
+package io.swp.protocol;
+
+import static io.swp.protocol.VirtualLink.MS;
+import static io.swp.protocol.VirtualLink.SECOND;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.swp.SessionConfig;
+import io.swp.protocol.VirtualLink.Direction;
+import io.swp.protocol.VirtualLink.Fate;
+import io.swp.protocol.VirtualLink.Sent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class EngineRecoveryTest {
+    private static final SessionConfig CONFIG = SessionConfig.builder()
+            .maxPayloadBytes(1000).windowMessages(128).build();
+
+    private static byte[] randomBytes(int n, long seed) {
+        byte[] data = new byte[n];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
+
+    /** Sends {@code data} from A to B and waits until B has read all of it. */
+    private static StreamPump.Reader transfer(VirtualLink link, byte[] data) {
+        StreamPump.Writer writer = new StreamPump.Writer(link, true, data, data.length);
+        StreamPump.Reader reader = new StreamPump.Reader(link, true);
+        link.app = StreamPump.all(writer, reader);
+        assertTrue(link.runUntil(() -> reader.received.size() == data.length, 300 * SECOND),
+                "received " + reader.received.size() + " of " + data.length);
+        assertArrayEquals(data, reader.received.toByteArray());
+        return reader;
+    }
+
+    /** Drops the first transmission of DATA frame {@code seq} from A. */
+    private static VirtualLink.FramePolicy dropFirst(long seq) {
+        AtomicBoolean done = new AtomicBoolean();
+        return (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == PacketKind.DATA && p.seq() == seq
+                && !done.getAndSet(true) ? Fate.DROP : Fate.DELIVER;
+    }
+
+    @Test
+    void aSingleLossResendsOnlyThatFrameAndBeforeTheRto() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.policy = dropFirst(10);
+        transfer(link, randomBytes(100 * 1000, 1));
+        EngineStats a = link.a.stats();
+        assertEquals(1, a.retransmits(), a.toString());
+        assertEquals(1, a.fastRetransmits(), a.toString());
+        assertEquals(0, a.timeouts(), a.toString());
+        assertEquals(100, a.dataFramesSent());
+        List<Sent> sends = link.sentByA(PacketKind.DATA, 10);
+        assertEquals(2, sends.size());
+        long repairDelay = sends.get(1).at() - sends.get(0).at();
+        assertTrue(repairDelay < a.rtoNanos(), "repaired after " + repairDelay + " ns, RTO " + a.rtoNanos());
+        assertEquals(1, link.b.stats().payloadBytesReceived() / (100 * 1000));
+    }
+
+    @Test
+    void aLostTailFrameIsRepairedByTheTimerAlone() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.policy = dropFirst(4);
+        transfer(link, randomBytes(5 * 1000, 2));
+        EngineStats a = link.a.stats();
+        assertEquals(1, a.retransmits());
+        assertEquals(1, a.timeouts());
+        assertEquals(0, a.fastRetransmits());
+    }
+
+    @Test
+    void aBurstLossAfterATimeoutIsResentOnceThePathAnswers() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        // Everything A sends in a 30 ms outage is lost: the window's worth goes, then comes back.
+        long start = link.now;
+        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && t < start + 30 * MS ? Fate.DROP : Fate.DELIVER;
+        transfer(link, randomBytes(50 * 1000, 3));
+        EngineStats a = link.a.stats();
+        assertEquals(1, a.timeouts(), a.toString());
+        assertEquals(50, a.retransmits(), "each lost frame resent once: " + a);
+    }
+
+    @Test
+    void rttEstimateConvergesToTheSimulatedRoundTrip() {
+        VirtualLink link = new VirtualLink(CONFIG);
+        link.latencyAToB = 17 * MS;
+        link.latencyBToA = 23 * MS;
+        link.establish();
+        transfer(link, randomBytes(2_000 * 1000, 4));
+        EngineStats a = link.a.stats();
+        long rtt = 40 * MS;
+        assertTrue(a.rttSamples() > 50, a.toString());
+        assertTrue(Math.abs(a.srttNanos() - rtt) <= rtt / 5, "srtt " + a.srttNanos() + " vs " + rtt);
+        assertTrue(a.rtoNanos() >= a.srttNanos() && a.rtoNanos() >= CONFIG.minRtoNanos());
+    }
+
+    @Test
+    void karnsRuleTakesNoSampleFromARetransmittedFrame() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        assertEquals(1, link.a.stats().rttSamples());
+        long srttBefore = link.a.stats().srttNanos();
+        link.policy = dropFirst(0);
+        transfer(link, new byte[10]);
+        EngineStats a = link.a.stats();
+        assertEquals(1, a.retransmits());
+        assertEquals(1, a.rttSamples(), "the ack of the retransmitted frame yielded no sample");
+        assertEquals(srttBefore, a.srttNanos());
+    }
+
+    @Test
+    void rtoBacksOffByDoublingUpToTheCeiling() {
+        SessionConfig config = CONFIG.toBuilder().maxRto(Duration.ofMillis(400)).build();
+        VirtualLink link = new VirtualLink(config).establish();
+        link.bVanished = true;
+        link.a.write(new byte[10], 0, 10, true, link.now);
+        link.runFor(5 * SECOND);
+        List<Sent> sends = link.sentByA(PacketKind.DATA, 0);
+        assertTrue(sends.size() > 6, "sends: " + sends.size());
+        long firstRto = sends.get(1).at() - sends.get(0).at();
+        assertTrue(firstRto >= config.minRtoNanos() && firstRto < config.maxRtoNanos(), "first RTO " + firstRto);
+        List<Long> gaps = new ArrayList<>();
+        for (int i = 1; i < sends.size(); i++) {
+            gaps.add(sends.get(i).at() - sends.get(i - 1).at());
+        }
+        for (int i = 1; i < gaps.size(); i++) {
+            assertEquals(Math.min(2 * gaps.get(i - 1), config.maxRtoNanos()), gaps.get(i), "gaps " + gaps);
+        }
+        assertEquals(config.maxRtoNanos(), gaps.get(gaps.size() - 1));
+        assertEquals(sends.size() - 1, link.a.stats().timeouts());
+        assertEquals(config.maxRtoNanos(), link.a.stats().rtoNanos());
+    }
+
+    @Test
+    void backoffIsUndoneByTheNextNewAcknowledgement() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        long rtoBefore = link.a.stats().rtoNanos();
+        AtomicBoolean outage = new AtomicBoolean(true);
+        link.policy = (d, i, p, t) -> outage.get() && d == Direction.A_TO_B ? Fate.DROP : Fate.DELIVER;
+        link.a.write(new byte[10], 0, 10, true, link.now);
+        link.runUntil(() -> link.a.stats().timeouts() >= 3, 60 * SECOND);
+        assertTrue(link.a.stats().rtoNanos() >= 8 * rtoBefore || link.a.stats().rtoNanos() == CONFIG.maxRtoNanos());
+        outage.set(false);
+        assertTrue(link.runUntil(() -> link.a.isSendBufferEmpty(), 60 * SECOND));
+        assertTrue(link.a.stats().rtoNanos() < 2 * rtoBefore, link.a.stats().toString());
+    }
+
+    @Test
+    void delayedAcksStayNearOnePerAckEveryFramesOnALosslessBulkTransfer() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        long acksBefore = link.b.stats().acksSent();
+        transfer(link, randomBytes(4_000 * 1000, 5));
+        long dataFrames = link.a.stats().dataFramesSent();
+        long acks = link.b.stats().acksSent() - acksBefore;
+        long bound = dataFrames / CONFIG.ackEveryFrames() + dataFrames / 50 + 5;
+        assertTrue(acks <= bound, acks + " acks for " + dataFrames + " frames, bound " + bound);
+        assertTrue(acks >= dataFrames / CONFIG.ackEveryFrames() / 2, "acks were sent: " + acks);
+        assertEquals(0, link.a.stats().retransmits());
+    }
+
+    @Test
+    void manySeededLossRatesDeliverExactly() {
+        for (long seed = 1; seed <= 12; seed++) {
+            double loss = 0.02 * seed;
+            Random random = new Random(seed);
+            VirtualLink link = new VirtualLink(CONFIG);
+            link.policy = (d, i, p, t) -> random.nextDouble() < loss ? Fate.DROP
+                    : Fate.delay(random.nextInt(3) * MS);
+            link.establish();
+            byte[] data = randomBytes(200 * 1000, seed);
+            StreamPump.Writer writer = new StreamPump.Writer(link, true, data, 50_000);
+            StreamPump.Reader reader = new StreamPump.Reader(link, true);
+            link.app = StreamPump.all(writer, reader);
+            final long s = seed;
+            assertTrue(link.runUntil(() -> reader.received.size() == data.length, 3_600 * SECOND),
+                    "seed " + s + " loss " + loss + ": " + link.a.stats());
+            assertArrayEquals(data, reader.received.toByteArray(), "seed " + s + " loss " + loss);
+        }
+    }
+}
