@@ -2,17 +2,10 @@ package io.swp.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class SimDeterminismTest {
-    @BeforeAll
-    static void needsTheEngine() {
-        assumeTrue(SimRuns.engineImplemented(), "io.swp.protocol.Engine is not implemented yet");
-    }
-
     @Test
     void sameSeedSameRun() {
         for (double loss : new double[] {0, 0.1, 0.3}) {

@@ -1,7 +1,5 @@
 package io.swp.sim;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.swp.SessionConfig;
 import java.time.Duration;
 import java.util.Locale;
@@ -9,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Goodput over a simulated 100 Mbit/s, 20 ms RTT path at 0..30 % loss (both directions),
- * as a fraction of the link rate, with the window above the bandwidth-delay product and
+ * as a fraction of the link rate (mean and worst of a few seeds; per-seed counters are
+ * means), with the window above the bandwidth-delay product and
  * a queue deep enough that the window never overflows it. Not part of the default test
  * run (its name does not match surefire's patterns); run it with
  * {@code ./mvnw -q -o -pl swp-sim -am test -Psim-bench -Dsurefire.failIfNoSpecifiedTests=false}
@@ -23,11 +22,11 @@ class SimGoodputBenchmark {
     private static final long WINDOW_BYTES = MIB / 2;
     private static final long QUEUE_BYTES = MIB;
     private static final double[] LOSSES = {0, 0.01, 0.05, 0.10, 0.20, 0.30};
+    private static final int SEEDS = 3;
     private static final double[] TARGETS = {0.90, 0.70, Double.NaN, 0.30, Double.NaN, Double.NaN};
 
     @Test
     void printGoodputTable() {
-        assumeTrue(SimRuns.engineImplemented(), "io.swp.protocol.Engine is not implemented yet");
         System.out.println(table());
     }
 
@@ -48,25 +47,46 @@ class SimGoodputBenchmark {
                         + " payload %d KiB, queue %d KiB, transfer %d MiB, loss in both directions%n%n",
                 BANDWIDTH_BITS / 1_000_000, 2 * ONE_WAY.toMillis(), bdp / 1024, WINDOW_BYTES / 1024,
                 config.windowMessages(), config.maxPayloadBytes() / 1024, QUEUE_BYTES / 1024, TRANSFER_BYTES / MIB));
-        out.append("| loss | goodput Mbit/s | of link | target | retransmits | fast | RTOs | srtt ms | virtual s | wall ms |\n");
-        out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        out.append("| loss | goodput Mbit/s (mean of " + SEEDS + " seeds) | of link | worst seed | target"
+                + " | retransmits | fast | RTOs | srtt ms | virtual s | wall ms |\n");
+        out.append("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
         for (int i = 0; i < LOSSES.length; i++) {
             Impairments link = Impairments.builder()
                     .bandwidth(BANDWIDTH_BITS, QUEUE_BYTES)
                     .latency(ONE_WAY)
                     .lossRate(LOSSES[i])
                     .build();
-            TransferResult r = SimTransfer.run(SimTransfer.Spec.builder(1000 + i).config(config)
-                    .bytesToServer(TRANSFER_BYTES).impairBoth(link).timeLimit(Duration.ofHours(1)).build());
-            double mbit = r.goodputBytesPerSecond() * 8 / 1e6;
-            double fraction = r.goodputBytesPerSecond() * 8 / BANDWIDTH_BITS;
+            double sumFraction = 0;
+            double worstFraction = Double.MAX_VALUE;
+            long retransmits = 0;
+            long fast = 0;
+            long timeouts = 0;
+            double srtt = 0;
+            double virtual = 0;
+            long wall = 0;
+            boolean delivered = true;
+            for (int seed = 0; seed < SEEDS; seed++) {
+                TransferResult r = SimTransfer.run(SimTransfer.Spec.builder(1000 + 10 * i + seed).config(config)
+                        .bytesToServer(TRANSFER_BYTES).impairBoth(link).timeLimit(Duration.ofHours(1)).build());
+                double fraction = r.goodputBytesPerSecond() * 8 / BANDWIDTH_BITS;
+                sumFraction += fraction;
+                worstFraction = Math.min(worstFraction, fraction);
+                var s = r.client().stats();
+                retransmits += s.retransmits();
+                fast += s.fastRetransmits();
+                timeouts += s.timeouts();
+                srtt += s.srttNanos() / 1e6;
+                virtual += r.lastByteAtNanos() / 1e9;
+                wall += r.wallNanos() / 1_000_000;
+                delivered &= r.delivered();
+            }
+            double fraction = sumFraction / SEEDS;
             String target = Double.isNaN(TARGETS[i]) ? "" : String.format(Locale.ROOT, "≥ %.0f %% %s",
-                    TARGETS[i] * 100, fraction >= TARGETS[i] ? "met" : "MISSED");
-            var s = r.client().stats();
-            out.append(String.format(Locale.ROOT, "| %.0f %% | %.1f | %.1f %% | %s | %d | %d | %d | %.1f | %.2f | %d |%s%n",
-                    LOSSES[i] * 100, mbit, fraction * 100, target, s.retransmits(), s.fastRetransmits(), s.timeouts(),
-                    s.srttNanos() / 1e6, r.lastByteAtNanos() / 1e9, r.wallNanos() / 1_000_000,
-                    r.delivered() ? "" : " NOT DELIVERED"));
+                    TARGETS[i] * 100, worstFraction >= TARGETS[i] ? "met" : "MISSED");
+            out.append(String.format(Locale.ROOT, "| %.0f %% | %.1f | %.1f %% | %.1f %% | %s | %d | %d | %d | %.1f | %.2f | %d |%s%n",
+                    LOSSES[i] * 100, fraction * BANDWIDTH_BITS / 1e6, fraction * 100, worstFraction * 100, target,
+                    retransmits / SEEDS, fast / SEEDS, timeouts / SEEDS, srtt / SEEDS, virtual / SEEDS, wall / SEEDS,
+                    delivered ? "" : " NOT DELIVERED"));
         }
         out.append('\n').append(wallTimeOfTenMebibytesAtTwentyPercent());
         return out.toString();

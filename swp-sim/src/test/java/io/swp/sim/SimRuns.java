@@ -1,7 +1,5 @@
 package io.swp.sim;
 
-import io.swp.SessionConfig;
-import io.swp.protocol.Engine;
 import java.util.Locale;
 
 /** Shared helpers of the simulation tests: the rerun command and failure messages. */
@@ -20,19 +18,6 @@ final class SimRuns {
         return String.format(Locale.ROOT, "./mvnw -q -o -pl swp-sim -am test -Dtest=%s "
                 + "-Dsurefire.failIfNoSpecifiedTests=false -Dswp.seed=%d -Dswp.loss=%s -Dswp.bytes=%d",
                 testClass, seed, loss, bytes);
-    }
-
-    /**
-     * Whether io.swp.protocol.Engine has bodies yet. While its API lands ahead of its
-     * implementation, simulation tests are skipped rather than failed.
-     */
-    static boolean engineImplemented() {
-        try {
-            Engine.connect(SessionConfig.defaults(), "probe.local", "probe.remote", 1, 0);
-            return true;
-        } catch (UnsupportedOperationException e) {
-            return false;
-        }
     }
 
     /** @return a failure message: what happened, and how to run it again */

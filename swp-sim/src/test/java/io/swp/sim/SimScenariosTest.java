@@ -2,7 +2,6 @@ package io.swp.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swp.SessionConfig;
 import io.swp.protocol.CloseReason;
@@ -14,7 +13,6 @@ import io.swp.protocol.PacketKind;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Named situations a transport must survive, each in virtual time. */
@@ -34,11 +32,6 @@ class SimScenariosTest {
 
     /** One-way latency of the dead-peer scenarios. */
     private static final Duration LATENCY = Duration.ofMillis(10);
-
-    @BeforeAll
-    static void needsTheEngine() {
-        assumeTrue(SimRuns.engineImplemented(), "io.swp.protocol.Engine is not implemented yet");
-    }
 
     private static String why(TransferResult r) {
         return SimRuns.explain(r, "./mvnw -q -o -pl swp-sim -am test -Dtest=SimScenariosTest "

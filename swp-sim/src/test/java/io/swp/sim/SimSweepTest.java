@@ -3,7 +3,6 @@ package io.swp.sim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.swp.protocol.CloseReason;
 import io.swp.protocol.EngineState;
@@ -14,7 +13,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
@@ -34,11 +32,6 @@ class SimSweepTest {
     private static final AtomicLong RUNS = new AtomicLong();
     private static final AtomicLong WALL_NANOS = new AtomicLong();
     private static final AtomicLong VIRTUAL_NANOS = new AtomicLong();
-
-    @BeforeAll
-    static void needsTheEngine() {
-        assumeTrue(SimRuns.engineImplemented(), "io.swp.protocol.Engine is not implemented yet");
-    }
 
     @TestFactory
     Stream<DynamicNode> everySeedDeliversExactlyOnceAndClosesNormally() {
