@@ -2,7 +2,9 @@ package io.swp.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.io.File;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,13 +31,19 @@ class LargeFileTransferTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx" + HEAP, "-cp", System.getProperty("java.class.path"),
                 LargeFileMain.class.getName(), Long.toString(SIZE), work.toString());
-        Process p = new ProcessBuilder(command).inheritIO().redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        StringBuilder output = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                System.out.println("[forked -Xmx" + HEAP + "] " + line);
+                output.append(line).append('\n');
+            }
+        }
         if (!p.waitFor(30, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new AssertionError("forked transfer of " + SIZE + " bytes did not finish in 30 minutes");
         }
-        assertEquals(0, p.exitValue(), "forked transfer failed: " + String.join(" ", command)
-                .replace(System.getProperty("java.class.path"), "<test classpath>") + " (see output above)"
-                + File.separator);
+        assertEquals(0, p.exitValue(), "forked transfer of " + SIZE + " bytes with -Xmx" + HEAP + " failed:\n" + output);
     }
 }
