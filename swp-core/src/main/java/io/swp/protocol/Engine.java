@@ -305,14 +305,18 @@ public final class Engine {
     }
 
     /**
-     * @return how many bytes {@link #write} would accept now (0 when the send buffer is
-     *     full, or when output is shut down or the session is closed)
+     * How many bytes {@link #write} would accept now: {@link SessionConfig#sendBufferBytes()}
+     * minus the payload queued or unacknowledged, minus a small bookkeeping charge per
+     * queued frame (64 bytes) so that many tiny messages are bounded like large ones.
+     *
+     * @return that many bytes (0 when the send buffer is full, or when output is shut down
+     *     or the session is closed)
      */
     public long sendBufferFree() {
         if (state == EngineState.CLOSED || outputShutdown) {
             return 0;
         }
-        return Math.max(0, config.sendBufferBytes() - send.bufferedBytes());
+        return Math.max(0, config.sendBufferBytes() - send.chargedBytes());
     }
 
     /** @return whether every byte written, and the FIN if any, has been acknowledged */
@@ -459,7 +463,9 @@ public final class Engine {
 
     /**
      * Queues bytes of the outgoing stream. Accepts as many as the send buffer has room
-     * for; small writes are coalesced into frames of up to the payload size.
+     * for; small writes are coalesced into the last frame not yet sent, up to the payload
+     * size, unless that frame ends a message. A zero-length write with
+     * {@code endOfMessage} ends the current message (an empty message if none is open).
      *
      * @param src the bytes
      * @param off where they start
@@ -508,7 +514,8 @@ public final class Engine {
             throw new IllegalArgumentException("unordered message of " + message.length
                     + " bytes exceeds the frame payload size " + maxPayload);
         }
-        if (message.length > sendBufferFree()) {
+        long free = sendBufferFree();
+        if (free == 0 || message.length > free) {
             return false;
         }
         send.appendFrame(PacketKind.DATA, Packet.FLAG_UNORDERED | Packet.FLAG_END_OF_MESSAGE, message.clone());

@@ -31,6 +31,8 @@ import java.util.ArrayDeque;
  * and RFC 8985 §6.2 do. Without a congestion window nothing else needs undoing.
  */
 final class SendBuffer implements RangeSet.NewSpanSink {
+    /** What each queued frame costs against the send buffer beyond its payload: about its bookkeeping. */
+    static final int FRAME_CHARGE_BYTES = 64;
     /** RFC 6675 DupThresh: SACKed frames above a hole that prove it lost, until reordering is seen. */
     static final int DUP_THRESH = 3;
     /** Ceiling of the adapted reordering threshold (Linux caps its own at 300). */
@@ -83,6 +85,15 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     /** @return payload bytes queued or unacknowledged */
     long bufferedBytes() {
         return bufferedBytes;
+    }
+
+    /**
+     * @return what the buffered frames cost against the send buffer: their payload plus
+     *     {@link #FRAME_CHARGE_BYTES} each, so that floods of tiny or empty messages are
+     *     bounded in memory like large ones
+     */
+    long chargedBytes() {
+        return bufferedBytes + (end - una) * FRAME_CHARGE_BYTES;
     }
 
     /** @return frames sent and not cumulatively acknowledged */

@@ -186,4 +186,30 @@ class EngineHandshakeAndTransferTest {
         assertEquals(10_000, link.a.sendBufferFree());
         assertEquals(10_000, link.b.readableBytes());
     }
+
+    @Test
+    void smallWritesCoalesceIntoFramesOfTheEffectivePayloadSize() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.a.setMaxPayload(100);
+        assertEquals(100, link.a.maxPayload());
+        for (int i = 0; i < 1000; i++) {
+            assertEquals(1, link.a.write(new byte[] {(byte) i}, 0, 1, false, link.now));
+        }
+        link.runFor(SECOND);
+        assertEquals(10, link.a.stats().dataFramesSent());
+        assertEquals(1000, link.b.readableBytes());
+        link.a.setMaxPayload(1_000_000_000);
+        assertEquals(CONFIG.maxPayloadBytes(), link.a.maxPayload(), "never above the configured size");
+    }
+
+    @Test
+    void tinyMessagesAreBoundedByTheSendBufferToo() {
+        SessionConfig config = CONFIG.toBuilder().sendBufferBytes(64 * 100).build();
+        VirtualLink link = new VirtualLink(config);
+        int accepted = 0;
+        while (accepted < 1000 && link.a.writeUnordered(new byte[0], link.now)) {
+            accepted++;
+        }
+        assertEquals(100, accepted, "each queued frame is charged against the buffer");
+    }
 }

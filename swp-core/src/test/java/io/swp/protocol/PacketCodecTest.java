@@ -1,0 +1,249 @@
+package io.swp.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+
+class PacketCodecTest {
+
+    private static Packet.Builder full(PacketKind kind) {
+        return Packet.builder(kind).flags(Packet.FLAG_END_OF_MESSAGE).from("alice.inbox").to("bob.inbox")
+                .srcNonce(0x1234_5678_9abc_def0L).dstNonce(-42).seq(7).ack(5)
+                .sackRanges(new long[] {20, 30, 9, 12}).window(1024, 16L * 1024 * 1024)
+                .tsVal(-1L).tsEcr(Long.MAX_VALUE).payload(new byte[] {1, 2, 3});
+    }
+
+    private static Packet decode(byte[] frame) {
+        try {
+            return PacketCodec.decode(frame);
+        } catch (MalformedFrameException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Asserts that decoding fails with exactly MalformedFrameException, nothing else. */
+    private static void assertMalformed(byte[] frame, String what) {
+        try {
+            PacketCodec.decode(frame);
+            fail(what + ": decoded");
+        } catch (MalformedFrameException expected) {
+            // the only acceptable outcome
+        } catch (RuntimeException | Error e) {
+            throw new AssertionError(what + ": threw " + e, e);
+        }
+    }
+
+    @Test
+    void everyKindRoundTrips() {
+        for (PacketKind kind : PacketKind.values()) {
+            Packet p = full(kind).build();
+            assertEquals(p, decode(PacketCodec.encode(p)), kind.toString());
+        }
+    }
+
+    @Test
+    void flagsSackRangesUnicodeInboxesAndPayloadSizesRoundTrip() {
+        long[] manyRanges = new long[2 * PacketCodec.MAX_SACK_RANGES];
+        for (int i = 0; i < manyRanges.length; i += 2) {
+            manyRanges[i] = 1000L * i + Integer.MAX_VALUE;
+            manyRanges[i + 1] = manyRanges[i] + 1 + i;
+        }
+        byte[] large = new byte[1 << 20];
+        new Random(3).nextBytes(large);
+        List<Packet> packets = List.of(
+                full(PacketKind.DATA).flags(Packet.KNOWN_FLAGS).build(),
+                full(PacketKind.DATA).flags(0).payload(new byte[0]).sackRanges(new long[0]).build(),
+                full(PacketKind.DATA).payload(large).sackRanges(manyRanges).build(),
+                full(PacketKind.ACK).from("ünïcødé.邮箱.📬").to("b".repeat(PacketCodec.MAX_INBOX_BYTES)).build(),
+                full(PacketKind.SYN).seq(0).ack(0).dstNonce(0).window(0, 0).tsVal(0).tsEcr(0).build(),
+                full(PacketKind.FIN).seq(Long.MAX_VALUE).ack(Long.MAX_VALUE).window(Integer.MAX_VALUE, Long.MAX_VALUE)
+                        .build());
+        for (Packet p : packets) {
+            Packet back = decode(PacketCodec.encode(p));
+            assertEquals(p, back, p.toString());
+            assertArrayEquals(p.payload(), back.payload());
+            assertArrayEquals(p.sackRanges(), back.sackRanges());
+        }
+    }
+
+    @Test
+    void encodeRejectsFieldsBeyondTheLimits() {
+        assertThrows(IllegalArgumentException.class,
+                () -> PacketCodec.encode(full(PacketKind.ACK).from("").build()));
+        assertThrows(IllegalArgumentException.class,
+                () -> PacketCodec.encode(full(PacketKind.ACK).to("x".repeat(PacketCodec.MAX_INBOX_BYTES + 1)).build()));
+        assertThrows(IllegalArgumentException.class, () -> PacketCodec.encode(
+                full(PacketKind.ACK).sackRanges(new long[2 * PacketCodec.MAX_SACK_RANGES + 2]).build()));
+    }
+
+    @Test
+    void theOverheadBoundHoldsForTheLargestHeader() {
+        long[] ranges = new long[2 * PacketCodec.MAX_SACK_RANGES];
+        Arrays.fill(ranges, Long.MAX_VALUE);
+        for (int i = 0; i < ranges.length; i += 2) {
+            ranges[i] = Long.MAX_VALUE - 1000 + i;
+            ranges[i + 1] = ranges[i] + 1;
+        }
+        String inbox = "é".repeat(PacketCodec.MAX_INBOX_BYTES / 2) + "x";
+        Packet p = full(PacketKind.DATA).from(inbox).to(inbox).sackRanges(ranges).flags(Integer.MAX_VALUE & 3)
+                .srcNonce(Long.MIN_VALUE).dstNonce(Long.MIN_VALUE).seq(Long.MAX_VALUE).ack(Long.MAX_VALUE)
+                .window(Integer.MAX_VALUE, Long.MAX_VALUE).tsVal(Long.MIN_VALUE).tsEcr(Long.MIN_VALUE)
+                .payload(new byte[70_000]).build();
+        int overhead = PacketCodec.encode(p).length - p.payload().length;
+        assertTrue(overhead <= PacketCodec.MAX_OVERHEAD_BYTES, overhead + " > " + PacketCodec.MAX_OVERHEAD_BYTES);
+    }
+
+    @Test
+    void everyTruncationIsMalformed() {
+        for (PacketKind kind : PacketKind.values()) {
+            byte[] frame = PacketCodec.encode(full(kind).build());
+            for (int len = 0; len < frame.length; len++) {
+                assertMalformed(Arrays.copyOf(frame, len), kind + " truncated to " + len);
+            }
+        }
+    }
+
+    @Test
+    void everySingleBitFlipIsMalformed() {
+        byte[] frame = PacketCodec.encode(full(PacketKind.DATA).payload(new byte[100]).build());
+        for (int bit = 0; bit < frame.length * 8; bit++) {
+            byte[] copy = frame.clone();
+            copy[bit / 8] ^= (byte) (1 << (bit % 8));
+            assertMalformed(copy, "bit " + bit + " flipped");
+        }
+    }
+
+    @Test
+    void randomGarbageIsMalformed() {
+        long seed = 20_241_124;
+        Random random = new Random(seed);
+        for (int i = 0; i < 5_000; i++) {
+            byte[] garbage = new byte[random.nextInt(300)];
+            random.nextBytes(garbage);
+            assertMalformed(garbage, "seed " + seed + " case " + i);
+        }
+    }
+
+    @Test
+    void garbageWithAValidChecksumIsMalformed() {
+        // Past the CRC, the parser itself must reject anything: random bodies, and valid
+        // frames with bytes mutated and the CRC recomputed.
+        long seed = 77;
+        Random random = new Random(seed);
+        byte[] valid = PacketCodec.encode(full(PacketKind.DATA).build());
+        int decoded = 0;
+        for (int i = 0; i < 20_000; i++) {
+            byte[] body;
+            if (i % 2 == 0) {
+                body = new byte[1 + random.nextInt(200)];
+                random.nextBytes(body);
+                body[0] = (byte) PacketCodec.VERSION;
+            } else {
+                body = Arrays.copyOf(valid, valid.length - 4);
+                for (int m = 1 + random.nextInt(4); m > 0; m--) {
+                    body[1 + random.nextInt(body.length - 1)] = (byte) random.nextInt(256);
+                }
+            }
+            byte[] frame = withCrc(body);
+            try {
+                Packet p = PacketCodec.decode(frame);
+                decoded++;
+                // Whatever decodes must re-encode to a frame that decodes to the same packet.
+                assertEquals(p, PacketCodec.decode(PacketCodec.encode(p)), "seed " + seed + " case " + i);
+            } catch (MalformedFrameException expected) {
+                // fine
+            } catch (RuntimeException | Error e) {
+                throw new AssertionError("seed " + seed + " case " + i + ": " + e, e);
+            }
+        }
+        assertTrue(decoded < 20_000);
+    }
+
+    @Test
+    void oversizedDeclaredLengthsAreRejectedWithoutAllocating() throws IOException {
+        // Controls: the crafting helpers make valid frames when the lengths are honest.
+        assertEquals(3, decode(craft(pk -> {
+            pk.packBinaryHeader(3);
+            pk.writePayload(new byte[] {7, 8, 9});
+        }, true)).payload().length);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        List<byte[]> crafted = new ArrayList<>();
+        crafted.add(craft(pk -> pk.packBinaryHeader(Integer.MAX_VALUE), true));   // 2 GiB payload
+        crafted.add(craft(pk -> pk.packBinaryHeader(PacketCodec.MAX_PAYLOAD_BYTES + 1), true));
+        crafted.add(craft(pk -> pk.packBinaryHeader(1000), true));               // more than is left
+        crafted.add(craftWithInbox(Integer.MAX_VALUE));                           // 2 GiB inbox name
+        crafted.add(craftWithSack(Integer.MAX_VALUE));                            // 2^31 SACK entries
+        crafted.add(craftWithSack(2 * PacketCodec.MAX_SACK_RANGES + 2));
+        for (int i = 0; i < crafted.size(); i++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            assertMalformed(crafted.get(i), "crafted frame " + i);
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 1_000_000, "crafted frame " + i + " allocated " + allocated + " bytes");
+        }
+    }
+
+    @FunctionalInterface
+    private interface PayloadWriter {
+        void write(MessageBufferPacker pk) throws IOException;
+    }
+
+    /** A frame with a valid header and CRC whose payload part is written by {@code payload}. */
+    private static byte[] craft(PayloadWriter payload, boolean header) throws IOException {
+        try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
+            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.packArrayHeader(14);
+            pk.packInt(PacketKind.DATA.code()).packInt(0).packString("a").packString("b");
+            pk.packLong(1).packLong(2).packLong(0).packLong(0).packArrayHeader(0);
+            pk.packInt(1).packLong(1).packLong(0).packLong(0);
+            payload.write(pk);
+            return withCrc(pk.toByteArray());
+        }
+    }
+
+    private static byte[] craftWithInbox(int declaredLength) throws IOException {
+        try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
+            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.packArrayHeader(14);
+            pk.packInt(PacketKind.DATA.code()).packInt(0).packRawStringHeader(declaredLength);
+            pk.writePayload(new byte[] {'a', 'b', 'c'});
+            return withCrc(pk.toByteArray());
+        }
+    }
+
+    private static byte[] craftWithSack(int declaredEntries) throws IOException {
+        try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
+            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.packArrayHeader(14);
+            pk.packInt(PacketKind.DATA.code()).packInt(0).packString("a").packString("b");
+            pk.packLong(1).packLong(2).packLong(0).packLong(0).packArrayHeader(declaredEntries);
+            pk.packLong(1).packLong(2);
+            return withCrc(pk.toByteArray());
+        }
+    }
+
+    private static byte[] withCrc(byte[] body) {
+        byte[] frame = Arrays.copyOf(body, body.length + 4);
+        CRC32C crc = new CRC32C();
+        crc.update(body, 0, body.length);
+        int c = (int) crc.getValue();
+        frame[body.length] = (byte) (c >>> 24);
+        frame[body.length + 1] = (byte) (c >>> 16);
+        frame[body.length + 2] = (byte) (c >>> 8);
+        frame[body.length + 3] = (byte) c;
+        return frame;
+    }
+}

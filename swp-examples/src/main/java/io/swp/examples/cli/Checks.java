@@ -1,0 +1,21 @@
+package io.swp.examples.cli;
+
+/** Argument checks picocli cannot express; failures exit with the usage code. */
+final class Checks {
+    private Checks() {
+    }
+
+    static void probability(String option, double p) {
+        if (!(p >= 0 && p <= 0.9)) {
+            throw new SwpCli.UsageException(option + " must be between 0 and 0.9, got " + p);
+        }
+    }
+
+    static void inbox(String option, String inbox) {
+        if (inbox == null || inbox.isBlank() || inbox.contains(" ") || inbox.contains("*")
+                || inbox.contains(">") || inbox.startsWith(".") || inbox.endsWith(".")) {
+            throw new SwpCli.UsageException(option + " must be a plain NATS subject without spaces or "
+                    + "wildcards, got '" + inbox + "'");
+        }
+    }
+}
