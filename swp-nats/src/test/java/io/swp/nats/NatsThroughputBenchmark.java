@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Nats;
+import io.swp.Endpoint;
+import io.swp.SessionConfig;
 import io.swp.nats.testing.NatsServers;
 import io.swp.nats.testing.NatsTestServer;
 import java.time.Duration;
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class NatsThroughputBenchmark {
     private static final int DEFAULT_MIB = 256;
     private static final int[] RAW_MESSAGE_SIZES = {8 * 1024, 16 * 1024, 64 * 1024};
+    private static final int[] SWP_PAYLOAD_SIZES = {8 * 1024, 16 * 1024, 32 * 1024, 64 * 1024};
     private static final long MIB = 1024 * 1024;
 
     @Test
@@ -36,12 +39,33 @@ class NatsThroughputBenchmark {
             for (int size : RAW_MESSAGE_SIZES) {
                 rows.add(rawPubSub(server.url(), bytes, size));
             }
+            for (int payload : SWP_PAYLOAD_SIZES) {
+                rows.add(swpStream(server.url(), bytes, payload));
+            }
         }
         System.out.printf("%nloopback nats-server, %d MiB per run, %s, %d cores, JDK %s%n", bytes / MIB,
                 System.getProperty("os.name"), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"));
         System.out.printf("%-44s %10s %10s %s%n", "what", "MB/s", "seconds", "notes");
         rows.forEach(System.out::println);
+    }
+
+    /** One swp session through two NatsNetworks (two connections), BLAKE2b on both ends. */
+    private static String swpStream(String url, long bytes, int payloadBytes) throws Exception {
+        SessionConfig config = SessionConfig.builder().maxPayloadBytes(payloadBytes).build();
+        try (NatsNetwork a = NatsNetwork.connect(url);
+                NatsNetwork b = NatsNetwork.connect(url);
+                Endpoint sender = Endpoint.open(a, "bench.swp.sender", config);
+                Endpoint receiver = Endpoint.open(b, "bench.swp.receiver", config)) {
+            Transfers.Result r = Transfers.stream(sender, receiver, bytes, payloadBytes, n -> { });
+            if (!r.identical()) {
+                throw new AssertionError("swp transfer corrupted: " + r);
+            }
+            String label = "swp stream, " + payloadBytes / 1024 + " KiB payload" + (payloadBytes == SessionConfig.defaults()
+                    .maxPayloadBytes() ? " (default)" : "");
+            return String.format("%-44s %10.1f %10.2f %s", label, r.megabytesPerSecond(), r.seconds(),
+                    "BLAKE2b verified, retransmits " + r.senderStats().retransmits() + ", dropped " + b.droppedFrames());
+        }
     }
 
     /** One publisher and one subscriber connection, jnats defaults: what applications do today. */
