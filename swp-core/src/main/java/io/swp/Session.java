@@ -180,11 +180,18 @@ public final class Session implements AutoCloseable {
 
     /**
      * @return payload bytes written by the application but not yet acknowledged by the
-     *     peer, never more than {@link SessionConfig#sendBufferBytes()}
+     *     peer, never more than {@link SessionConfig#sendBufferBytes()}; after the output
+     *     was shut down, the bytes sent and not yet acknowledged (0 once everything is)
      */
     public long bufferedOutputBytes() {
         lock.lock();
         try {
+            if (engine.isSendBufferEmpty()) {
+                return 0;
+            }
+            if (outputShut || engine.state().isClosed()) {
+                return engine.stats().inFlightBytes();
+            }
             return config.sendBufferBytes() - engine.sendBufferFree();
         } finally {
             lock.unlock();

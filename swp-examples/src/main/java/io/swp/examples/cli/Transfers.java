@@ -33,6 +33,8 @@ import java.util.stream.Stream;
  */
 final class Transfers {
     private static final int GENERATE_CHUNK = 1 << 20;
+    /** How long recv waits for the sender to close after the last file it wanted. */
+    private static final Duration SENDER_FINISH_WAIT = Duration.ofSeconds(30);
 
     /**
      * @param bytes file bytes moved
@@ -184,10 +186,29 @@ final class Transfers {
                                 ByteSize.mbps(f.size(), f.duration().toNanos()), f.blake2b256());
                         out.flush();
                     }
+                    if (stored == count) {
+                        awaitSenderFinished(session, out);
+                    }
                 } finally {
                     session.close();
                 }
             }
+        }
+    }
+
+    /**
+     * After the last file we want, lets the sender finish its side first, so our close
+     * (and the process exit that follows) does not reset a sender still closing.
+     */
+    private static void awaitSenderFinished(Session session, PrintWriter out) throws IOException {
+        session.setReadTimeout(SENDER_FINISH_WAIT);
+        try {
+            if (session.getInputStream().read() != -1) {
+                out.println("the sender has more files than --count; closing the session");
+                out.flush();
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            // The sender keeps its session open; closing from our side is all we can do.
         }
     }
 

@@ -1,0 +1,103 @@
+package io.swp.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI contract that needs no server: exit codes, one-line errors, the demo. */
+class SwpCliTest {
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = SwpCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void noCommandIsAUsageError() {
+        Run r = run();
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("swp: "), r.err());
+    }
+
+    @Test
+    void unknownOptionIsAUsageErrorWithOneLineAndAHint() {
+        Run r = run("send", "--bogus");
+        assertEquals(2, r.code());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(2, lines.length, r.err());
+        assertTrue(lines[0].startsWith("swp: "), lines[0]);
+        assertTrue(lines[1].contains("swp send --help"), lines[1]);
+    }
+
+    @Test
+    void badSizeAndLossAreUsageErrors() {
+        assertEquals(2, run("demo", "--size", "lots").code());
+        Run r = run("demo", "--loss", "1.5");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--loss"), r.err());
+    }
+
+    @Test
+    void missingFileAndDirectoryAreUsageErrors(@TempDir Path dir) {
+        Run send = run("send", "--server", "nats://127.0.0.1:1", "--from", "a", "--to", "b",
+                dir.resolve("missing.bin").toString());
+        assertEquals(2, send.code(), send.err());
+        assertTrue(send.err().contains("missing.bin"), send.err());
+        Run recv = run("recv", "--server", "nats://127.0.0.1:1", "--as", "b", "--out",
+                dir.resolve("nope").toString());
+        assertEquals(2, recv.code(), recv.err());
+    }
+
+    @Test
+    void wildcardInboxIsRejected(@TempDir Path dir) {
+        Run r = run("recv", "--server", "nats://127.0.0.1:1", "--as", "bob.>", "--out", dir.toString());
+        assertEquals(2, r.code(), r.err());
+    }
+
+    @Test
+    void unreachableServerFailsWithExitOneAndOneLine(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("f.txt"), "hello");
+        Run r = run("send", "--server", "nats://127.0.0.1:1", "--from", "a", "--to", "b", file.toString());
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.err().strip().split("\n").length, r.err());
+        assertTrue(r.err().startsWith("swp: "), r.err());
+    }
+
+    @Test
+    void helpExitsZero() {
+        for (String cmd : new String[] {"demo", "send", "recv", "bench"}) {
+            Run r = run(cmd, "--help");
+            assertEquals(0, r.code(), cmd);
+            assertTrue(r.out().contains("Usage: swp " + cmd), r.out());
+        }
+    }
+
+    @Test
+    void demoMovesAFileThroughTheLossyInProcessNetworkAndVerifiesIt() {
+        Run r = run("demo", "--size", "2m", "--loss", "0.05", "--seed", "3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("verified by the receiver"), r.out());
+        assertTrue(r.out().matches("(?s).*blake2b-256  [0-9a-f]{64}.*"), r.out());
+    }
+
+    @Test
+    void byteSizesParseWithBinarySuffixes() {
+        assertEquals(4096, ByteSize.parse("4096"));
+        assertEquals(64 * 1024, ByteSize.parse("64k"));
+        assertEquals(256L << 20, ByteSize.parse("256m"));
+        assertEquals(1L << 30, ByteSize.parse("1g"));
+        assertEquals(1L << 30, ByteSize.parse("1GiB"));
+        assertEquals(3L << 29, ByteSize.parse("1.5g"));
+    }
+}
