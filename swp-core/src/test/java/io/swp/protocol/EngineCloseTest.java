@@ -161,4 +161,41 @@ class EngineCloseTest {
         link.runFor(100 * MS);
         assertEquals(1, link.a.readableBytes());
     }
+
+    @Test
+    void closeBeforeTheHandshakeCompletesSendsTheDataThenTheFin() {
+        VirtualLink link = new VirtualLink(CONFIG);
+        link.a.write(new byte[] {1, 2, 3}, 0, 3, true, link.now);
+        link.a.close(link.now);
+        assertEquals(EngineState.SYN_SENT, link.a.state());
+        StreamPump.Reader reader = new StreamPump.Reader(link, true);
+        link.app = StreamPump.all(reader, () -> {
+            if (reader.eof && link.b.state() == EngineState.CLOSE_WAIT) {
+                link.b.close(link.now);
+            }
+        });
+        assertTrue(link.runUntil(() -> link.a.state() == EngineState.CLOSED
+                && link.b.state() == EngineState.CLOSED, 60 * SECOND));
+        assertArrayEquals(new byte[] {1, 2, 3}, reader.received.toByteArray());
+        assertEquals(CloseReason.NORMAL, link.a.closeReason());
+        assertEquals(CloseReason.NORMAL, link.b.closeReason());
+        assertTrue(link.statesA.contains(EngineState.FIN_WAIT_1), link.statesA.toString());
+    }
+
+    @Test
+    void timeWaitAnswersALateDuplicateWithAnAck() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.a.close(link.now);
+        link.b.close(link.now);
+        assertTrue(link.runUntil(() -> link.a.state() == EngineState.TIME_WAIT, SECOND));
+        long acksBefore = link.a.stats().acksSent();
+        Packet lateFin = link.sentByB.stream().map(VirtualLink.Sent::packet)
+                .filter(p -> p.kind() == PacketKind.FIN).findFirst().orElseThrow();
+        link.inject(Direction.B_TO_A, lateFin);
+        link.runFor(50 * MS);
+        assertEquals(EngineState.TIME_WAIT, link.a.state());
+        assertEquals(acksBefore + 1, link.a.stats().acksSent());
+        assertTrue(link.runUntil(() -> link.a.state() == EngineState.CLOSED, 10 * SECOND));
+        assertEquals(CloseReason.NORMAL, link.a.closeReason());
+    }
 }

@@ -181,4 +181,39 @@ class EngineRecoveryTest {
             assertArrayEquals(data, reader.received.toByteArray(), "seed " + s + " loss " + loss);
         }
     }
+
+    @Test
+    void reorderingWithoutLossRaisesTheThresholdAndStopsSpuriousRetransmits() {
+        long seed = 9;
+        Random random = new Random(seed);
+        VirtualLink link = new VirtualLink(CONFIG);
+        // Up to 3 ms of jitter on a 10 ms round trip: deep reordering, no loss at all.
+        link.policy = (d, i, p, t) -> Fate.delay(random.nextInt(4) * MS);
+        link.establish();
+        transfer(link, randomBytes(1_000 * 1000, seed));
+        SendBuffer send = link.a.sendBufferForTest();
+        EngineStats a = link.a.stats();
+        assertTrue(send.spuriousRetransmits() > 0, "spurious retransmissions were detected: " + a);
+        assertEquals(a.retransmits(), send.spuriousRetransmits(), "every retransmission was spurious");
+        assertTrue(send.reorderingThreshold() > SendBuffer.DUP_THRESH, "threshold " + send.reorderingThreshold());
+        // Once adapted, the rest of the transfer is clean: most frames go exactly once.
+        assertTrue(a.retransmits() < a.dataFramesSent() / 10, "seed " + seed + ": " + a);
+        long late = link.sentByA.stream().filter(s -> s.at() > link.now / 2 && s.packet().kind() == PacketKind.DATA)
+                .map(s -> s.packet().seq()).distinct().count();
+        long lateSends = link.sentByA.stream().filter(s -> s.at() > link.now / 2
+                && s.packet().kind() == PacketKind.DATA).count();
+        assertTrue(lateSends - late <= 2, "second half retransmitted " + (lateSends - late) + " frames");
+    }
+
+    @Test
+    void heavyLossStillConvergesOnTheRoundTrip() {
+        Random random = new Random(11);
+        VirtualLink link = new VirtualLink(CONFIG);
+        link.policy = (d, i, p, t) -> random.nextDouble() < 0.3 ? Fate.DROP : Fate.DELIVER;
+        link.establish();
+        transfer(link, randomBytes(300 * 1000, 11));
+        long rtt = link.latencyAToB + link.latencyBToA;
+        EngineStats a = link.a.stats();
+        assertTrue(Math.abs(a.srttNanos() - rtt) <= rtt / 5, "srtt " + a.srttNanos() + " at 30% loss: " + a);
+    }
 }

@@ -538,21 +538,36 @@ public final class SimTransfer {
          * @return the builder, for further changes
          */
         public static Builder sweep(long seed, double loss, long bytes) {
-            Impairments link = Impairments.builder()
-                    .lossRate(loss)
+            return sweep(seed, loss, 1, bytes);
+        }
+
+        /**
+         * The sweep scenario of {@link #sweep(long, double, long)}, with the loss either
+         * independent ({@code meanBurstLength} 1 or less) or Gilbert-Elliott bursts of that
+         * mean length and the same long-run rate.
+         *
+         * @param seed the seed
+         * @param loss long-run loss rate in each direction
+         * @param meanBurstLength mean number of consecutive frames lost
+         * @param bytes bytes from client to server
+         * @return the builder, for further changes
+         */
+        public static Builder sweep(long seed, double loss, double meanBurstLength, long bytes) {
+            Impairments.Builder link = meanBurstLength <= 1 ? Impairments.builder().lossRate(loss)
+                    : Impairments.builder().gilbertElliott(Impairments.GilbertElliott.of(loss, meanBurstLength));
+            link
                     .latency(Duration.ofMillis(10))
                     .jitter(Duration.ofMillis(2))
                     .reorder(0.05, Duration.ofMillis(8))
                     .duplicate(0.05, Duration.ofMillis(4))
-                    .corrupt(0.01, 8)
-                    .build();
+                    .corrupt(0.01, 8);
             SessionConfig config = SessionConfig.builder()
                     .maxPayloadBytes(1024)
                     .windowMessages(64)
                     .windowBytes(64 * 1024)
                     .connectTimeout(Duration.ofSeconds(120))
                     .build();
-            return builder(seed).bytesToServer(bytes).config(config).impairBoth(link);
+            return builder(seed).bytesToServer(bytes).config(config).impairBoth(link.build());
         }
 
         /** @return the seed */
@@ -718,16 +733,19 @@ public final class SimTransfer {
 
     /**
      * Runs one transfer chosen by system properties and prints its summary:
-     * {@code swp.seed} (default 1), {@code swp.loss} (0), {@code swp.bytes} (65536),
-     * and {@code swp.scenario}: {@code sweep} (default; see {@link Spec#sweep}).
+     * {@code swp.seed} (default 1), {@code swp.loss} (0), {@code swp.burst} (mean loss
+     * burst length, default 1: independent loss) and {@code swp.bytes} (65536), in the
+     * sweep scenario ({@link Spec#sweep(long, double, double, long)}). Exits 1 if the
+     * transfer did not deliver and close cleanly.
      *
      * @param args ignored
      */
     public static void main(String[] args) {
         long seed = Long.getLong("swp.seed", 1);
         double loss = Double.parseDouble(System.getProperty("swp.loss", "0"));
+        double burst = Double.parseDouble(System.getProperty("swp.burst", "1"));
         long bytes = Long.getLong("swp.bytes", 64 * 1024);
-        TransferResult r = run(Spec.sweep(seed, loss, bytes).build());
+        TransferResult r = run(Spec.sweep(seed, loss, burst, bytes).build());
         System.out.println(r.summary());
         System.exit(r.isCleanSuccess() ? 0 : 1);
     }
