@@ -645,7 +645,13 @@ public final class Session implements AutoCloseable {
         try {
             closeCalled = true;
             outputShut = true;
-            if (!engine.state().isClosed()) {
+            EngineState state = engine.state();
+            if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
+                // A handshake in progress has nothing to deliver: do not wait for it.
+                aborted = true;
+                engine.abort(clock.nanoTime());
+                changed.signalAll();
+            } else if (!state.isClosed()) {
                 engine.close(clock.nanoTime());
             }
         } finally {
@@ -681,6 +687,7 @@ public final class Session implements AutoCloseable {
         try {
             long now = clock.nanoTime();
             if (!engine.state().isClosed()) {
+                aborted = true;
                 engine.abort(now);
                 byte[] f;
                 while ((f = engine.pollTransmit(now)) != null) {
