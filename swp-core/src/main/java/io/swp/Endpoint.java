@@ -327,9 +327,11 @@ public final class Endpoint implements AutoCloseable {
 
     /**
      * Closes every session gracefully (as {@link Session#close()}, all at once, waiting at
-     * most {@link SessionConfig#closeTimeoutNanos()} in total), aborts those that did not
-     * finish, stops the event loop and unbinds the inbox. Blocked {@link #accept()} calls
-     * fail. Idempotent; never throws.
+     * most {@link SessionConfig#closeTimeoutNanos()} in total), then resets those still
+     * open, including those whose peer has not finished its side yet (the peer can still
+     * read what arrived, then sees {@link CloseReason#RESET_BY_PEER}); stops the event
+     * loop and unbinds the inbox. Blocked {@link #accept()} calls fail. Idempotent; never
+     * throws.
      */
     @Override
     public void close() {
