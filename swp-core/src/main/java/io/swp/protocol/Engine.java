@@ -67,10 +67,12 @@ import org.slf4j.LoggerFactory;
  * is detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
  * frame delivered beyond a reordering allowance of SRTT/4, both raised when echoed
  * timestamps show a retransmission was spurious) and repaired at once, each hole at most
- * once per round trip. When the retransmission timer on the oldest frame expires,
- * only that frame is resent (the peer may be gone, and a timer burst must not resend the
- * window); once the path answers, every frame sent before the timeout and still not
- * SACKed is resent.
+ * once per round trip. When the retransmission timer on the oldest frame expires and the
+ * peer has been heard from since that frame was last sent, every unSACKed frame whose own
+ * deadline (last sent + RTO) has passed is resent. If the peer has been silent, only the
+ * oldest frame is (the peer may be gone, and a timer must not resend the window into the
+ * void); once an acknowledgement shows the path works, every frame sent before the
+ * timeout and still not SACKed follows.
  *
  * <h2>Acknowledgements</h2>
  * In-order data is acknowledged after {@link SessionConfig#ackEveryFrames()} frames or
@@ -745,6 +747,7 @@ public final class Engine {
 
     private void onRetransmitTimeout(long now) {
         timeouts++;
+        long expiredRto = rtt.rto();
         rtt.backoff();
         if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
             handshakeDue = true;
@@ -756,14 +759,19 @@ public final class Engine {
             retransmitDeadline = NEVER;
             return;
         }
-        // Resend only the oldest frame: if the peer is gone, a timer must not resend the
-        // window. The rest follows once an acknowledgement shows the path works.
+        retransmitDeadline = saturatedAdd(now, rtt.rto());
+        // If the peer spoke after the oldest frame's last transmission, the path works and
+        // only these frames were lost: resend every one whose own deadline has passed.
+        if (lastReceiveAt - oldest.lastSentAt >= 0 && send.markLostSentBefore(now - expiredRto + 1) > 0) {
+            return;
+        }
+        // Otherwise resend only the oldest: if the peer is gone, a timer must not resend
+        // the window. The rest follows once an acknowledgement shows the path works.
         send.markLost(oldest, false);
         if (!timeoutRecovery) {
             timeoutRecovery = true;
             timeoutRecoveryPoint = now;
         }
-        retransmitDeadline = saturatedAdd(now, rtt.rto());
     }
 
     private boolean keepaliveApplies() {
@@ -911,7 +919,7 @@ public final class Engine {
             rtt.resetBackoff();
             if (timeoutRecovery) {
                 timeoutRecovery = false;
-                send.markAllLostSentBefore(timeoutRecoveryPoint);
+                send.markLostSentBefore(timeoutRecoveryPoint);
             }
             send.detectLosses(rtt.smoothedOrInitial(), now);
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;

@@ -235,17 +235,22 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     }
 
     /**
-     * After a retransmission timeout whose first retransmission was answered: every
-     * in-flight frame not SACKed and last sent before {@code sentBefore} is lost. This is
-     * the only O(window) walk and it runs once per timeout episode.
+     * Declares lost every in-flight frame not SACKed and last sent before
+     * {@code sentBefore}: after a retransmission timeout, those whose own deadline has
+     * passed. This is the only O(window) walk; it runs once per timeout.
+     *
+     * @return how many frames were queued for retransmission
      */
-    void markAllLostSentBefore(long sentBefore) {
+    int markLostSentBefore(long sentBefore) {
+        int marked = 0;
         for (long s = una; s < nextToSend; s++) {
             SentFrame f = frames.get(s);
-            if (!f.sacked && f.lastSentAt < sentBefore) {
+            if (!f.sacked && !f.queuedForRetransmit && f.lastSentAt < sentBefore) {
                 markLost(f, false);
+                marked++;
             }
         }
+        return marked;
     }
 
     // ------------------------------------------------------------------ acknowledgements
