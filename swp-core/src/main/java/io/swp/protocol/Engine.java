@@ -921,13 +921,29 @@ public final class Engine {
                 timeoutRecovery = false;
                 send.markLostSentBefore(timeoutRecoveryPoint);
             }
-            send.detectLosses(rtt.smoothedOrInitial(), now);
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
         }
+        // Run even without new acknowledgements: a newer echoed timestamp alone can prove loss.
+        send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack));
         updatePeerWindow(p);
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
         }
+    }
+
+    /**
+     * @return the sequence number below which an acknowledgement with these SACK ranges
+     *     reported everything it holds: unbounded unless it used every range it may carry
+     */
+    private static long reportedBelow(long[] sack) {
+        if (sack.length / 2 < PacketCodec.MAX_SACK_RANGES) {
+            return Long.MAX_VALUE;
+        }
+        long highest = 0;
+        for (int i = 1; i < sack.length; i += 2) {
+            highest = Math.max(highest, sack[i]);
+        }
+        return highest;
     }
 
     private void processSequenced(Packet p, long now) {
