@@ -126,6 +126,9 @@ public final class Engine {
     private long advertisedBytes;
     private boolean peerTimestampKnown;
     private long peerTimestamp;
+    // The newest of our timestamps the peer has echoed: the latest send it has seen.
+    private boolean peerEchoKnown;
+    private long peerEcho;
 
     // Handshake.
     private boolean handshakeDue;
@@ -760,9 +763,13 @@ public final class Engine {
             return;
         }
         retransmitDeadline = saturatedAdd(now, rtt.rto());
-        // If the peer spoke after the oldest frame's last transmission, the path works and
-        // only these frames were lost: resend every one whose own deadline has passed.
-        if (lastReceiveAt - oldest.lastSentAt >= 0 && send.markLostSentBefore(now - expiredRto + 1) > 0) {
+        // If the peer has seen something sent since the oldest frame first went out (its
+        // echoed timestamp says so) and has spoken since that frame's last transmission,
+        // the path works and only these frames were lost: resend every one whose own
+        // deadline has passed. (Before any echo of the data, the RTO may merely be shorter
+        // than the round trip, and a burst would be spurious.)
+        if (peerEchoKnown && peerEcho - oldest.firstSentAt >= 0 && lastReceiveAt - oldest.lastSentAt > 0
+                && send.markLostSentBefore(now - expiredRto + 1) > 0) {
             return;
         }
         // Otherwise resend only the oldest: if the peer is gone, a timer must not resend
@@ -865,6 +872,10 @@ public final class Engine {
         framesReceived++;
         lastReceiveAt = now;
         notePeerTimestamp(p.tsVal());
+        if (!peerEchoKnown || p.tsEcr() - peerEcho > 0) {
+            peerEcho = p.tsEcr();
+            peerEchoKnown = true;
+        }
     }
 
     private void notePeerTimestamp(long tsVal) {
@@ -919,7 +930,12 @@ public final class Engine {
             rtt.resetBackoff();
             if (timeoutRecovery) {
                 timeoutRecovery = false;
-                send.markLostSentBefore(timeoutRecoveryPoint);
+                // An acknowledgement sent before the peer saw our timeout retransmission
+                // (its echo is older) answers the originals: the round trip merely grew
+                // past the RTO (RFC 4015 Eifel response), so nothing else is resent.
+                if (p.tsEcr() - timeoutRecoveryPoint >= 0) {
+                    send.markLostSentBefore(timeoutRecoveryPoint);
+                }
             }
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
         }
