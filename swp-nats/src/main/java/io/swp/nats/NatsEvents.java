@@ -6,6 +6,7 @@ import io.nats.client.Consumer;
 import io.nats.client.ErrorListener;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -24,6 +25,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class NatsEvents implements ErrorListener, ConnectionListener {
     private static final Logger LOG = LoggerFactory.getLogger(NatsEvents.class);
+    /** At most one slow-consumer warning per this interval; the rest go to DEBUG. */
+    private static final long SLOW_CONSUMER_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long NEVER = Long.MIN_VALUE;
 
     private final AtomicLong slowConsumerEvents = new AtomicLong();
     private final AtomicLong disconnects = new AtomicLong();
@@ -31,6 +35,7 @@ public final class NatsEvents implements ErrorListener, ConnectionListener {
     private final AtomicLong serverErrors = new AtomicLong();
     private final AtomicLong discardedMessages = new AtomicLong();
     private final AtomicBoolean connected = new AtomicBoolean();
+    private final AtomicLong lastSlowConsumerWarning = new AtomicLong(NEVER);
     private volatile String lastUrl = "no server yet";
 
     /** Creates a listener with all counters at zero. */
@@ -118,9 +123,18 @@ public final class NatsEvents implements ErrorListener, ConnectionListener {
 
     @Override
     public void slowConsumerDetected(Connection connection, Consumer consumer) {
-        slowConsumerEvents.incrementAndGet();
-        LOG.warn("NATS slow consumer: {} frames pending, {} dropped so far; swp retransmits them",
-                consumer.getPendingMessageCount(), consumer.getDroppedCount());
+        long events = slowConsumerEvents.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastSlowConsumerWarning.get();
+        // A flood can flip a consumer in and out of "slow" hundreds of times a second.
+        boolean warn = (last == NEVER || now - last >= SLOW_CONSUMER_WARNING_INTERVAL_NANOS)
+                && lastSlowConsumerWarning.compareAndSet(last, now);
+        if (warn) {
+            LOG.warn("NATS slow consumer ({} events so far): {} frames pending, {} dropped; swp retransmits them",
+                    events, consumer.getPendingMessageCount(), consumer.getDroppedCount());
+        } else {
+            LOG.debug("NATS slow consumer ({} events so far): {} dropped", events, consumer.getDroppedCount());
+        }
     }
 
     @Override

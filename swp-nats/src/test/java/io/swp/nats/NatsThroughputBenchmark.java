@@ -64,7 +64,8 @@ class NatsThroughputBenchmark {
             String label = "swp stream, " + payloadBytes / 1024 + " KiB payload" + (payloadBytes == SessionConfig.defaults()
                     .maxPayloadBytes() ? " (default)" : "");
             return String.format("%-44s %10.1f %10.2f %s", label, r.megabytesPerSecond(), r.seconds(),
-                    "BLAKE2b verified, retransmits " + r.senderStats().retransmits() + ", dropped " + b.droppedFrames());
+                    "BLAKE2b verified, retransmits " + r.senderStats().retransmits() + ", dropped " + b.droppedFrames()
+                            + ", send drops " + a.sendDrops());
         }
     }
 

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -104,6 +105,42 @@ class SessionOverNatsTest {
         if (run.dropped() > 0) {
             assertTrue(run.result().senderStats().retransmits() >= run.dropped() / 2,
                     "drops were repaired by retransmission: " + run);
+        }
+    }
+
+    @Test
+    void framesDroppedAsSlowConsumerAreCountedAndRetransmitted(NatsTestServer server) throws Exception {
+        // Force slow-consumer drops swp cannot prevent: a foreign publisher floods the
+        // receiver's inbox subject while a tiny pending limit is in force. Every drop must
+        // show in the counters, and the transfer must still arrive intact.
+        NatsNetworkConfig tiny = NatsNetworkConfig.builder().pendingMessageLimit(64).pendingByteLimit(MIB).build();
+        int floodMessages = 200_000;
+        try (NatsNetwork a = NatsNetwork.connect(server.url());
+                NatsNetwork b = NatsNetwork.connect(server.url(), tiny);
+                Connection flooder = Nats.connect(server.url());
+                Endpoint sender = Endpoint.open(a, "swp.it.flood.sender");
+                Endpoint receiver = Endpoint.open(b, "swp.it.flood.receiver")) {
+            AtomicBoolean flooding = new AtomicBoolean();
+            CompletableFuture<Void> flood = new CompletableFuture<>();
+            Transfers.Result r = Transfers.stream(sender, receiver, 8 * MIB, 7, received -> {
+                if (flooding.compareAndSet(false, true)) {
+                    CompletableFuture.runAsync(() -> {
+                        byte[] junk = new byte[512];
+                        for (int i = 0; i < floodMessages; i++) {
+                            flooder.publish(receiver.localInbox(), junk);
+                        }
+                    }).whenComplete((v, e) -> flood.complete(null));
+                }
+            });
+            flood.get(60, TimeUnit.SECONDS);
+            System.out.printf("flooded inbox: %s; dispatcher dropped %d, slow-consumer events %d, sender retransmits %d,"
+                    + " malformed dropped by the endpoint %d%n", r, b.droppedFrames(),
+                    b.events().orElseThrow().slowConsumerEvents(), r.senderStats().retransmits(),
+                    receiver.stats().malformedFramesDropped());
+            assertTrue(r.identical(), r.toString());
+            assertTrue(b.droppedFrames() > 0, "the flood overran the tiny pending limit");
+            assertTrue(b.events().orElseThrow().slowConsumerEvents() > 0, "slow consumer reported");
+            assertTrue(receiver.stats().malformedFramesDropped() > 0, "junk frames were counted and dropped");
         }
     }
 

@@ -46,6 +46,8 @@ public final class SimTransfer {
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
     /** Loop iterations without the clock moving before the run is declared stuck. */
     private static final int MAX_STEPS_WITHOUT_PROGRESS = 1_000_000;
+    /** Bursty sweep links: a burst also ends with time (see {@link Impairments.GilbertElliott}). */
+    private static final Duration BURST_STEP = Duration.ofMillis(1);
     private static final long CLIENT_DATA_SALT = 0x5EED_C11E_0001L;
     private static final long SERVER_DATA_SALT = 0x5EED_5E4E_0002L;
 
@@ -538,21 +540,39 @@ public final class SimTransfer {
          * @return the builder, for further changes
          */
         public static Builder sweep(long seed, double loss, long bytes) {
-            Impairments link = Impairments.builder()
-                    .lossRate(loss)
+            return sweep(seed, loss, 1, bytes);
+        }
+
+        /**
+         * The sweep scenario of {@link #sweep(long, double, long)}, with the loss either
+         * independent ({@code meanBurstLength} 1 or less) or Gilbert-Elliott bursts of that
+         * mean length and the same long-run rate, the chain also stepping once per
+         * millisecond between frames so that a burst cannot swallow a whole handshake
+         * retried with backoff.
+         *
+         * @param seed the seed
+         * @param loss long-run loss rate in each direction
+         * @param meanBurstLength mean number of consecutive frames lost
+         * @param bytes bytes from client to server
+         * @return the builder, for further changes
+         */
+        public static Builder sweep(long seed, double loss, double meanBurstLength, long bytes) {
+            Impairments.Builder link = meanBurstLength <= 1 ? Impairments.builder().lossRate(loss)
+                    : Impairments.builder().gilbertElliott(
+                            Impairments.GilbertElliott.of(loss, meanBurstLength, BURST_STEP));
+            link
                     .latency(Duration.ofMillis(10))
                     .jitter(Duration.ofMillis(2))
                     .reorder(0.05, Duration.ofMillis(8))
                     .duplicate(0.05, Duration.ofMillis(4))
-                    .corrupt(0.01, 8)
-                    .build();
+                    .corrupt(0.01, 8);
             SessionConfig config = SessionConfig.builder()
                     .maxPayloadBytes(1024)
                     .windowMessages(64)
                     .windowBytes(64 * 1024)
                     .connectTimeout(Duration.ofSeconds(120))
                     .build();
-            return builder(seed).bytesToServer(bytes).config(config).impairBoth(link);
+            return builder(seed).bytesToServer(bytes).config(config).impairBoth(link.build());
         }
 
         /** @return the seed */
@@ -718,16 +738,19 @@ public final class SimTransfer {
 
     /**
      * Runs one transfer chosen by system properties and prints its summary:
-     * {@code swp.seed} (default 1), {@code swp.loss} (0), {@code swp.bytes} (65536),
-     * and {@code swp.scenario}: {@code sweep} (default; see {@link Spec#sweep}).
+     * {@code swp.seed} (default 1), {@code swp.loss} (0), {@code swp.burst} (mean loss
+     * burst length, default 1: independent loss) and {@code swp.bytes} (65536), in the
+     * sweep scenario ({@link Spec#sweep(long, double, double, long)}). Exits 1 if the
+     * transfer did not deliver and close cleanly.
      *
      * @param args ignored
      */
     public static void main(String[] args) {
         long seed = Long.getLong("swp.seed", 1);
         double loss = Double.parseDouble(System.getProperty("swp.loss", "0"));
+        double burst = Double.parseDouble(System.getProperty("swp.burst", "1"));
         long bytes = Long.getLong("swp.bytes", 64 * 1024);
-        TransferResult r = run(Spec.sweep(seed, loss, bytes).build());
+        TransferResult r = run(Spec.sweep(seed, loss, burst, bytes).build());
         System.out.println(r.summary());
         System.exit(r.isCleanSuccess() ? 0 : 1);
     }

@@ -11,13 +11,14 @@ final class SimRuns {
      * @param testClass the test to rerun
      * @param seed the seed
      * @param loss the loss rate
+     * @param burst the mean loss burst length (1: independent loss)
      * @param bytes the transfer size
      * @return the one-line command that reruns a single seed of a sweep
      */
-    static String rerunCommand(String testClass, long seed, double loss, long bytes) {
+    static String rerunCommand(String testClass, long seed, double loss, double burst, long bytes) {
         return String.format(Locale.ROOT, "./mvnw -q -o -pl swp-sim -am test -Dtest=%s "
-                + "-Dsurefire.failIfNoSpecifiedTests=false -Dswp.seed=%d -Dswp.loss=%s -Dswp.bytes=%d",
-                testClass, seed, loss, bytes);
+                + "-Dsurefire.failIfNoSpecifiedTests=false -Dswp.seed=%d -Dswp.loss=%s -Dswp.burst=%s -Dswp.bytes=%d",
+                testClass, seed, loss, burst, bytes);
     }
 
     /** @return a failure message: what happened, and how to run it again */

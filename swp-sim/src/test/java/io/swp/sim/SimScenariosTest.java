@@ -53,7 +53,9 @@ class SimScenariosTest {
     @Test
     void gilbertElliottBurstsOfThirtyPercentDuringTheHandshake() {
         Impairments bursty = Impairments.builder()
-                .gilbertElliott(Impairments.GilbertElliott.of(0.3, 4))
+                // Stepping per 5 ms too: a per-frame chain would keep one burst over a
+                // handshake retried with backoff for tens of seconds.
+                .gilbertElliott(Impairments.GilbertElliott.of(0.3, 4, Duration.ofMillis(5)))
                 .latency(Duration.ofMillis(10))
                 .build();
         int slowHandshakes = 0;
@@ -263,5 +265,32 @@ class SimScenariosTest {
         // Wall time is reported, not asserted: speed is the benchmark's business.
         System.out.printf("10 MiB at 20%% loss: %d ms wall, %s virtual%n", r.wallNanos() / MS,
                 Duration.ofNanos(r.lastByteAtNanos()));
+    }
+
+    @Test
+    void oneWayLossOnTheDataPathOrOnTheAckPath() {
+        Impairments lossy = Impairments.builder().lossRate(0.3).latency(Duration.ofMillis(10)).build();
+        Impairments clean = Impairments.builder().latency(Duration.ofMillis(10)).build();
+        TransferResult dataLoss = assertClean(SimTransfer.Spec.builder(41).config(SMALL_FRAMES).bytesToServer(256 * KIB)
+                .toServer(lossy).toClient(clean).build());
+        assertEquals(0, dataLoss.toClient().dropped(), why(dataLoss));
+        assertTrue(dataLoss.client().stats().retransmits() > 0, why(dataLoss));
+        TransferResult ackLoss = assertClean(SimTransfer.Spec.builder(43).config(SMALL_FRAMES).bytesToServer(256 * KIB)
+                .toServer(clean).toClient(lossy).build());
+        assertEquals(0, ackLoss.toServer().dropped(), why(ackLoss));
+        assertTrue(ackLoss.toClient().dropped() > 0, why(ackLoss));
+    }
+
+    @Test
+    void windowLargerThanTheBottleneckQueueSurvivesTailDrops() {
+        // 10 Mbit/s with a 64 KiB queue, and a 1 MiB window: without congestion control
+        // the sender overruns the queue and the link tail-drops; the data must still arrive.
+        Impairments narrow = Impairments.builder().bandwidth(10_000_000, 64 * KIB).latency(Duration.ofMillis(10)).build();
+        SessionConfig config = SessionConfig.builder().windowBytes(MIB).build();
+        TransferResult r = assertClean(SimTransfer.Spec.builder(47).config(config).bytesToServer(4 * MIB)
+                .impairBoth(narrow).build());
+        assertTrue(r.toServer().droppedQueueFull() > 0, "the queue never overflowed" + why(r));
+        System.out.printf("tail drops: %d of %d frames dropped by the queue, goodput %.1f%% of the link%n",
+                r.toServer().droppedQueueFull(), r.toServer().offered(), r.goodputBytesPerSecond() * 8 / 10_000_000 * 100);
     }
 }
