@@ -29,6 +29,7 @@ public final class ImpairmentModel {
     private final SplittableRandom corruptRandom;
 
     private boolean burstBad;
+    private long lastBurstStepAt = Long.MIN_VALUE;
     private long linkBusyUntil = Long.MIN_VALUE;
     private long fifoWatermark = Long.MIN_VALUE;
 
@@ -96,7 +97,7 @@ public final class ImpairmentModel {
         }
         // Draw every stream once per surviving frame so that one decision never shifts another.
         boolean randomLoss = config.lossRate() > 0 && lossRandom.nextDouble() < config.lossRate();
-        boolean burstLoss = stepBurstModel();
+        boolean burstLoss = stepBurstModel(now);
         if (randomLoss) {
             droppedRandom++;
             return;
@@ -152,13 +153,17 @@ public final class ImpairmentModel {
         sink.deliver(copy, arrival);
     }
 
-    private boolean stepBurstModel() {
+    private boolean stepBurstModel(long now) {
         Impairments.GilbertElliott ge = config.gilbertElliott();
         if (ge == null) {
             return false;
         }
-        double transition = burstRandom.nextDouble();
-        burstBad = burstBad ? transition >= ge.pBadToGood() : transition < ge.pGoodToBad();
+        long steps = 1;
+        if (ge.stepNanos() > 0 && lastBurstStepAt != Long.MIN_VALUE && now > lastBurstStepAt) {
+            steps = Math.max(1, (now - lastBurstStepAt) / ge.stepNanos());
+        }
+        lastBurstStepAt = now;
+        burstBad = burstRandom.nextDouble() < ge.badProbabilityAfter(steps, burstBad);
         double lossProbability = burstBad ? ge.lossInBad() : ge.lossInGood();
         return burstRandom.nextDouble() < lossProbability;
     }

@@ -127,16 +127,24 @@ public final class Impairments {
     }
 
     /**
-     * Two-state Gilbert-Elliott loss: the link moves between a good and a bad state once
-     * per offered frame, and loses frames with a state-dependent probability. Losses
-     * cluster in bursts whose mean length is {@code 1 / pBadToGood} frames.
+     * Two-state Gilbert-Elliott loss: the link moves between a good and a bad state, and
+     * loses frames with a state-dependent probability. Losses cluster in bursts whose mean
+     * length is {@code 1 / pBadToGood} frames.
      *
-     * @param pGoodToBad probability of moving from good to bad at a frame
-     * @param pBadToGood probability of moving from bad to good at a frame
+     * <p>The chain takes one step per offered frame. With {@code stepNanos > 0} it also
+     * takes one step per {@code stepNanos} of time that passes between frames, so that a
+     * burst lasts a bounded time even when frames are sparse (a handshake retried with
+     * backoff otherwise meets one burst for tens of seconds, which real bursty links do
+     * not do). With {@code stepNanos == 0} it steps only per frame, the classic model.
+     *
+     * @param pGoodToBad probability of moving from good to bad at a step
+     * @param pBadToGood probability of moving from bad to good at a step
      * @param lossInGood loss probability while good
      * @param lossInBad loss probability while bad
+     * @param stepNanos time that counts as one more step between frames; 0 for per frame only
      */
-    public record GilbertElliott(double pGoodToBad, double pBadToGood, double lossInGood, double lossInBad) {
+    public record GilbertElliott(double pGoodToBad, double pBadToGood, double lossInGood, double lossInBad,
+                                 long stepNanos) {
         /** Checks every probability is in [0, 1] and the chain can leave the bad state. */
         public GilbertElliott {
             probability(pGoodToBad, "pGoodToBad");
@@ -146,17 +154,45 @@ public final class Impairments {
             if (pBadToGood == 0) {
                 throw new IllegalArgumentException("pBadToGood must be positive or the link never recovers");
             }
+            if (stepNanos < 0) {
+                throw new IllegalArgumentException("stepNanos must not be negative, got " + stepNanos);
+            }
         }
 
         /**
-         * The classic Gilbert model: the good state loses nothing, the bad state loses
-         * everything.
+         * A chain that steps once per frame only.
+         *
+         * @param pGoodToBad probability of moving from good to bad at a frame
+         * @param pBadToGood probability of moving from bad to good at a frame
+         * @param lossInGood loss probability while good
+         * @param lossInBad loss probability while bad
+         */
+        public GilbertElliott(double pGoodToBad, double pBadToGood, double lossInGood, double lossInBad) {
+            this(pGoodToBad, pBadToGood, lossInGood, lossInBad, 0);
+        }
+
+        /**
+         * The classic Gilbert model, stepping per frame: the good state loses nothing, the
+         * bad state loses everything.
          *
          * @param meanLossRate long-run fraction of frames lost, in [0, 1)
          * @param meanBurstLength mean number of consecutive frames lost, at least 1
          * @return the model
          */
         public static GilbertElliott of(double meanLossRate, double meanBurstLength) {
+            return of(meanLossRate, meanBurstLength, Duration.ZERO);
+        }
+
+        /**
+         * The classic Gilbert model that also steps once per {@code step} of time between
+         * frames (see the class comment).
+         *
+         * @param meanLossRate long-run fraction of frames lost, in [0, 1)
+         * @param meanBurstLength mean number of consecutive frames lost in back-to-back traffic, at least 1
+         * @param step time that counts as a step; zero for per frame only
+         * @return the model
+         */
+        public static GilbertElliott of(double meanLossRate, double meanBurstLength, Duration step) {
             if (meanLossRate < 0 || meanLossRate >= 1) {
                 throw new IllegalArgumentException("meanLossRate must be in [0, 1), got " + meanLossRate);
             }
@@ -165,7 +201,20 @@ public final class Impairments {
             }
             double r = 1 / meanBurstLength;
             double p = meanLossRate * r / (1 - meanLossRate);
-            return new GilbertElliott(Math.min(1, p), r, 0, 1);
+            return new GilbertElliott(Math.min(1, p), r, 0, 1, step.toNanos());
+        }
+
+        /**
+         * @param steps how many steps the chain takes
+         * @param fromBad whether it starts in the bad state
+         * @return the probability of being in the bad state afterwards
+         */
+        public double badProbabilityAfter(long steps, boolean fromBad) {
+            // A two-state chain forgets its start geometrically: the deviation from the
+            // stationary probability shrinks by (1 - p - r) per step.
+            double stationary = badStateFraction();
+            double deviation = (fromBad ? 1 : 0) - stationary;
+            return stationary + deviation * Math.pow(1 - pGoodToBad - pBadToGood, steps);
         }
 
         /** @return the fraction of time spent in the bad state in the long run */

@@ -46,6 +46,8 @@ public final class SimTransfer {
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
     /** Loop iterations without the clock moving before the run is declared stuck. */
     private static final int MAX_STEPS_WITHOUT_PROGRESS = 1_000_000;
+    /** Bursty sweep links: a burst also ends with time (see {@link Impairments.GilbertElliott}). */
+    private static final Duration BURST_STEP = Duration.ofMillis(1);
     private static final long CLIENT_DATA_SALT = 0x5EED_C11E_0001L;
     private static final long SERVER_DATA_SALT = 0x5EED_5E4E_0002L;
 
@@ -544,7 +546,9 @@ public final class SimTransfer {
         /**
          * The sweep scenario of {@link #sweep(long, double, long)}, with the loss either
          * independent ({@code meanBurstLength} 1 or less) or Gilbert-Elliott bursts of that
-         * mean length and the same long-run rate.
+         * mean length and the same long-run rate, the chain also stepping once per
+         * millisecond between frames so that a burst cannot swallow a whole handshake
+         * retried with backoff.
          *
          * @param seed the seed
          * @param loss long-run loss rate in each direction
@@ -554,7 +558,8 @@ public final class SimTransfer {
          */
         public static Builder sweep(long seed, double loss, double meanBurstLength, long bytes) {
             Impairments.Builder link = meanBurstLength <= 1 ? Impairments.builder().lossRate(loss)
-                    : Impairments.builder().gilbertElliott(Impairments.GilbertElliott.of(loss, meanBurstLength));
+                    : Impairments.builder().gilbertElliott(
+                            Impairments.GilbertElliott.of(loss, meanBurstLength, BURST_STEP));
             link
                     .latency(Duration.ofMillis(10))
                     .jitter(Duration.ofMillis(2))

@@ -99,6 +99,34 @@ class ImpairmentModelTest {
         assertEquals(1 / 0.7, meanBurstLength(uniform), 0.1, "uniform mean burst length");
     }
 
+    @Test
+    void timeSteppedGilbertElliottForgetsItsBurstBetweenSparseFrames() {
+        Impairments.GilbertElliott perFrame = Impairments.GilbertElliott.of(0.3, 5);
+        Impairments.GilbertElliott timed = Impairments.GilbertElliott.of(0.3, 5, Duration.ofMillis(1));
+        // lostPattern offers one frame per millisecond: one time step, so both behave alike.
+        boolean[] dense = lostPattern(Impairments.builder().gilbertElliott(timed).build(), 11, MANY);
+        assertEquals(0.3, fraction(dense), 0.02);
+        assertEquals(5, meanBurstLength(dense), 0.5);
+        // One frame every 100 ms: the timed chain takes 100 steps between frames and reaches
+        // its stationary state, so losses look independent; the per-frame chain still bursts.
+        boolean[] sparseTimed = sparsePattern(timed, 100 * MS);
+        boolean[] sparsePerFrame = sparsePattern(perFrame, 100 * MS);
+        assertEquals(0.3, fraction(sparseTimed), 0.02);
+        assertEquals(1 / 0.7, meanBurstLength(sparseTimed), 0.15);
+        assertEquals(5, meanBurstLength(sparsePerFrame), 0.5);
+    }
+
+    private static boolean[] sparsePattern(Impairments.GilbertElliott ge, long spacing) {
+        ImpairmentModel model = new ImpairmentModel(Impairments.builder().gilbertElliott(ge).build(), 13, 0);
+        boolean[] lost = new boolean[MANY];
+        for (int i = 0; i < MANY; i++) {
+            boolean[] arrived = {false};
+            model.offer(frame(i, 16), i * spacing, (copy, at) -> arrived[0] = true);
+            lost[i] = !arrived[0];
+        }
+        return lost;
+    }
+
     private static double fraction(boolean[] lost) {
         int n = 0;
         for (boolean l : lost) {

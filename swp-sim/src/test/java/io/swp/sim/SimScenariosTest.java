@@ -53,7 +53,9 @@ class SimScenariosTest {
     @Test
     void gilbertElliottBurstsOfThirtyPercentDuringTheHandshake() {
         Impairments bursty = Impairments.builder()
-                .gilbertElliott(Impairments.GilbertElliott.of(0.3, 4))
+                // Stepping per 5 ms too: a per-frame chain would keep one burst over a
+                // handshake retried with backoff for tens of seconds.
+                .gilbertElliott(Impairments.GilbertElliott.of(0.3, 4, Duration.ofMillis(5)))
                 .latency(Duration.ofMillis(10))
                 .build();
         int slowHandshakes = 0;
