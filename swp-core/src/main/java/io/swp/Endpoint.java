@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -66,8 +67,13 @@ public final class Endpoint implements AutoCloseable {
      * are dropped (and counted): a bound on the loop's memory if the network outruns it.
      */
     static final int MAX_QUEUED_INBOUND_FRAMES = 1 << 16;
-    /** Frames routed per loop pass before the touched sessions are serviced. */
-    private static final int MAX_FRAMES_PER_PASS = 4096;
+    /** The same bound in bytes (frame sizes summed). */
+    static final long MAX_QUEUED_INBOUND_BYTES = 64L * 1024 * 1024;
+    /**
+     * Frames routed per loop pass before the touched sessions are serviced: large enough
+     * to coalesce acknowledgements, small enough that they are not held back for long.
+     */
+    private static final int MAX_FRAMES_PER_PASS = 256;
     /** Extra time connect allows past the engine's own connect timeout before giving up. */
     private static final long CONNECT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long {@link #close()} waits for the event loop thread to stop. */
@@ -83,8 +89,9 @@ public final class Endpoint implements AutoCloseable {
 
     // Event loop.
     private final Thread loopThread;
-    private final ConcurrentLinkedQueue<Packet> inbound = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Inbound> inbound = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inboundCount = new AtomicInteger();
+    private final AtomicLong inboundBytes = new AtomicLong();
     private final ConcurrentLinkedQueue<Session> nudgedSessions = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
     private volatile boolean running = true;
@@ -320,9 +327,11 @@ public final class Endpoint implements AutoCloseable {
 
     /**
      * Closes every session gracefully (as {@link Session#close()}, all at once, waiting at
-     * most {@link SessionConfig#closeTimeoutNanos()} in total), aborts those that did not
-     * finish, stops the event loop and unbinds the inbox. Blocked {@link #accept()} calls
-     * fail. Idempotent; never throws.
+     * most {@link SessionConfig#closeTimeoutNanos()} in total), then resets those still
+     * open, including those whose peer has not finished its side yet (the peer can still
+     * read what arrived, then sees {@link CloseReason#RESET_BY_PEER}); stops the event
+     * loop and unbinds the inbox. Blocked {@link #accept()} calls fail. Idempotent; never
+     * throws.
      */
     @Override
     public void close() {
@@ -375,12 +384,15 @@ public final class Endpoint implements AutoCloseable {
             LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());
             return;
         }
-        if (inboundCount.incrementAndGet() > MAX_QUEUED_INBOUND_FRAMES) {
+        int count = inboundCount.incrementAndGet();
+        long bytes = inboundBytes.addAndGet(frame.length);
+        if (count > MAX_QUEUED_INBOUND_FRAMES || bytes > MAX_QUEUED_INBOUND_BYTES) {
             inboundCount.decrementAndGet();
+            inboundBytes.addAndGet(-frame.length);
             inboundQueueDrops.increment();
             return;
         }
-        inbound.add(packet);
+        inbound.add(new Inbound(packet, frame.length));
         wakeLoop();
     }
 
@@ -415,15 +427,16 @@ public final class Endpoint implements AutoCloseable {
         while (running) {
             wakeRequested.set(false);
             long now = clock.nanoTime();
-            Packet p;
+            Inbound in;
             int routed = 0;
-            while (routed < MAX_FRAMES_PER_PASS && (p = inbound.poll()) != null) {
+            while (routed < MAX_FRAMES_PER_PASS && (in = inbound.poll()) != null) {
                 inboundCount.decrementAndGet();
+                inboundBytes.addAndGet(-in.frameBytes);
                 routed++;
                 try {
-                    route(p, now, dirty);
+                    route(in.packet, now, dirty);
                 } catch (RuntimeException e) {
-                    LOG.warn("failed to route {} on {}", p, localInbox, e);
+                    LOG.warn("failed to route {} on {}", in.packet, localInbox, e);
                 }
             }
             Session s;
@@ -528,9 +541,10 @@ public final class Endpoint implements AutoCloseable {
         long queueFree = Math.max(0, MAX_QUEUED_INBOUND_FRAMES - inboundCount.get());
         long fm = binding.freeMessages();
         long messages = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
+        long queueBytesFree = Math.max(0, MAX_QUEUED_INBOUND_BYTES - inboundBytes.get());
         long fb = binding.freeBytes();
-        long bytes = fb == Network.InboxBinding.UNKNOWN ? Network.InboxBinding.UNKNOWN : Math.max(0, fb) / n;
-        return new long[] {messages / n, bytes};
+        long bytes = fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree);
+        return new long[] {messages / n, bytes / n};
     }
 
     private void service(Session s, long now, long[] capacity, List<byte[]> out) {
@@ -646,6 +660,10 @@ public final class Endpoint implements AutoCloseable {
     @Override
     public String toString() {
         return "Endpoint{" + localInbox + ", sessions=" + sessions.size() + "}";
+    }
+
+    /** A decoded frame waiting for the loop, with its encoded size for the queue's byte bound. */
+    private record Inbound(Packet packet, int frameBytes) {
     }
 
     /** Routing key: the peer's inbox and a nonce (ours for established routing, the peer's for SYNs). */

@@ -38,7 +38,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li>{@code read} blocks until at least one byte is available, the peer has finished
  *       (returns -1 once everything before its FIN is read), the session fails
- *       ({@link SessionException} naming the {@link CloseReason}), or the read timeout
+ *       ({@link SessionException} naming the {@link CloseReason}, once the data that
+ *       arrived before the failure has been read), or the read timeout
  *       ({@link #setReadTimeout(Duration)}, none by default) passes
  *       ({@link SocketTimeoutException}; the session stays usable).</li>
  *   <li>{@code write} hands bytes to the protocol engine and blocks while the send buffer
@@ -645,7 +646,13 @@ public final class Session implements AutoCloseable {
         try {
             closeCalled = true;
             outputShut = true;
-            if (!engine.state().isClosed()) {
+            EngineState state = engine.state();
+            if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
+                // A handshake in progress has nothing to deliver: do not wait for it.
+                aborted = true;
+                engine.abort(clock.nanoTime());
+                changed.signalAll();
+            } else if (!state.isClosed()) {
                 engine.close(clock.nanoTime());
             }
         } finally {
@@ -681,6 +688,7 @@ public final class Session implements AutoCloseable {
         try {
             long now = clock.nanoTime();
             if (!engine.state().isClosed()) {
+                aborted = true;
                 engine.abort(now);
                 byte[] f;
                 while ((f = engine.pollTransmit(now)) != null) {
@@ -836,11 +844,12 @@ public final class Session implements AutoCloseable {
                     if (engine.isInputFinished()) {
                         return -1;
                     }
-                    throwIfFailed();
+                    // Data that arrived before a failure is still handed out; then the failure.
                     n = engine.read(b, off, len, clock.nanoTime());
                     if (n != 0) {
                         break;
                     }
+                    throwIfFailed();
                     if (engine.state().isClosed()) {
                         return -1;
                     }

@@ -67,10 +67,12 @@ import org.slf4j.LoggerFactory;
  * is detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
  * frame delivered beyond a reordering allowance of SRTT/4, both raised when echoed
  * timestamps show a retransmission was spurious) and repaired at once, each hole at most
- * once per round trip. When the retransmission timer on the oldest frame expires,
- * only that frame is resent (the peer may be gone, and a timer burst must not resend the
- * window); once the path answers, every frame sent before the timeout and still not
- * SACKed is resent.
+ * once per round trip. When the retransmission timer on the oldest frame expires and the
+ * peer has been heard from since that frame was last sent, every unSACKed frame whose own
+ * deadline (last sent + RTO) has passed is resent. If the peer has been silent, only the
+ * oldest frame is (the peer may be gone, and a timer must not resend the window into the
+ * void); once an acknowledgement shows the path works, every frame sent before the
+ * timeout and still not SACKed follows.
  *
  * <h2>Acknowledgements</h2>
  * In-order data is acknowledged after {@link SessionConfig#ackEveryFrames()} frames or
@@ -124,6 +126,9 @@ public final class Engine {
     private long advertisedBytes;
     private boolean peerTimestampKnown;
     private long peerTimestamp;
+    // The newest of our timestamps the peer has echoed: the latest send it has seen.
+    private boolean peerEchoKnown;
+    private long peerEcho;
 
     // Handshake.
     private boolean handshakeDue;
@@ -745,6 +750,7 @@ public final class Engine {
 
     private void onRetransmitTimeout(long now) {
         timeouts++;
+        long expiredRto = rtt.rto();
         rtt.backoff();
         if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
             handshakeDue = true;
@@ -756,14 +762,23 @@ public final class Engine {
             retransmitDeadline = NEVER;
             return;
         }
-        // Resend only the oldest frame: if the peer is gone, a timer must not resend the
-        // window. The rest follows once an acknowledgement shows the path works.
+        retransmitDeadline = saturatedAdd(now, rtt.rto());
+        // If the peer has seen something sent since the oldest frame first went out (its
+        // echoed timestamp says so) and has spoken since that frame's last transmission,
+        // the path works and only these frames were lost: resend every one whose own
+        // deadline has passed. (Before any echo of the data, the RTO may merely be shorter
+        // than the round trip, and a burst would be spurious.)
+        if (peerEchoKnown && peerEcho - oldest.firstSentAt >= 0 && lastReceiveAt - oldest.lastSentAt > 0
+                && send.markLostSentBefore(now - expiredRto + 1) > 0) {
+            return;
+        }
+        // Otherwise resend only the oldest: if the peer is gone, a timer must not resend
+        // the window. The rest follows once an acknowledgement shows the path works.
         send.markLost(oldest, false);
         if (!timeoutRecovery) {
             timeoutRecovery = true;
             timeoutRecoveryPoint = now;
         }
-        retransmitDeadline = saturatedAdd(now, rtt.rto());
     }
 
     private boolean keepaliveApplies() {
@@ -857,6 +872,10 @@ public final class Engine {
         framesReceived++;
         lastReceiveAt = now;
         notePeerTimestamp(p.tsVal());
+        if (!peerEchoKnown || p.tsEcr() - peerEcho > 0) {
+            peerEcho = p.tsEcr();
+            peerEchoKnown = true;
+        }
     }
 
     private void notePeerTimestamp(long tsVal) {
@@ -911,15 +930,36 @@ public final class Engine {
             rtt.resetBackoff();
             if (timeoutRecovery) {
                 timeoutRecovery = false;
-                send.markAllLostSentBefore(timeoutRecoveryPoint);
+                // An acknowledgement sent before the peer saw our timeout retransmission
+                // (its echo is older) answers the originals: the round trip merely grew
+                // past the RTO (RFC 4015 Eifel response), so nothing else is resent.
+                if (p.tsEcr() - timeoutRecoveryPoint >= 0) {
+                    send.markLostSentBefore(timeoutRecoveryPoint);
+                }
             }
-            send.detectLosses(rtt.smoothedOrInitial(), now);
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
         }
+        // Run even without new acknowledgements: a newer echoed timestamp alone can prove loss.
+        send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack));
         updatePeerWindow(p);
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
         }
+    }
+
+    /**
+     * @return the sequence number below which an acknowledgement with these SACK ranges
+     *     reported everything it holds: unbounded unless it used every range it may carry
+     */
+    private static long reportedBelow(long[] sack) {
+        if (sack.length / 2 < PacketCodec.MAX_SACK_RANGES) {
+            return Long.MAX_VALUE;
+        }
+        long highest = 0;
+        for (int i = 1; i < sack.length; i += 2) {
+            highest = Math.max(highest, sack[i]);
+        }
+        return highest;
     }
 
     private void processSequenced(Packet p, long now) {

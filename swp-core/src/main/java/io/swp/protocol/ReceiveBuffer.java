@@ -200,17 +200,21 @@ final class ReceiveBuffer {
     }
 
     /**
-     * @return SACK ranges of the frames held above the next expected one, highest first,
-     *     at most {@link PacketCodec#MAX_SACK_RANGES}; shared, do not modify
+     * SACK ranges of the frames held above the next expected one, lowest first, at most
+     * {@link PacketCodec#MAX_SACK_RANGES}. Lowest first, unlike RFC 2018's most-recent
+     * first: when there are more ranges than fit, the sender learns exactly which frames
+     * near its window's left edge are missing (the holes that block the window), and
+     * frames above the last range stay merely unreported instead of looking lost.
+     *
+     * @return the ranges as {@code [start, end)} pairs; shared, do not modify
      */
     long[] sackRanges() {
         if (sackDirty) {
             int n = Math.min(heldRanges.size(), PacketCodec.MAX_SACK_RANGES);
             long[] ranges = new long[2 * n];
             for (int i = 0; i < n; i++) {
-                int r = heldRanges.size() - 1 - i;
-                ranges[2 * i] = heldRanges.start(r);
-                ranges[2 * i + 1] = heldRanges.end(r);
+                ranges[2 * i] = heldRanges.start(i);
+                ranges[2 * i + 1] = heldRanges.end(i);
             }
             sackCache = n == 0 ? NO_SACK : ranges;
             sackDirty = false;

@@ -17,7 +17,8 @@ import java.util.ArrayDeque;
  * <h2>Loss detection (RFC 6675 with a RACK-style time rule)</h2>
  * A frame is lost when at least {@link #DUP_THRESH} frames above it are SACKed (RFC 6675
  * §2 DupThresh), or when a frame sent later than it by more than the reordering allowance
- * has been delivered. Both conditions only become true in sequence order for frames sent
+ * has been delivered or seen by the peer (RFC 8985 RACK, with the peer's echoed timestamp
+ * as evidence of what it has seen). Both conditions only become true in sequence order for frames sent
  * once, so a scan pointer walks forward over the scoreboard and each frame is examined
  * O(1) times overall. Retransmitted frames are watched in a queue ordered by their
  * retransmission time and declared lost again by the same time rule, which can only
@@ -66,6 +67,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private boolean newInformation;
     private long newestCleanDeliverySentAt;
     private long latestCleanDeliverySentAt = Long.MIN_VALUE;
+    private long latestEchoed = Long.MIN_VALUE;
 
     /** @return the oldest unacknowledged sequence number */
     long una() {
@@ -235,17 +237,22 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     }
 
     /**
-     * After a retransmission timeout whose first retransmission was answered: every
-     * in-flight frame not SACKed and last sent before {@code sentBefore} is lost. This is
-     * the only O(window) walk and it runs once per timeout episode.
+     * Declares lost every in-flight frame not SACKed and last sent before
+     * {@code sentBefore}: after a retransmission timeout, those whose own deadline has
+     * passed. This is the only O(window) walk; it runs once per timeout.
+     *
+     * @return how many frames were queued for retransmission
      */
-    void markAllLostSentBefore(long sentBefore) {
+    int markLostSentBefore(long sentBefore) {
+        int marked = 0;
         for (long s = una; s < nextToSend; s++) {
             SentFrame f = frames.get(s);
-            if (!f.sacked && f.lastSentAt < sentBefore) {
+            if (!f.sacked && !f.queuedForRetransmit && f.lastSentAt < sentBefore) {
                 markLost(f, false);
+                marked++;
             }
         }
+        return marked;
     }
 
     // ------------------------------------------------------------------ acknowledgements
@@ -267,6 +274,9 @@ final class SendBuffer implements RangeSet.NewSpanSink {
      */
     void beginAck(long echoed) {
         echoedTimestamp = echoed;
+        if (latestEchoed == Long.MIN_VALUE || echoed - latestEchoed > 0) {
+            latestEchoed = echoed;
+        }
         newInformation = false;
         newestCleanDeliverySentAt = Long.MIN_VALUE;
     }
@@ -357,25 +367,32 @@ final class SendBuffer implements RangeSet.NewSpanSink {
 
     /**
      * Declares frames lost on the evidence gathered so far (see the class comment).
+     * Evidence is a frame sent later than the candidate by more than the reordering
+     * allowance that was either delivered (SACKed or acknowledged) or seen by the peer at
+     * all (its echoed timestamp, RACK-style with timestamps), or enough SACKed frames above
+     * it. Echoes only count for frames the acknowledgement could have reported: a peer that
+     * hit the SACK range limit may hold frames above its last range without saying so.
      *
      * @param srtt the smoothed round trip: the reordering allowance is a fraction of it,
      *     and a frame is not retransmitted twice within it
      * @param now the current time
+     * @param reportedBelow the acknowledgement accounted for every frame below this
+     *     sequence number (its last SACK range's end if it used them all, else unbounded)
      * @return how many frames were newly declared lost
      */
-    int detectLosses(long srtt, long now) {
+    int detectLosses(long srtt, long now, long reportedBelow) {
         long reorderingAllowance = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, srtt * reorderingQuarters / 4);
-        long minRetransmitSpacing = srtt;
+        long deliveredCutoff = cutoff(latestCleanDeliverySentAt, reorderingAllowance);
+        long echoCutoff = Math.max(deliveredCutoff, cutoff(latestEchoed, reorderingAllowance));
         int lost = 0;
-        long deliveredCutoff = latestCleanDeliverySentAt == Long.MIN_VALUE ? Long.MIN_VALUE
-                : latestCleanDeliverySentAt - reorderingAllowance;
         while (lossScan < nextToSend) {
             SentFrame f = frames.get(lossScan);
             if (f.sacked) {
                 sackedBelowLossScan++;
             } else if (f.retransmits == 0) {
                 int sackedAbove = sackedCount - sackedBelowLossScan;
-                if (sackedAbove >= reorderingThreshold || f.lastSentAt < deliveredCutoff) {
+                long evidence = f.seq < reportedBelow ? echoCutoff : deliveredCutoff;
+                if (sackedAbove >= reorderingThreshold || f.lastSentAt < evidence) {
                     if (!f.queuedForRetransmit) {
                         f.sackedAboveWhenLost = sackedAbove;
                         markLost(f, true);
@@ -393,7 +410,8 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             long sentAt = retransmittedWatchTimes.peek()[0];
             boolean stale = f.seq < una || f.sacked || f.lastSentAt != sentAt;
             if (!stale) {
-                if (sentAt >= deliveredCutoff || now - sentAt < minRetransmitSpacing) {
+                long evidence = f.seq < reportedBelow ? echoCutoff : deliveredCutoff;
+                if (sentAt >= evidence || now - sentAt < srtt) {
                     break;
                 }
                 if (!f.queuedForRetransmit) {
@@ -405,6 +423,10 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             retransmittedWatchTimes.poll();
         }
         return lost;
+    }
+
+    private static long cutoff(long sentAt, long allowance) {
+        return sentAt == Long.MIN_VALUE ? Long.MIN_VALUE : sentAt - allowance;
     }
 
     /** Drops everything: the session is over. */

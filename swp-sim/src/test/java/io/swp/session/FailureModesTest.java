@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /** Dead peers, nobody listening, refused connects, read timeouts: clear errors, fast, no hangs. */
 class FailureModesTest {
+    /** Allowance for a loaded build machine; the bounds under test are far apart from it. */
+    private static final long SCHEDULING_SLACK_MILLIS = 3000;
     private static final SessionConfig SHORT_KEEPALIVE = SessionConfig.builder()
             .keepaliveInterval(Duration.ofMillis(50))
             .failedKeepalivesBeforeClose(4)
@@ -40,7 +42,7 @@ class FailureModesTest {
                 assertEquals(CloseReason.PEER_DEAD, e.reason(), e.getMessage());
                 assertTrue(e.getMessage().contains("server"), e.getMessage());
                 long boundMillis = SHORT_KEEPALIVE.deadPeerNanos() / 1_000_000;
-                assertTrue(elapsedMillis < boundMillis + 1000, "took " + elapsedMillis + " ms, bound " + boundMillis);
+                assertTrue(elapsedMillis < boundMillis + SCHEDULING_SLACK_MILLIS, "took " + elapsedMillis + " ms, bound " + boundMillis);
             }
         }
     }
@@ -54,7 +56,7 @@ class FailureModesTest {
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(CloseReason.CONNECT_TIMEOUT, e.reason());
             assertTrue(e.getMessage().contains("nobody") && e.getMessage().contains("timed out"), e.getMessage());
-            assertTrue(elapsedMillis >= 400 && elapsedMillis < 2500, "took " + elapsedMillis + " ms");
+            assertTrue(elapsedMillis >= 400 && elapsedMillis < 500 + SCHEDULING_SLACK_MILLIS, "took " + elapsedMillis + " ms");
             assertTrue(Harness.await(() -> client.sessionCount() == 0, Duration.ofSeconds(5)));
         }
     }
@@ -71,7 +73,7 @@ class FailureModesTest {
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             assertEquals(CloseReason.RESET_BY_PEER, e.reason());
             assertTrue(e.getMessage().contains("refused"), e.getMessage());
-            assertTrue(elapsedMillis < 2000, "took " + elapsedMillis + " ms");
+            assertTrue(elapsedMillis < SCHEDULING_SLACK_MILLIS, "took " + elapsedMillis + " ms");
             assertEquals(1, server.stats().synsRefused());
         }
     }

@@ -54,16 +54,17 @@ public final class LargeFileMain {
             }
             ReceivedFile got = received.join();
             double secs = (System.nanoTime() - start) / 1e9;
-            long peakHeap = 0;
+            StringBuilder pools = new StringBuilder();
             for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
                 if (pool.getType() == MemoryType.HEAP) {
-                    peakHeap += pool.getPeakUsage().getUsed();
+                    pools.append(String.format(Locale.ROOT, " %s %.1f MiB;", pool.getName(),
+                            pool.getPeakUsage().getUsed() / (double) (1 << 20)));
                 }
             }
-            System.out.printf(Locale.ROOT, "sent %d bytes in %.1f s (%.1f MiB/s), max heap %d MiB, peak heap used"
-                            + " (sum of pool peaks) %d MiB, blake2b-256 %s, retransmits %d%n",
-                    size, secs, size / secs / (1 << 20), Runtime.getRuntime().maxMemory() >> 20, peakHeap >> 20,
-                    got.blake2b256(), sent.retransmits());
+            System.out.printf(Locale.ROOT, "sent %d bytes in %.1f s (%.1f MiB/s), max heap %d MiB, blake2b-256 %s,"
+                            + " retransmits %d; peak use per heap pool:%s%n",
+                    size, secs, size / secs / (1 << 20), Runtime.getRuntime().maxMemory() >> 20,
+                    got.blake2b256(), sent.retransmits(), pools);
             boolean ok = got.size() == size && Files.size(got.path()) == size
                     && got.blake2b256().equals(sent.blake2b256());
             System.out.println("receiver " + receiver.stats() + "\nsender " + sender.stats());

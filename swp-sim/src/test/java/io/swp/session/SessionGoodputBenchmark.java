@@ -38,7 +38,7 @@ class SessionGoodputBenchmark {
     private static final int IDLE_SESSIONS = 1000;
     /** A first transfer that warms the JIT up, so the 0 % row is not a cold start. */
     private static final long WARMUP_BYTES = 64L << 20;
-    private static final int RUNS_PER_ROW = 2;
+    private static final int RUNS_PER_ROW = 3;
 
     @Test
     void goodputTableAndMemory() throws Exception {
