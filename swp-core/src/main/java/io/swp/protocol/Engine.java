@@ -403,8 +403,7 @@ public final class Engine {
             ackNow = true;
             return;
         }
-        processAck(packet, now);
-        if (state == EngineState.CLOSED) {
+        if (!processAck(packet, now) || state == EngineState.CLOSED) {
             return;
         }
         if (kind.isSequenced()) {
@@ -904,12 +903,13 @@ public final class Engine {
         }
     }
 
-    private void processAck(Packet p, long now) {
+    /** @return false if the frame acknowledges what was never sent, and was dropped */
+    private boolean processAck(Packet p, long now) {
         long ack = p.ack();
         if (ack > send.nextToSend()) {
-            // Acknowledges frames never sent: not from this session's peer as we know it.
+            // Not from the peer as this session knows it (a bug or a forgery): drop it whole.
             strayFramesDropped++;
-            return;
+            return false;
         }
         boolean finWasAcknowledged = send.finAcknowledged();
         send.beginAck(p.tsEcr());
@@ -945,6 +945,7 @@ public final class Engine {
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
         }
+        return true;
     }
 
     /**
