@@ -37,7 +37,12 @@ import org.slf4j.LoggerFactory;
  * Sequence numbers count frames: every DATA and FIN frame takes the next one, from 0.
  * A receiver holds at most its advertised window of frames/bytes (out-of-order plus
  * unread), so its memory is bounded by {@link SessionConfig#windowMessages()} and
- * {@link SessionConfig#windowBytes()}.
+ * {@link SessionConfig#windowBytes()}. Two exceptions, both bounded: an empty receive
+ * buffer always takes one frame (so a peer whose frames exceed our byte window cannot
+ * deadlock), and unordered messages wait in their own queue, bounded by
+ * {@link SessionConfig#unorderedQueueLimit()} with the oldest dropped and counted.
+ * On the send side every queued frame costs its payload plus a small bookkeeping charge
+ * against {@link SessionConfig#sendBufferBytes()} (see {@link #sendBufferFree()}).
  *
  * <h2>Handshake and nonces</h2>
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
@@ -403,8 +408,7 @@ public final class Engine {
             ackNow = true;
             return;
         }
-        processAck(packet, now);
-        if (state == EngineState.CLOSED) {
+        if (!processAck(packet, now) || state == EngineState.CLOSED) {
             return;
         }
         if (kind.isSequenced()) {
@@ -904,12 +908,13 @@ public final class Engine {
         }
     }
 
-    private void processAck(Packet p, long now) {
+    /** @return false if the frame acknowledges what was never sent, and was dropped */
+    private boolean processAck(Packet p, long now) {
         long ack = p.ack();
         if (ack > send.nextToSend()) {
-            // Acknowledges frames never sent: not from this session's peer as we know it.
+            // Not from the peer as this session knows it (a bug or a forgery): drop it whole.
             strayFramesDropped++;
-            return;
+            return false;
         }
         boolean finWasAcknowledged = send.finAcknowledged();
         send.beginAck(p.tsEcr());
@@ -945,6 +950,7 @@ public final class Engine {
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
         }
+        return true;
     }
 
     /**

@@ -3,5 +3,12 @@
  * {@link io.swp.protocol.PacketCodec}) and the sans-I/O protocol engine
  * ({@link io.swp.protocol.Engine}). Nothing here performs I/O, starts threads or reads
  * a clock; time is always an argument.
+ *
+ * <p>The engine's parts, package-private, one concept each: {@code SendBuffer} (queued
+ * and in-flight frames, the SACK scoreboard and loss detection) with its {@code SentFrame}
+ * entries; {@code ReceiveBuffer} (reassembly, window accounting, SACK ranges, unordered
+ * messages); {@code RttEstimator} (RFC 6298); {@code Timer} (every timer, one line each);
+ * and two containers, {@code SeqRing} (a ring addressed by sequence number) and
+ * {@code RangeSet} (sorted disjoint ranges).
  */
 package io.swp.protocol;

@@ -138,4 +138,24 @@ class EngineFlowControlTest {
                 () -> assertTrue(link.a.stats().inFlightFrames() <= 4, "in flight " + link.a.stats().inFlightFrames()));
         assertTrue(link.runUntil(() -> reader.received.size() == data.length, 60 * SECOND));
     }
+
+    @Test
+    void zeroWindowProbesBackOffToTheKeepaliveInterval() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.app = new StreamPump.Writer(link, true, randomBytes(100_000), 10_000);
+        link.runFor(20 * SECOND);
+        java.util.List<Long> probes = link.sentByA.stream().filter(s -> s.packet().kind() == PacketKind.KEEPALIVE)
+                .map(VirtualLink.Sent::at).toList();
+        assertTrue(probes.size() >= 5, "probes " + probes);
+        java.util.List<Long> gaps = new java.util.ArrayList<>();
+        for (int i = 1; i < probes.size(); i++) {
+            gaps.add(probes.get(i) - probes.get(i - 1));
+        }
+        for (int i = 1; i < gaps.size(); i++) {
+            assertTrue(gaps.get(i) >= gaps.get(i - 1) && gaps.get(i) <= CONFIG.keepaliveIntervalNanos(), "gaps " + gaps);
+        }
+        assertTrue(gaps.get(0) < CONFIG.keepaliveIntervalNanos() / 2, "probing starts fast: " + gaps);
+        assertEquals(CONFIG.keepaliveIntervalNanos(), gaps.get(gaps.size() - 1), "gaps " + gaps);
+        assertEquals(EngineState.ESTABLISHED, link.a.state(), "answered probes keep the session alive");
+    }
 }

@@ -112,8 +112,11 @@ class EngineLivenessTest {
                 .to(VirtualLink.B_INBOX).srcNonce(777).dstNonce(VirtualLink.NONCE_B).build());
         link.inject(Direction.A_TO_B, Packet.builder(PacketKind.SYN).from(VirtualLink.A_INBOX)
                 .to(VirtualLink.B_INBOX).srcNonce(4242).build());
+        // Right nonces, but it acknowledges frames B never sent: dropped whole.
+        link.inject(Direction.A_TO_B, forged.srcNonce(VirtualLink.NONCE_A).dstNonce(VirtualLink.NONCE_B)
+                .ack(1_000).build());
         link.runFor(SECOND);
-        assertEquals(strayBefore + 4, link.b.stats().strayFramesDropped());
+        assertEquals(strayBefore + 5, link.b.stats().strayFramesDropped());
         assertEquals(0, link.b.readableBytes());
         assertEquals(EngineState.ESTABLISHED, link.b.state(), "a RESET with the wrong nonce is ignored");
         assertTrue(link.b.handleFrame(new byte[] {1, 2, 3, 4, 5, 6, 7}, link.now) == false);

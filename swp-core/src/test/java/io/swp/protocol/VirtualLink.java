@@ -25,14 +25,15 @@ final class VirtualLink {
 
     enum Direction { A_TO_B, B_TO_A }
 
-    /** What happens to one frame. */
-    record Fate(int copies, long extraDelay) {
-        static final Fate DELIVER = new Fate(1, 0);
-        static final Fate DROP = new Fate(0, 0);
-        static final Fate DUPLICATE = new Fate(2, 0);
+    /** What happens to one frame: how many copies arrive, how late, and whether one byte is flipped. */
+    record Fate(int copies, long extraDelay, boolean corrupt) {
+        static final Fate DELIVER = new Fate(1, 0, false);
+        static final Fate DROP = new Fate(0, 0, false);
+        static final Fate DUPLICATE = new Fate(2, 0, false);
+        static final Fate CORRUPT = new Fate(1, 0, true);
 
         static Fate delay(long nanos) {
-            return new Fate(1, nanos);
+            return new Fate(1, nanos, false);
         }
     }
 
@@ -212,8 +213,13 @@ final class VirtualLink {
         int index = fromA ? indexAToB++ : indexBToA++;
         Fate fate = policy.fate(direction, index, p, now);
         long latency = fromA ? latencyAToB : latencyBToA;
+        byte[] delivered = frame;
+        if (fate.corrupt()) {
+            delivered = frame.clone();
+            delivered[Math.floorMod(index * 31 + 7, delivered.length)] ^= (byte) 0x5a;
+        }
         for (int i = 0; i < fate.copies(); i++) {
-            queue.add(new InFlight(now + latency + fate.extraDelay(), order++, direction, frame));
+            queue.add(new InFlight(now + latency + fate.extraDelay(), order++, direction, delivered));
         }
     }
 

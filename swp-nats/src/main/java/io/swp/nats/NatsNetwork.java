@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * thread), whose pending limits are set explicitly from
  * {@link NatsNetworkConfig#pendingMessageLimit()} and
  * {@link NatsNetworkConfig#pendingByteLimit()}. Each binding reports the dispatcher's
- * free capacity (limit minus pending) as {@link InboxBinding#freeMessages()} and
- * {@link InboxBinding#freeBytes()}, divided evenly among the bindings that share it, so
+ * free capacity (limit minus pending, in bytes less jnats' per-message protocol overhead)
+ * as {@link InboxBinding#freeMessages()} and {@link InboxBinding#freeBytes()}, divided evenly among the bindings that share it, so
  * the windows all of them advertise together never exceed what the client can queue.
  * If the client still drops frames as a slow consumer, the drops are counted
  * ({@link InboxBinding#droppedFrames()}, {@link #droppedFrames()}, {@link NatsEvents})
@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
 public final class NatsNetwork implements Network {
     private static final Logger LOG = LoggerFactory.getLogger(NatsNetwork.class);
     private static final String CONNECTION_NAME = "swp";
+    /** "MSG " + " " + a subscription id + " " + a size, two line ends: bounded by 32. */
+    private static final int NATS_MESSAGE_FRAMING_BYTES = 32;
     private static final Pattern CREDENTIALS_IN_URL = Pattern.compile("//([^/@:\\s\\[\\],]+)(:[^/@\\s,]*)?@");
 
     private final Connection connection;
@@ -319,6 +321,15 @@ public final class NatsNetwork implements Network {
         return bindings.size();
     }
 
+    /**
+     * @param inbox a subject
+     * @return the bytes jnats counts for a message to {@code inbox} beyond its payload:
+     *     {@code MSG <subject> <sid> <size>\r\n} and the payload's closing {@code \r\n}
+     */
+    static long messageOverheadBytes(String inbox) {
+        return inbox.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + NATS_MESSAGE_FRAMING_BYTES;
+    }
+
     /** @return the dispatcher shared by all bindings (visible for tests) */
     Dispatcher dispatcher() {
         return dispatcher;
@@ -408,6 +419,7 @@ public final class NatsNetwork implements Network {
         private final String inbox;
         private final FrameHandler handler;
         private final long droppedAtBind;
+        private final long messageOverhead;
         private final AtomicBoolean bindingClosed = new AtomicBoolean();
         private volatile Subscription subscription;
 
@@ -415,6 +427,7 @@ public final class NatsNetwork implements Network {
             this.inbox = inbox;
             this.handler = handler;
             this.droppedAtBind = droppedAtBind;
+            this.messageOverhead = messageOverheadBytes(inbox);
         }
 
         void deliver(byte[] frame) {
@@ -440,12 +453,23 @@ public final class NatsNetwork implements Network {
             return share(free);
         }
 
+        /**
+         * {@inheritDoc}
+         *
+         * <p>jnats counts each pending message's protocol line ({@code MSG <subject> <sid>
+         * <size>}) against the byte limit too, so the bytes reported are frame bytes: the
+         * dispatcher's free bytes less that overhead for as many messages as could still
+         * arrive.
+         */
         @Override
         public long freeBytes() {
-            long free = dispatcher.getPendingByteLimit() - dispatcher.getPendingByteCount();
-            return share(free);
+            long freeBytes = Math.max(0, dispatcher.getPendingByteLimit() - dispatcher.getPendingByteCount());
+            long freeMessages = Math.max(0, dispatcher.getPendingMessageLimit() - dispatcher.getPendingMessageCount());
+            long arrivals = Math.min(freeMessages, freeBytes / messageOverhead + 1);
+            return share(freeBytes - arrivals * messageOverhead);
         }
 
+        /** An equal share of the dispatcher's free capacity for each binding on it. */
         private long share(long free) {
             return Math.max(0, free) / Math.max(1, bindings.size());
         }

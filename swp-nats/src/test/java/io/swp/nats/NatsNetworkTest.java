@@ -93,8 +93,10 @@ class NatsNetworkTest {
             });
             assertEquals(1000, receiver.dispatcher().getPendingMessageLimit());
             assertEquals(1_000_000, receiver.dispatcher().getPendingByteLimit());
+            long overhead = NatsNetwork.messageOverheadBytes("swp.test.capacity");
             assertEquals(1000, binding.freeMessages());
-            assertEquals(1_000_000, binding.freeBytes());
+            // jnats' protocol bytes for each of the 1000 messages that may still arrive are held back
+            assertEquals(1_000_000 - 1000 * overhead, binding.freeBytes());
             receiver.connection().flush(java.time.Duration.ofSeconds(5));
             int frames = 101;
             int frameBytes = 1000;
@@ -103,10 +105,11 @@ class NatsNetworkTest {
             }
             // One frame is held by the blocked handler; the other 100 wait in the dispatcher.
             awaitCondition(() -> binding.freeMessages() == 1000 - (frames - 1), "100 frames pending: " + binding.freeMessages());
-            // jnats counts each message's subject and protocol line too, a few dozen bytes
-            long pendingBytes = 1_000_000 - binding.freeBytes();
-            assertTrue(pendingBytes >= (frames - 1) * frameBytes && pendingBytes <= (frames - 1) * (frameBytes + 100),
-                    "pending bytes " + pendingBytes);
+            // 100 frames and their protocol bytes are pending; 900 more messages may arrive
+            long pendingBytes = receiver.dispatcher().getPendingByteCount();
+            assertTrue(pendingBytes > (frames - 1) * frameBytes && pendingBytes <= (frames - 1) * (frameBytes + overhead),
+                    "jnats counts frame plus at most our overhead estimate: " + pendingBytes);
+            assertEquals(1_000_000 - pendingBytes - 900 * overhead, binding.freeBytes());
             assertEquals(0, binding.droppedFrames());
             release.countDown();
             awaitCondition(() -> delivered.get() == frames, "all delivered");
@@ -129,7 +132,11 @@ class NatsNetworkTest {
                     });
                 }
                 assertEquals(inboxes, net.bindingCount());
-                assertEquals(NatsNetworkConfig.DEFAULT_PENDING_BYTE_LIMIT / inboxes, bindings[0].freeBytes());
+                long overhead = NatsNetwork.messageOverheadBytes("swp.test.share.0");
+                assertEquals((NatsNetworkConfig.DEFAULT_PENDING_BYTE_LIMIT
+                        - NatsNetworkConfig.DEFAULT_PENDING_MESSAGE_LIMIT * overhead) / inboxes, bindings[0].freeBytes(),
+                        "an equal share of the dispatcher's free frame bytes");
+                assertEquals(NatsNetworkConfig.DEFAULT_PENDING_MESSAGE_LIMIT / inboxes, bindings[0].freeMessages());
                 shared.flush(java.time.Duration.ofSeconds(5));
                 for (int i = 0; i < inboxes; i++) {
                     net.send("swp.test.share." + i, new byte[] {(byte) i});
