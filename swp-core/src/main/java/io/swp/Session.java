@@ -678,6 +678,31 @@ public final class Session implements AutoCloseable {
     }
 
     /**
+     * Waits until both sides have finished (TIME-WAIT or closed), or the deadline; never throws.
+     *
+     * @return how long to linger for a late FIN from the peer: two retransmission timeouts
+     *     if the session is in TIME-WAIT, else 0
+     */
+    long awaitBothFinished(long deadline) {
+        lock.lock();
+        try {
+            while (true) {
+                EngineState state = engine.state();
+                if (state == EngineState.TIME_WAIT) {
+                    return 2 * engine.stats().rtoNanos();
+                }
+                if (state.isClosed() || !awaitState(deadline)) {
+                    return 0;
+                }
+            }
+        } catch (InterruptedIOException e) {
+            return 0; // the endpoint closes anyway; the interrupt flag is kept
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Aborts because the endpoint is shutting down and its loop has stopped.
      *
      * @return the frames (a RESET) the engine wants sent
