@@ -37,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * Sequence numbers count frames: every DATA and FIN frame takes the next one, from 0.
  * A receiver holds at most its advertised window of frames/bytes (out-of-order plus
  * unread), so its memory is bounded by {@link SessionConfig#windowMessages()} and
- * {@link SessionConfig#windowBytes()}. Two exceptions, both bounded: an empty receive
- * buffer always takes one frame (so a peer whose frames exceed our byte window cannot
- * deadlock), and unordered messages wait in their own queue, bounded by
+ * {@link SessionConfig#windowBytes()}. Exceptions, all bounded: an empty receive buffer
+ * always takes one frame (so a peer whose frames exceed our byte window cannot
+ * deadlock), the frame filling the gap below held frames is always taken (one frame over
+ * at most), and unordered messages wait in their own queue, bounded by
  * {@link SessionConfig#unorderedQueueLimit()} with the oldest dropped and counted.
  * On the send side every queued frame costs its payload plus a small bookkeeping charge
  * against {@link SessionConfig#sendBufferBytes()} (see {@link #sendBufferFree()}).
