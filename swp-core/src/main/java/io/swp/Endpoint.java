@@ -326,12 +326,15 @@ public final class Endpoint implements AutoCloseable {
     // ------------------------------------------------------------------ close
 
     /**
-     * Closes every session gracefully (as {@link Session#close()}, all at once, waiting at
-     * most {@link SessionConfig#closeTimeoutNanos()} in total), then resets those still
-     * open, including those whose peer has not finished its side yet (the peer can still
-     * read what arrived, then sees {@link CloseReason#RESET_BY_PEER}); stops the event
-     * loop and unbinds the inbox. Blocked {@link #accept()} calls fail. Idempotent; never
-     * throws.
+     * Closes every session gracefully: sends FIN after their data and waits, at most
+     * {@link SessionConfig#closeTimeoutNanos()} in total, until our data and FIN are
+     * acknowledged; then at most {@link SessionConfig#shutdownLingerNanos()} for the peers
+     * to finish their side (their FIN), lingering about two retransmission timeouts more
+     * to answer a late FIN; then resets sessions
+     * still open (their peers can still read what arrived, then see
+     * {@link CloseReason#RESET_BY_PEER}), stops the event loop and unbinds the inbox.
+     * Handshakes in progress are aborted at once. Blocked {@link #accept()} calls fail.
+     * Idempotent; never throws.
      */
     @Override
     public void close() {
@@ -354,6 +357,12 @@ public final class Endpoint implements AutoCloseable {
         for (Session s : all) {
             s.awaitOutputFinished(deadline);
         }
+        long peerDeadline = Math.min(deadline, clock.nanoTime() + config.shutdownLingerNanos());
+        long linger = 0;
+        for (Session s : all) {
+            linger = Math.max(linger, s.awaitBothFinished(peerDeadline));
+        }
+        lingerForLateFins(Math.min(linger, config.timeWaitNanos()));
         running = false;
         LockSupport.unpark(loopThread);
         try {
@@ -369,6 +378,22 @@ public final class Endpoint implements AutoCloseable {
         }
         sessions.clear();
         binding.close();
+    }
+
+    /**
+     * Keeps the loop running a little after the last FIN handshake, so a peer whose FIN
+     * we acknowledged, but whose copy of that ACK was lost, gets its retransmitted FIN
+     * answered instead of waiting out its own timeout.
+     */
+    private void lingerForLateFins(long nanos) {
+        long end = clock.nanoTime() + nanos;
+        long left;
+        while ((left = end - clock.nanoTime()) > 0) {
+            LockSupport.parkNanos(this, left);
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+        }
     }
 
     // ------------------------------------------------------------------ transport side

@@ -92,6 +92,7 @@ public final class Session implements AutoCloseable {
     private final Clock clock;
     private final Condition changed = lock.newCondition();
     private final long writeLowWater;
+    private final long readNudgeBytes;
     private final InputStream input = new SessionInputStream();
     private final OutputStream output = new SessionOutputStream();
 
@@ -109,6 +110,7 @@ public final class Session implements AutoCloseable {
     private long unorderedDropped;
     private byte[] partialMessage = new byte[0];
     private int partialLength;
+    private long readSinceNudge;
 
     private volatile long readTimeoutNanos;
 
@@ -116,6 +118,11 @@ public final class Session implements AutoCloseable {
     private static final int WRITE_WAKE_DIVISOR = 4;
     /** Largest free space a blocked writer waits for, so big buffers still wake writers often. */
     private static final long WRITE_WAKE_MAX_BYTES = 256 * 1024;
+    /**
+     * Fraction of the receive window the application reads before the loop is nudged to
+     * let the engine advertise the room (also nudged whenever the buffer is drained).
+     */
+    private static final int READ_NUDGE_DIVISOR = 4;
 
     Session(Endpoint endpoint, Engine engine, SessionConfig config, Clock clock, boolean incoming) {
         this.endpoint = endpoint;
@@ -125,6 +132,7 @@ public final class Session implements AutoCloseable {
         this.incoming = incoming;
         this.writeLowWater = Math.max(1, Math.min(config.sendBufferBytes() / WRITE_WAKE_DIVISOR,
                 WRITE_WAKE_MAX_BYTES));
+        this.readNudgeBytes = Math.max(1, config.windowBytes() / READ_NUDGE_DIVISOR);
     }
 
     // ------------------------------------------------------------------ identity, stats
@@ -377,14 +385,14 @@ public final class Session implements AutoCloseable {
     }
 
     private byte[] receiveMessageUntil(long deadline, long timeoutNanos) throws IOException {
-        boolean consumed = false;
+        boolean nudge = false;
         lock.lock();
         try {
             checkReadable();
             while (true) {
                 ReceivedChunk chunk = engine.pollChunk(clock.nanoTime());
                 if (chunk != null) {
-                    consumed = true;
+                    nudge |= consumedLocked(chunk.data().length);
                     appendPartial(chunk.data());
                     if (chunk.endOfMessage()) {
                         byte[] message = Arrays.copyOf(partialMessage, partialLength);
@@ -411,10 +419,25 @@ public final class Session implements AutoCloseable {
             }
         } finally {
             lock.unlock();
-            if (consumed) {
+            if (nudge) {
                 endpoint.nudge(this);
             }
         }
+    }
+
+    /**
+     * Notes {@code n} bytes taken by the application (lock held).
+     *
+     * @return whether to nudge the loop: enough was read, or the buffer drained, that the
+     *     engine may owe the peer a window update
+     */
+    private boolean consumedLocked(int n) {
+        readSinceNudge += n;
+        if (readSinceNudge >= readNudgeBytes || engine.readableBytes() == 0) {
+            readSinceNudge = 0;
+            return true;
+        }
+        return false;
     }
 
     private void appendPartial(byte[] data) throws IOException {
@@ -678,6 +701,31 @@ public final class Session implements AutoCloseable {
     }
 
     /**
+     * Waits until both sides have finished (TIME-WAIT or closed), or the deadline; never throws.
+     *
+     * @return how long to linger for a late FIN from the peer: two retransmission timeouts
+     *     if the session is in TIME-WAIT, else 0
+     */
+    long awaitBothFinished(long deadline) {
+        lock.lock();
+        try {
+            while (true) {
+                EngineState state = engine.state();
+                if (state == EngineState.TIME_WAIT) {
+                    return 2 * engine.stats().rtoNanos();
+                }
+                if (state.isClosed() || !awaitState(deadline)) {
+                    return 0;
+                }
+            }
+        } catch (InterruptedIOException e) {
+            return 0; // the endpoint closes anyway; the interrupt flag is kept
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Aborts because the endpoint is shutting down and its loop has stopped.
      *
      * @return the frames (a RESET) the engine wants sent
@@ -834,6 +882,7 @@ public final class Session implements AutoCloseable {
             long timeout = readTimeoutNanos;
             long deadline = timeout == 0 ? Long.MAX_VALUE : deadlineAfter(timeout);
             int n;
+            boolean nudge = false;
             lock.lock();
             try {
                 checkReadable();
@@ -846,6 +895,9 @@ public final class Session implements AutoCloseable {
                     }
                     // Data that arrived before a failure is still handed out; then the failure.
                     n = engine.read(b, off, len, clock.nanoTime());
+                    if (n > 0) {
+                        nudge = consumedLocked(n);
+                    }
                     if (n != 0) {
                         break;
                     }
@@ -861,8 +913,7 @@ public final class Session implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            if (n > 0) {
-                // Reading frees receive window; the engine may owe the peer a window update.
+            if (nudge) {
                 endpoint.nudge(Session.this);
             }
             return n;

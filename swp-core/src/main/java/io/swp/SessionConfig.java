@@ -33,6 +33,7 @@ public final class SessionConfig {
     private final int unorderedQueueLimit;
     private final long closeTimeoutNanos;
     private final int acceptBacklog;
+    private final long shutdownLingerNanos;
 
     private SessionConfig(Builder b) {
         this.windowMessages = b.windowMessages;
@@ -54,6 +55,7 @@ public final class SessionConfig {
         this.unorderedQueueLimit = b.unorderedQueueLimit;
         this.closeTimeoutNanos = b.closeTimeout.toNanos();
         this.acceptBacklog = b.acceptBacklog;
+        this.shutdownLingerNanos = b.shutdownLinger.toNanos();
     }
 
     /** @return the default configuration */
@@ -87,7 +89,8 @@ public final class SessionConfig {
                 .maxMessageBytes(maxMessageBytes)
                 .unorderedQueueLimit(unorderedQueueLimit)
                 .closeTimeout(Duration.ofNanos(closeTimeoutNanos))
-                .acceptBacklog(acceptBacklog);
+                .acceptBacklog(acceptBacklog)
+                .shutdownLinger(Duration.ofNanos(shutdownLingerNanos));
     }
 
     /** @return receive window in frames; see {@link Builder#windowMessages(int)} */
@@ -128,6 +131,8 @@ public final class SessionConfig {
     public long closeTimeoutNanos() { return closeTimeoutNanos; }
     /** @return incoming sessions an endpoint holds that {@code accept()} has not taken yet */
     public int acceptBacklog() { return acceptBacklog; }
+    /** @return how long {@code Endpoint.close()} waits for peers to finish their side, in nanoseconds */
+    public long shutdownLingerNanos() { return shutdownLingerNanos; }
 
     /**
      * @return the time after which a silent peer is declared dead, in nanoseconds, or
@@ -169,6 +174,7 @@ public final class SessionConfig {
         private int unorderedQueueLimit = 1024;
         private Duration closeTimeout = Duration.ofSeconds(30);
         private int acceptBacklog = 128;
+        private Duration shutdownLinger = Duration.ofSeconds(1);
 
         private Builder() {
         }
@@ -317,6 +323,14 @@ public final class SessionConfig {
          * @param v at least 1 @return this
          */
         public Builder acceptBacklog(int v) { this.acceptBacklog = positive(v, "acceptBacklog"); return this; }
+
+        /**
+         * How long {@code Endpoint.close()}, once our side of every session is
+         * acknowledged, waits for peers to finish theirs (their FIN), so they see a clean
+         * close rather than a reset. Zero resets at once. Default 1 s.
+         * @param v zero or positive @return this
+         */
+        public Builder shutdownLinger(Duration v) { this.shutdownLinger = nonNegative(v, "shutdownLinger"); return this; }
 
         /** @return the configuration */
         public SessionConfig build() {

@@ -37,7 +37,13 @@ import org.slf4j.LoggerFactory;
  * Sequence numbers count frames: every DATA and FIN frame takes the next one, from 0.
  * A receiver holds at most its advertised window of frames/bytes (out-of-order plus
  * unread), so its memory is bounded by {@link SessionConfig#windowMessages()} and
- * {@link SessionConfig#windowBytes()}.
+ * {@link SessionConfig#windowBytes()}. Exceptions, all bounded: an empty receive buffer
+ * always takes one frame (so a peer whose frames exceed our byte window cannot
+ * deadlock), the frame filling the gap below held frames is always taken (one frame over
+ * at most), and unordered messages wait in their own queue, bounded by
+ * {@link SessionConfig#unorderedQueueLimit()} with the oldest dropped and counted.
+ * On the send side every queued frame costs its payload plus a small bookkeeping charge
+ * against {@link SessionConfig#sendBufferBytes()} (see {@link #sendBufferFree()}).
  *
  * <h2>Handshake and nonces</h2>
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →

@@ -11,9 +11,11 @@ import java.util.Arrays;
  * <p>Memory is bounded by the window: an ordered DATA frame is accepted only while the
  * frames and bytes held out of order plus those delivered in order but unread stay
  * within {@code windowFrames}/{@code windowBytes}, and nothing further than
- * {@code windowFrames} above the next expected number is held. The one exception keeps
- * mismatched configurations from deadlocking: an empty buffer always takes one frame.
- * Unordered messages go to their own queue, bounded by drop-oldest.
+ * {@code windowFrames} above the next expected number is held. Two exceptions keep a
+ * session from deadlocking, each by at most one frame: an empty buffer always takes one
+ * frame (mismatched configurations), and the frame that fills the gap below held frames
+ * is always taken (it lets them all move on; refusing it could wait forever). Unordered
+ * messages go to their own queue, bounded by drop-oldest.
  */
 final class ReceiveBuffer {
     /** What became of an arriving sequenced frame. */
@@ -143,7 +145,8 @@ final class ReceiveBuffer {
         } else {
             int len = p.payload().length;
             boolean empty = heldFrames == 0 && readable.isEmpty();
-            if (!empty && (freeFrames() < 1 || len > freeBytes())) {
+            boolean fillsTheGap = seq == next && heldFrames > 0;
+            if (!empty && !fillsTheGap && (freeFrames() < 1 || len > freeBytes())) {
                 return Arrival.NO_ROOM;
             }
             held.put(seq, p);

@@ -429,6 +429,58 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         return sentAt == Long.MIN_VALUE ? Long.MIN_VALUE : sentAt - allowance;
     }
 
+    /**
+     * Recomputes every counter from the frames and compares: for tests, O(window).
+     *
+     * @throws IllegalStateException naming the first counter that disagrees
+     */
+    void checkInvariants() {
+        int unsacked = 0;
+        long unsackedPayload = 0;
+        int sacked = 0;
+        int sackedBelowScan = 0;
+        long inFlight = 0;
+        long buffered = 0;
+        for (long s = una; s < end; s++) {
+            SentFrame f = frames.get(s);
+            if (f == null || f.seq != s) {
+                throw new IllegalStateException("frame " + s + " missing or misplaced");
+            }
+            buffered += f.length;
+            if (s >= nextToSend) {
+                continue;
+            }
+            inFlight += f.length;
+            if (f.sacked) {
+                sacked++;
+                if (s < lossScan) {
+                    sackedBelowScan++;
+                }
+                if (!sackedRanges.contains(s)) {
+                    throw new IllegalStateException("frame " + s + " SACKed but not in the ranges");
+                }
+            } else {
+                unsacked++;
+                unsackedPayload += f.length;
+            }
+        }
+        check("unsackedFrames", unsacked, unsackedFrames);
+        check("unsackedBytes", unsackedPayload, unsackedBytes);
+        check("sackedCount", sacked, sackedCount);
+        check("sackedBelowLossScan", sackedBelowScan, sackedBelowLossScan);
+        check("inFlightBytes", inFlight, inFlightBytes);
+        check("bufferedBytes", buffered, bufferedBytes);
+        if (lossScan < una || lossScan > Math.max(una, nextToSend)) {
+            throw new IllegalStateException("loss scan " + lossScan + " outside [" + una + ", " + nextToSend + "]");
+        }
+    }
+
+    private static void check(String what, long expected, long actual) {
+        if (expected != actual) {
+            throw new IllegalStateException(what + " is " + actual + ", recomputed " + expected);
+        }
+    }
+
     /** Drops everything: the session is over. */
     void clear() {
         while (una < end) {

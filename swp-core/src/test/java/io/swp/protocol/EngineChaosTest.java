@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Both directions at once through loss, duplication, reordering and corruption, ending
  * in a graceful close from both sides: every byte arrives once and in order, both sides
- * close normally, events come once each in a sensible order. Seeded; the seed and the
+ * close normally, events come once each in a sensible order, and the send-side
+ * scoreboard's counters agree with its frames after every step. Seeded; the seed and the
  * impairments are in every failure message.
  */
 class EngineChaosTest {
@@ -72,7 +73,13 @@ class EngineChaosTest {
                 link.a.shutdownOutput(link.now);
             }
         };
-        link.app = StreamPump.all(writerA, writerB, shutdownA, readerA, readerB, closeB);
+        Runnable invariants = () -> {
+            link.a.sendBufferForTest().checkInvariants();
+            if (link.b != null) {
+                link.b.sendBufferForTest().checkInvariants();
+            }
+        };
+        link.app = StreamPump.all(writerA, writerB, shutdownA, readerA, readerB, closeB, invariants);
         boolean done = link.runUntil(() -> link.a.state() == EngineState.CLOSED
                 && link.b != null && link.b.state() == EngineState.CLOSED, 3_600 * SECOND);
         String why = params + "\n  A " + link.a + " " + link.a.stats() + "\n  B " + link.b

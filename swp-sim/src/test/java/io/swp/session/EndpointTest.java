@@ -109,10 +109,21 @@ class EndpointTest {
              Endpoint client = Endpoint.open(net, "client")) {
             Session c = client.connect("server");
             Session s = server.accept(Duration.ofSeconds(5));
+            CompletableFuture<Integer> receiver = CompletableFuture.supplyAsync(() -> {
+                try {
+                    int n = s.getInputStream().readAllBytes().length;
+                    s.close(); // closing on end of stream gives the peer a clean close
+                    return n;
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
             c.getOutputStream().write(new byte[300_000]);
             client.close();
-            assertEquals(300_000, s.getInputStream().readAllBytes().length, "data before the FIN arrives");
+            assertEquals(300_000, Harness.get(receiver, Duration.ofSeconds(10)), "data before the FIN arrives");
             assertEquals(0, client.sessionCount());
+            assertTrue(Harness.await(() -> s.closeReason() == io.swp.protocol.CloseReason.NORMAL,
+                    Duration.ofSeconds(5)), "server side: " + s.state() + " " + s.closeReason());
         }
     }
 

@@ -43,8 +43,14 @@ class LossyDuplexTest {
             CompletableFuture<Harness.Result> serverReads = reader(p.server());
             CompletableFuture<Harness.Result> clientReads = reader(p.client());
             Duration limit = Duration.ofMinutes(5);
-            Harness.Result atServer = Harness.get(serverReads, limit);
-            Harness.Result atClient = Harness.get(clientReads, limit);
+            Harness.Result atServer;
+            Harness.Result atClient;
+            try {
+                atServer = Harness.get(serverReads, limit);
+                atClient = Harness.get(clientReads, limit);
+            } catch (Exception | AssertionError e) {
+                throw new AssertionError("duplex transfer failed; " + params, e);
+            }
             double secs = (System.nanoTime() - start) / 1e9;
             assertEquals(BYTES, atServer.bytes(), params);
             assertEquals(BYTES, atClient.bytes(), params);
