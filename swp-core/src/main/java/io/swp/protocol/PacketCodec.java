@@ -2,9 +2,7 @@ package io.swp.protocol;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.zip.CRC32C;
-import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePackException;
 import org.msgpack.core.MessageUnpacker;
@@ -65,42 +63,215 @@ public final class PacketCodec {
         if (payload.length > MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException("payload too large: " + payload.length);
         }
-        try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
-            pk.writePayload(new byte[] {(byte) VERSION});
-            pk.packArrayHeader(FIELD_COUNT);
-            pk.packInt(p.kind().code());
-            pk.packInt(p.flags());
-            pk.packRawStringHeader(fromBytes.length);
-            pk.writePayload(fromBytes);
-            pk.packRawStringHeader(toBytes.length);
-            pk.writePayload(toBytes);
-            pk.packLong(p.srcNonce());
-            pk.packLong(p.dstNonce());
-            pk.packLong(p.seq());
-            pk.packLong(p.ack());
-            pk.packArrayHeader(sack.length);
-            for (long v : sack) {
-                pk.packLong(v);
-            }
-            pk.packInt(p.windowMessages());
-            pk.packLong(p.windowBytes());
-            pk.packLong(p.tsVal());
-            pk.packLong(p.tsEcr());
-            pk.packBinaryHeader(payload.length);
-            pk.writePayload(payload);
-            byte[] body = pk.toByteArray();
-            byte[] frame = Arrays.copyOf(body, body.length + CRC_BYTES);
-            CRC32C crc = new CRC32C();
-            crc.update(body, 0, body.length);
-            int c = (int) crc.getValue();
-            frame[body.length] = (byte) (c >>> 24);
-            frame[body.length + 1] = (byte) (c >>> 16);
-            frame[body.length + 2] = (byte) (c >>> 8);
-            frame[body.length + 3] = (byte) c;
-            return frame;
-        } catch (IOException e) {
-            throw new IllegalStateException("in-memory packing failed", e);
+        // The frame is sized exactly first and then written in place: one allocation and
+        // one copy of the payload, where a general-purpose packer would buffer, trim and
+        // copy again. The encoding is MessagePack's shortest form for every value, the
+        // same bytes msgpack-core's packer writes (PacketCodecTest checks this).
+        int sackBytes = 0;
+        for (long v : sack) {
+            sackBytes += longSize(v);
         }
+        int bodyLen = 1 + arrayHeaderSize(FIELD_COUNT)
+                + longSize(p.kind().code()) + longSize(p.flags())
+                + stringHeaderSize(fromBytes.length) + fromBytes.length
+                + stringHeaderSize(toBytes.length) + toBytes.length
+                + longSize(p.srcNonce()) + longSize(p.dstNonce()) + longSize(p.seq()) + longSize(p.ack())
+                + arrayHeaderSize(sack.length) + sackBytes
+                + longSize(p.windowMessages()) + longSize(p.windowBytes())
+                + longSize(p.tsVal()) + longSize(p.tsEcr())
+                + binaryHeaderSize(payload.length) + payload.length;
+        byte[] frame = new byte[bodyLen + CRC_BYTES];
+        int pos = 0;
+        frame[pos++] = (byte) VERSION;
+        pos = putArrayHeader(frame, pos, FIELD_COUNT);
+        pos = putLong(frame, pos, p.kind().code());
+        pos = putLong(frame, pos, p.flags());
+        pos = putStringHeader(frame, pos, fromBytes.length);
+        System.arraycopy(fromBytes, 0, frame, pos, fromBytes.length);
+        pos += fromBytes.length;
+        pos = putStringHeader(frame, pos, toBytes.length);
+        System.arraycopy(toBytes, 0, frame, pos, toBytes.length);
+        pos += toBytes.length;
+        pos = putLong(frame, pos, p.srcNonce());
+        pos = putLong(frame, pos, p.dstNonce());
+        pos = putLong(frame, pos, p.seq());
+        pos = putLong(frame, pos, p.ack());
+        pos = putArrayHeader(frame, pos, sack.length);
+        for (long v : sack) {
+            pos = putLong(frame, pos, v);
+        }
+        pos = putLong(frame, pos, p.windowMessages());
+        pos = putLong(frame, pos, p.windowBytes());
+        pos = putLong(frame, pos, p.tsVal());
+        pos = putLong(frame, pos, p.tsEcr());
+        pos = putBinaryHeader(frame, pos, payload.length);
+        System.arraycopy(payload, 0, frame, pos, payload.length);
+        pos += payload.length;
+        if (pos != bodyLen) {
+            throw new IllegalStateException("frame size computed as " + bodyLen + " but " + pos + " bytes written");
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(frame, 0, bodyLen);
+        putInt(frame, bodyLen, (int) crc.getValue());
+        return frame;
+    }
+
+    // MessagePack format bytes (the specification's names), for the encoder above.
+    private static final int FIXARRAY = 0x90;
+    private static final int FIXSTR = 0xa0;
+    private static final int BIN8 = 0xc4;
+    private static final int BIN16 = 0xc5;
+    private static final int BIN32 = 0xc6;
+    private static final int UINT8 = 0xcc;
+    private static final int UINT16 = 0xcd;
+    private static final int UINT32 = 0xce;
+    private static final int UINT64 = 0xcf;
+    private static final int INT8 = 0xd0;
+    private static final int INT16 = 0xd1;
+    private static final int INT32 = 0xd2;
+    private static final int INT64 = 0xd3;
+    private static final int STR8 = 0xd9;
+    private static final int STR16 = 0xda;
+    private static final int STR32 = 0xdb;
+    private static final int ARRAY16 = 0xdc;
+    private static final int ARRAY32 = 0xdd;
+    /** Smallest value a negative fixint holds (-32). */
+    private static final long NEGATIVE_FIXINT_MIN = -(1L << 5);
+    /** Largest length a fixarray holds, plus one. */
+    private static final int FIXARRAY_LIMIT = 1 << 4;
+    /** Largest length a fixstr holds, plus one. */
+    private static final int FIXSTR_LIMIT = 1 << 5;
+
+    /** @return the bytes of the shortest MessagePack encoding of {@code v} */
+    private static int longSize(long v) {
+        if (v < NEGATIVE_FIXINT_MIN) {
+            if (v < Short.MIN_VALUE) {
+                return v < Integer.MIN_VALUE ? 9 : 5;
+            }
+            return v < Byte.MIN_VALUE ? 3 : 2;
+        }
+        if (v <= Byte.MAX_VALUE) {
+            return 1;
+        }
+        if (v < 1L << 16) {
+            return v < 1 << 8 ? 2 : 3;
+        }
+        return v < 1L << 32 ? 5 : 9;
+    }
+
+    private static int putLong(byte[] b, int pos, long v) {
+        if (v < NEGATIVE_FIXINT_MIN) {
+            if (v < Short.MIN_VALUE) {
+                if (v < Integer.MIN_VALUE) {
+                    b[pos] = (byte) INT64;
+                    return putLongBits(b, pos + 1, v);
+                }
+                b[pos] = (byte) INT32;
+                return putInt(b, pos + 1, (int) v);
+            }
+            if (v < Byte.MIN_VALUE) {
+                b[pos] = (byte) INT16;
+                return putShort(b, pos + 1, (int) v);
+            }
+            b[pos] = (byte) INT8;
+            b[pos + 1] = (byte) v;
+            return pos + 2;
+        }
+        if (v <= Byte.MAX_VALUE) {
+            b[pos] = (byte) v;
+            return pos + 1;
+        }
+        if (v < 1L << 16) {
+            if (v < 1 << 8) {
+                b[pos] = (byte) UINT8;
+                b[pos + 1] = (byte) v;
+                return pos + 2;
+            }
+            b[pos] = (byte) UINT16;
+            return putShort(b, pos + 1, (int) v);
+        }
+        if (v < 1L << 32) {
+            b[pos] = (byte) UINT32;
+            return putInt(b, pos + 1, (int) v);
+        }
+        b[pos] = (byte) UINT64;
+        return putLongBits(b, pos + 1, v);
+    }
+
+    private static int arrayHeaderSize(int n) {
+        return n < FIXARRAY_LIMIT ? 1 : n < 1 << 16 ? 3 : 5;
+    }
+
+    private static int putArrayHeader(byte[] b, int pos, int n) {
+        if (n < FIXARRAY_LIMIT) {
+            b[pos] = (byte) (FIXARRAY | n);
+            return pos + 1;
+        }
+        if (n < 1 << 16) {
+            b[pos] = (byte) ARRAY16;
+            return putShort(b, pos + 1, n);
+        }
+        b[pos] = (byte) ARRAY32;
+        return putInt(b, pos + 1, n);
+    }
+
+    private static int stringHeaderSize(int n) {
+        return n < FIXSTR_LIMIT ? 1 : n < 1 << 8 ? 2 : n < 1 << 16 ? 3 : 5;
+    }
+
+    private static int putStringHeader(byte[] b, int pos, int n) {
+        if (n < FIXSTR_LIMIT) {
+            b[pos] = (byte) (FIXSTR | n);
+            return pos + 1;
+        }
+        if (n < 1 << 8) {
+            b[pos] = (byte) STR8;
+            b[pos + 1] = (byte) n;
+            return pos + 2;
+        }
+        if (n < 1 << 16) {
+            b[pos] = (byte) STR16;
+            return putShort(b, pos + 1, n);
+        }
+        b[pos] = (byte) STR32;
+        return putInt(b, pos + 1, n);
+    }
+
+    private static int binaryHeaderSize(int n) {
+        return n < 1 << 8 ? 2 : n < 1 << 16 ? 3 : 5;
+    }
+
+    private static int putBinaryHeader(byte[] b, int pos, int n) {
+        if (n < 1 << 8) {
+            b[pos] = (byte) BIN8;
+            b[pos + 1] = (byte) n;
+            return pos + 2;
+        }
+        if (n < 1 << 16) {
+            b[pos] = (byte) BIN16;
+            return putShort(b, pos + 1, n);
+        }
+        b[pos] = (byte) BIN32;
+        return putInt(b, pos + 1, n);
+    }
+
+    private static int putShort(byte[] b, int pos, int v) {
+        b[pos] = (byte) (v >>> 8);
+        b[pos + 1] = (byte) v;
+        return pos + 2;
+    }
+
+    private static int putInt(byte[] b, int pos, int v) {
+        b[pos] = (byte) (v >>> 24);
+        b[pos + 1] = (byte) (v >>> 16);
+        b[pos + 2] = (byte) (v >>> 8);
+        b[pos + 3] = (byte) v;
+        return pos + 4;
+    }
+
+    private static int putLongBits(byte[] b, int pos, long v) {
+        putInt(b, pos, (int) (v >>> 32));
+        return putInt(b, pos + 4, (int) v);
     }
 
     /**

@@ -79,6 +79,82 @@ class PacketCodecTest {
         }
     }
 
+    /** The frame as msgpack-core's own packer lays it out: the reference for the hand-written encoder. */
+    private static byte[] referenceEncoding(Packet p) throws IOException {
+        try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
+            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.packArrayHeader(14);
+            pk.packInt(p.kind().code());
+            pk.packInt(p.flags());
+            pk.packString(p.from());
+            pk.packString(p.to());
+            pk.packLong(p.srcNonce());
+            pk.packLong(p.dstNonce());
+            pk.packLong(p.seq());
+            pk.packLong(p.ack());
+            pk.packArrayHeader(p.sackRanges().length);
+            for (long v : p.sackRanges()) {
+                pk.packLong(v);
+            }
+            pk.packInt(p.windowMessages());
+            pk.packLong(p.windowBytes());
+            pk.packLong(p.tsVal());
+            pk.packLong(p.tsEcr());
+            pk.packBinaryHeader(p.payload().length);
+            pk.writePayload(p.payload());
+            byte[] body = pk.toByteArray();
+            CRC32C crc = new CRC32C();
+            crc.update(body);
+            byte[] frame = Arrays.copyOf(body, body.length + 4);
+            int c = (int) crc.getValue();
+            for (int i = 0; i < 4; i++) {
+                frame[body.length + i] = (byte) (c >>> (24 - 8 * i));
+            }
+            return frame;
+        }
+    }
+
+    @Test
+    void encodingIsByteForByteWhatMsgpackCoreWrites() throws IOException {
+        // Every integer width boundary MessagePack has, on both sides, plus random values.
+        List<Long> edges = new ArrayList<>();
+        for (long b : new long[] {0, 1L << 7, 1L << 8, 1L << 15, 1L << 16, 1L << 31, 1L << 32, 1L << 5}) {
+            for (long d = -1; d <= 1; d++) {
+                edges.add(b + d);
+                edges.add(-(b + d));
+            }
+        }
+        edges.add(Long.MAX_VALUE);
+        edges.add(Long.MIN_VALUE);
+        edges.add((long) Integer.MIN_VALUE);
+        edges.add((long) Integer.MAX_VALUE);
+        long seed = 20261124L;
+        Random r = new Random(seed);
+        int[] payloadSizes = {0, 1, 255, 256, 65_535, 65_536, 70_000};
+        int[] inboxLengths = {1, 31, 32, 255};
+        for (int i = 0; i < 2_000; i++) {
+            long[] v = new long[8];
+            for (int k = 0; k < v.length; k++) {
+                v[k] = r.nextBoolean() ? edges.get(r.nextInt(edges.size())) : r.nextLong() >> r.nextInt(64);
+            }
+            int ranges = r.nextInt(PacketCodec.MAX_SACK_RANGES + 1);
+            long[] sack = new long[2 * ranges];
+            for (int k = 0; k < sack.length; k++) {
+                sack[k] = Math.abs(edges.get(r.nextInt(edges.size())));
+            }
+            byte[] payload = new byte[payloadSizes[r.nextInt(payloadSizes.length)]];
+            r.nextBytes(payload);
+            Packet p = Packet.builder(PacketKind.values()[r.nextInt(PacketKind.values().length)])
+                    .flags(r.nextInt(Packet.KNOWN_FLAGS + 1))
+                    .from("f".repeat(inboxLengths[r.nextInt(inboxLengths.length)]))
+                    .to(i % 7 == 0 ? "ü.inbox.ß" : "t".repeat(inboxLengths[r.nextInt(inboxLengths.length)]))
+                    .srcNonce(v[0]).dstNonce(v[1]).seq(Math.abs(v[2])).ack(Math.abs(v[3])).sackRanges(sack)
+                    .window((int) Math.abs(v[4] % Integer.MAX_VALUE), Math.abs(v[5]))
+                    .tsVal(v[6]).tsEcr(v[7]).payload(payload).build();
+            assertArrayEquals(referenceEncoding(p), PacketCodec.encode(p), "seed " + seed + ", packet " + i + ": " + p);
+        }
+    }
+
     @Test
     void encodeRejectsFieldsBeyondTheLimits() {
         assertThrows(IllegalArgumentException.class,

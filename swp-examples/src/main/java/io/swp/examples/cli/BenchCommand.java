@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code swp bench}: one run, side by side on the same server and file size — raw core
- * NATS pub/sub, an swp file transfer, JetStream Object Store put + get, and swp with
+ * NATS pub/sub, an swp stream (goodput without file or hashing), an swp file transfer,
+ * JetStream Object Store put + get, and swp with
  * injected loss — so ratios are measured under the same conditions.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -60,6 +61,7 @@ final class BenchCommand implements Callable<Integer> {
                     + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version"));
             log.flush();
             RawPubSubBench.Result raw = RawPubSubBench.run(server, size, frame);
+            Transfers.Outcome stream = Transfers.benchStream(server, size);
             Transfers.Outcome swp = Transfers.benchSwp(server, 0, file, work);
             ObjectStoreBench.Result obj = ObjectStoreBench.run(server, file, work);
             List<Transfers.Outcome> lossy = new ArrayList<>();
@@ -68,6 +70,7 @@ final class BenchCommand implements Callable<Integer> {
             }
 
             double rawMbps = raw.mbps();
+            double streamMbps = ByteSize.mbps(stream.bytes(), stream.nanos());
             double swpMbps = ByteSize.mbps(swp.bytes(), swp.nanos());
             if (json) {
                 StringBuilder sb = new StringBuilder("{");
@@ -75,6 +78,8 @@ final class BenchCommand implements Callable<Integer> {
                 sb.append(kv("frame_payload_bytes", frame)).append(',');
                 sb.append(kv("raw_pubsub_mbps", rawMbps)).append(',');
                 sb.append(kv("raw_dropped_msgs", raw.dropped())).append(',');
+                sb.append(kv("swp_stream_mbps", streamMbps)).append(',');
+                sb.append(kv("swp_stream_retransmits", stream.retransmits())).append(',');
                 sb.append(kv("swp_mbps", swpMbps)).append(',');
                 sb.append(kv("swp_retransmits", swp.retransmits())).append(',');
                 sb.append("\"objstore_put_get_mbps\":").append(obj.unavailable() == null ? num(obj.mbps()) : "null");
@@ -91,6 +96,8 @@ final class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", "contender", "MB/s", "vs raw", "notes");
             row(out, "raw NATS pub/sub (no reliability)", rawMbps, rawMbps,
                     raw.dropped() + " of " + raw.messagesPublished() + " messages dropped");
+            row(out, "swp stream (no file, no hashing)", streamMbps, rawMbps,
+                    stream.retransmits() + " retransmits");
             row(out, "swp file transfer", swpMbps, rawMbps,
                     "BLAKE2b verified, " + swp.retransmits() + " retransmits");
             if (obj.unavailable() == null) {

@@ -124,6 +124,63 @@ final class Transfers {
     }
 
     /** swp over the given server with two connections, as the bench's contender. */
+    /** Bytes per write in the stream bench: large, so the figure measures swp rather than the caller. */
+    private static final int STREAM_WRITE_BYTES = 64 * 1024;
+
+    /**
+     * Stream goodput with no file and no hashing: {@code size} bytes written through one
+     * session's {@code OutputStream} between two connections and read to end of stream on
+     * the other side. The time runs from {@code connect} until the receiver has seen end of
+     * stream and the sender's {@code close()} has been acknowledged.
+     */
+    static Outcome benchStream(String server, long size) throws Exception {
+        String suffix = Long.toHexString(new SplittableRandom().nextLong() >>> 1);
+        try (Network senderNet = NatsNetwork.connect(server);
+             Network receiverNet = NatsNetwork.connect(server);
+             Endpoint receiver = Endpoint.open(receiverNet, "swp.bench.stream.receiver." + suffix);
+             Endpoint sender = Endpoint.open(senderNet, "swp.bench.stream.sender." + suffix)) {
+            ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "swp-stream-receiver"));
+            try {
+                Future<Long> received = pool.submit(() -> {
+                    try (Session s = receiver.accept(Duration.ofSeconds(30))) {
+                        if (s == null) {
+                            throw new IOException("no session arrived within 30 s");
+                        }
+                        byte[] buf = new byte[STREAM_WRITE_BYTES];
+                        long total = 0;
+                        for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
+                            total += n;
+                        }
+                        return total;
+                    }
+                });
+                byte[] chunk = new byte[STREAM_WRITE_BYTES];
+                new SplittableRandom(42).nextBytes(chunk);
+                long start = System.nanoTime();
+                io.swp.protocol.EngineStats senderStats;
+                try (Session s = sender.connect(receiver.localInbox())) {
+                    OutputStream out = s.getOutputStream();
+                    for (long left = size; left > 0; ) {
+                        int n = (int) Math.min(chunk.length, left);
+                        out.write(chunk, 0, n);
+                        left -= n;
+                    }
+                    s.close();
+                    senderStats = s.stats();
+                }
+                long got = unwrap(received);
+                long nanos = System.nanoTime() - start;
+                if (got != size) {
+                    throw new IOException("stream bench: sent " + size + " bytes, received " + got);
+                }
+                return new Outcome(got, nanos, senderStats.framesSent(), senderStats.retransmits(), null,
+                        senderStats);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
     static Outcome benchSwp(String server, double loss, Path file, Path work) throws Exception {
         Path outDir = Files.createTempDirectory(work, "recv-");
         try {
