@@ -37,9 +37,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Injected loss levels for the extra swp runs. Default: ${DEFAULT-VALUE}.")
     List<Double> lossLevels;
 
-    @Option(names = "--warmup", defaultValue = "64m", converter = ByteSize.Converter.class, paramLabel = "SIZE",
+    @Option(names = "--warmup", defaultValue = "256m", converter = ByteSize.Converter.class, paramLabel = "SIZE",
             description = {"Bytes moved untimed by raw pub/sub and by an swp stream before the measured runs, so "
-                    + "the JIT has compiled both paths and no contender pays for compilation; 0 turns it off. "
+                    + "the JIT has compiled both paths (it takes some 10^4 frames) and no contender pays for compilation; "
+                    + "0 turns it off. "
                     + "Default: ${DEFAULT-VALUE}."})
     long warmup;
 
