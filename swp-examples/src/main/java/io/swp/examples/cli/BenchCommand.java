@@ -37,6 +37,13 @@ final class BenchCommand implements Callable<Integer> {
             description = "Injected loss levels for the extra swp runs. Default: ${DEFAULT-VALUE}.")
     List<Double> lossLevels;
 
+    @Option(names = "--warmup", defaultValue = "256m", converter = ByteSize.Converter.class, paramLabel = "SIZE",
+            description = {"Bytes moved untimed by raw pub/sub and by an swp stream before the measured runs, so "
+                    + "the JIT has compiled both paths (it takes some 10^4 frames) and no contender pays for compilation; "
+                    + "0 turns it off. "
+                    + "Default: ${DEFAULT-VALUE}."})
+    long warmup;
+
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
@@ -48,6 +55,9 @@ final class BenchCommand implements Callable<Integer> {
         if (size < 1) {
             throw new SwpCli.UsageException("--size must be at least 1 byte");
         }
+        if (warmup < 0) {
+            throw new SwpCli.UsageException("--warmup must not be negative");
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
         Path work = Files.createTempDirectory("swp-bench-");
@@ -57,9 +67,13 @@ final class BenchCommand implements Callable<Integer> {
             int frame = Transfers.benchFramePayload(server);
 
             log.println("swp bench: " + ByteSize.format(size) + " per run, frame payload "
-                    + ByteSize.format(frame) + ", server " + server + ", "
+                    + ByteSize.format(frame) + ", warm-up " + ByteSize.format(warmup) + ", server " + server + ", "
                     + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version"));
             log.flush();
+            if (warmup > 0) {
+                RawPubSubBench.run(server, warmup, frame);
+                Transfers.benchStream(server, warmup);
+            }
             RawPubSubBench.Result raw = RawPubSubBench.run(server, size, frame);
             Transfers.Outcome stream = Transfers.benchStream(server, size);
             Transfers.Outcome swp = Transfers.benchSwp(server, 0, file, work);
@@ -76,6 +90,7 @@ final class BenchCommand implements Callable<Integer> {
                 StringBuilder sb = new StringBuilder("{");
                 sb.append(kv("size_bytes", size)).append(',');
                 sb.append(kv("frame_payload_bytes", frame)).append(',');
+                sb.append(kv("warmup_bytes", warmup)).append(',');
                 sb.append(kv("raw_pubsub_mbps", rawMbps)).append(',');
                 sb.append(kv("raw_dropped_msgs", raw.dropped())).append(',');
                 sb.append(kv("swp_stream_mbps", streamMbps)).append(',');
