@@ -194,7 +194,12 @@ public final class FileTransfer {
                 throw new FileAlreadyExistsException(target.toString(), null,
                         "appeared during the transfer; not overwritten");
             }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                storeWithoutOverwrite(temp, target);
+            } catch (FileAlreadyExistsException e) {
+                refuse(session, "file " + target + " appeared during the transfer; not overwritten");
+                throw e;
+            }
             stored = true;
             syncDirectory(dir);
             applyMode(target, header.mode);
@@ -274,6 +279,38 @@ public final class FileTransfer {
             }
             ch.force(true);
             return hash;
+        }
+    }
+
+    /**
+     * Puts the verified temporary file under its final name, never replacing a file that
+     * is already there. A rename would silently replace one created after the last
+     * existence check (a concurrent transfer of the same name, or any other writer); a
+     * hard link fails atomically instead. File systems without hard links fall back to a
+     * check followed by an atomic rename.
+     *
+     * @param temp the verified temporary file, in the target's directory
+     * @param target the final name
+     * @throws FileAlreadyExistsException if {@code target} exists; {@code temp} is kept
+     * @throws IOException if the file cannot be stored
+     */
+    static void storeWithoutOverwrite(Path temp, Path target) throws IOException {
+        try {
+            Files.createLink(target, temp);
+        } catch (FileAlreadyExistsException e) {
+            throw e;
+        } catch (UnsupportedOperationException | IOException e) {
+            LOG.debug("cannot hard-link {}, renaming after a check instead: {}", target, e.toString());
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                throw new FileAlreadyExistsException(target.toString(), null, "already exists; not overwritten");
+            }
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        try {
+            Files.delete(temp);
+        } catch (IOException e) {
+            LOG.warn("stored {} but could not delete its temporary file {}: {}", target, temp, e.toString());
         }
     }
 
