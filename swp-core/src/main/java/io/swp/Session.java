@@ -266,6 +266,9 @@ public final class Session implements AutoCloseable {
             if (!engine.state().isClosed()) {
                 engine.shutdownOutput(clock.nanoTime());
             }
+            // A writer blocked for room would otherwise wait for room that never comes:
+            // the engine reports no free space once output is shut down.
+            changed.signalAll();
         } finally {
             lock.unlock();
         }
@@ -388,8 +391,8 @@ public final class Session implements AutoCloseable {
         boolean nudge = false;
         lock.lock();
         try {
-            checkReadable();
             while (true) {
+                checkReadable();
                 ReceivedChunk chunk = engine.pollChunk(clock.nanoTime());
                 if (chunk != null) {
                     nudge |= consumedLocked(chunk.data().length);
@@ -507,8 +510,8 @@ public final class Session implements AutoCloseable {
         long deadline = deadlineAfter(timeout.toNanos());
         lock.lock();
         try {
-            checkReadable();
             while (true) {
+                checkReadable();
                 byte[] m = unordered.poll();
                 if (m != null) {
                     return m;
@@ -581,6 +584,9 @@ public final class Session implements AutoCloseable {
                 if (!engine.state().isClosed()) {
                     engine.close(clock.nanoTime());
                 }
+                // Readers and writers blocked in other threads fail now, as on a socket;
+                // otherwise a reader would wait for as long as the peer keeps its side open.
+                changed.signalAll();
                 endpoint.nudge(this);
             }
             while (!outputFinished) {
@@ -890,6 +896,9 @@ public final class Session implements AutoCloseable {
                     return 0;
                 }
                 while (true) {
+                    // Checked again after every wait: the session or this stream may have
+                    // been closed by another thread meanwhile.
+                    checkReadable();
                     if (engine.isInputFinished()) {
                         return -1;
                     }
