@@ -14,8 +14,9 @@ import java.util.Arrays;
  * {@code windowFrames} above the next expected number is held. Two exceptions keep a
  * session from deadlocking, each by at most one frame: an empty buffer always takes one
  * frame (mismatched configurations), and the frame that fills the gap below held frames
- * is always taken (it lets them all move on; refusing it could wait forever). Unordered
- * messages go to their own queue, bounded by drop-oldest.
+ * is taken while the buffer is not already over the window (it lets them all move on;
+ * refusing it could wait forever). Unordered messages go to their own queue, bounded
+ * by drop-oldest.
  */
 final class ReceiveBuffer {
     /** What became of an arriving sequenced frame. */
@@ -145,7 +146,10 @@ final class ReceiveBuffer {
         } else {
             int len = p.payloadLength();
             boolean empty = heldFrames == 0 && readable.isEmpty();
-            boolean fillsTheGap = seq == next && heldFrames > 0;
+            // The gap fill may exceed the window, but only from within it: otherwise a peer
+            // holding many gaps open could push one frame over per gap, without bound.
+            boolean fillsTheGap = seq == next && heldFrames > 0
+                    && bufferedFrames() <= windowFrames && bufferedBytes() <= windowBytes;
             if (!empty && !fillsTheGap && (freeFrames() < 1 || len > freeBytes())) {
                 return Arrival.NO_ROOM;
             }

@@ -33,6 +33,31 @@ class ReceiveBufferTest {
     }
 
     @Test
+    void gapFillsNeverTakeTheBufferMoreThanOneFrameOverTheWindow() {
+        int windowFrames = 64;
+        long windowBytes = 64 * 1024;
+        int fillerBytes = 60 * 1024;
+        ReceiveBuffer r = new ReceiveBuffer(windowFrames, windowBytes, 8);
+        // A peer holds every other frame (1 byte each) so that each even number is a gap,
+        // then fills the gaps with large frames while nothing is read.
+        for (long s = 1; s < windowFrames; s += 2) {
+            assertEquals(ReceiveBuffer.Arrival.OUT_OF_ORDER, r.offer(data(s, 1)));
+        }
+        for (long s = 0; s < windowFrames; s += 2) {
+            r.offer(data(s, fillerBytes));
+            assertTrue(r.bufferedBytes() <= windowBytes + fillerBytes,
+                    "after offering gap fill " + s + ": " + r.bufferedBytes() + " bytes buffered, window "
+                            + windowBytes + " plus one frame of " + fillerBytes);
+            assertTrue(r.bufferedFrames() <= windowFrames + 1,
+                    "after offering gap fill " + s + ": " + r.bufferedFrames() + " frames buffered");
+        }
+        byte[] out = new byte[(int) r.bufferedBytes()];
+        r.read(out, 0, out.length);
+        assertEquals(ReceiveBuffer.Arrival.FILLED_GAP, r.offer(data(r.next(), fillerBytes)),
+                "once read, the next gap fill is taken again");
+    }
+
+    @Test
     void sackRangesStartAtTheLeftEdgeAndAreCapped() {
         ReceiveBuffer r = new ReceiveBuffer(1_000, 1_000_000, 8);
         for (long s = 2; s < 200; s += 2) {
