@@ -403,7 +403,8 @@ public final class Endpoint implements AutoCloseable {
         framesReceived.increment();
         Packet packet;
         try {
-            packet = PacketCodec.decode(frame);
+            // The handler owns the frame, so the packet may keep its payload in place.
+            packet = PacketCodec.decodeOwned(frame);
         } catch (MalformedFrameException e) {
             malformedDropped.increment();
             LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());

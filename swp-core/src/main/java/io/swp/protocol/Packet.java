@@ -44,7 +44,10 @@ public final class Packet {
     private final long windowBytes;
     private final long tsVal;
     private final long tsEcr;
+    /** Holds the payload at [payloadOffset, payloadOffset + payloadLength): a decoded packet shares its frame. */
     private final byte[] payload;
+    private final int payloadOffset;
+    private final int payloadLength;
 
     private Packet(Builder b) {
         this.kind = Objects.requireNonNull(b.kind, "kind");
@@ -61,6 +64,8 @@ public final class Packet {
         this.tsVal = b.tsVal;
         this.tsEcr = b.tsEcr;
         this.payload = b.payload == null ? NO_PAYLOAD : b.payload;
+        this.payloadOffset = b.payload == null ? 0 : b.payloadOffset;
+        this.payloadLength = b.payload == null ? 0 : b.payloadLength;
         if ((sackRanges.length & 1) != 0) {
             throw new IllegalArgumentException("sack ranges come in [start, end) pairs");
         }
@@ -99,14 +104,32 @@ public final class Packet {
     public long tsVal() { return tsVal; }
     /** @return the latest {@link #tsVal()} the sender received from us, echoed back */
     public long tsEcr() { return tsEcr; }
-    /** @return the payload; do not modify */
-    public byte[] payload() { return payload; }
+    /**
+     * @return the payload as an array of exactly its length; for a packet that shares a
+     *     received frame ({@link PacketCodec#decodeOwned(byte[])}) this is a copy, so hot
+     *     paths use {@link #payloadLength()} and the package's view accessors instead
+     */
+    public byte[] payload() {
+        if (payloadOffset == 0 && payloadLength == payload.length) {
+            return payload;
+        }
+        return Arrays.copyOfRange(payload, payloadOffset, payloadOffset + payloadLength);
+    }
+
+    /** @return the payload's length in bytes */
+    public int payloadLength() { return payloadLength; }
+
+    /** @return the array holding the payload, possibly with other bytes around it; never modify it */
+    byte[] payloadArray() { return payload; }
+
+    /** @return where the payload starts in {@link #payloadArray()} */
+    int payloadOffset() { return payloadOffset; }
 
     /** @return a builder pre-filled with this packet's fields */
     public Builder toBuilder() {
         return new Builder(kind).flags(flags).from(from).to(to).srcNonce(srcNonce)
                 .dstNonce(dstNonce).seq(seq).ack(ack).sackRanges(sackRanges)
-                .window(windowMessages, windowBytes).tsVal(tsVal).tsEcr(tsEcr).payload(payload);
+                .window(windowMessages, windowBytes).tsVal(tsVal).tsEcr(tsEcr).payloadView(payload, payloadOffset, payloadLength);
     }
 
     @Override
@@ -122,7 +145,9 @@ public final class Packet {
                 && dstNonce == p.dstNonce && seq == p.seq && ack == p.ack
                 && windowMessages == p.windowMessages && windowBytes == p.windowBytes
                 && tsVal == p.tsVal && tsEcr == p.tsEcr && from.equals(p.from) && to.equals(p.to)
-                && Arrays.equals(sackRanges, p.sackRanges) && Arrays.equals(payload, p.payload);
+                && Arrays.equals(sackRanges, p.sackRanges)
+                && Arrays.equals(payload, payloadOffset, payloadOffset + payloadLength,
+                        p.payload, p.payloadOffset, p.payloadOffset + p.payloadLength);
     }
 
     @Override
@@ -136,7 +161,7 @@ public final class Packet {
                 + Long.toHexString(dstNonce) + " seq=" + seq + " ack=" + ack
                 + (sackRanges.length > 0 ? " sack=" + Arrays.toString(sackRanges) : "")
                 + " win=" + windowMessages + "/" + windowBytes + " flags=" + flags
-                + " len=" + payload.length + "}";
+                + " len=" + payloadLength + "}";
     }
 
     /** Assembles a {@link Packet}; unset numeric fields are zero. */
@@ -155,6 +180,8 @@ public final class Packet {
         private long tsVal;
         private long tsEcr;
         private byte[] payload;
+        private int payloadOffset;
+        private int payloadLength;
 
         private Builder(PacketKind kind) {
             this.kind = kind;
@@ -187,7 +214,20 @@ public final class Packet {
         /** @param v echoed timestamp @return this */
         public Builder tsEcr(long v) { this.tsEcr = v; return this; }
         /** @param v payload (not copied) @return this */
-        public Builder payload(byte[] v) { this.payload = v; return this; }
+        public Builder payload(byte[] v) {
+            return payloadView(v, 0, v == null ? 0 : v.length);
+        }
+
+        /** Shares part of {@code array} as the payload (not copied; it must not change afterwards). */
+        Builder payloadView(byte[] array, int offset, int length) {
+            if (array != null) {
+                Objects.checkFromIndexSize(offset, length, array.length);
+            }
+            this.payload = array;
+            this.payloadOffset = offset;
+            this.payloadLength = length;
+            return this;
+        }
 
         /** @return the packet */
         public Packet build() {

@@ -59,9 +59,9 @@ public final class PacketCodec {
         if (sack.length / 2 > MAX_SACK_RANGES) {
             throw new IllegalArgumentException("too many SACK ranges: " + sack.length / 2);
         }
-        byte[] payload = p.payload();
-        if (payload.length > MAX_PAYLOAD_BYTES) {
-            throw new IllegalArgumentException("payload too large: " + payload.length);
+        int payloadLength = p.payloadLength();
+        if (payloadLength > MAX_PAYLOAD_BYTES) {
+            throw new IllegalArgumentException("payload too large: " + payloadLength);
         }
         // The frame is sized exactly first and then written in place: one allocation and
         // one copy of the payload, where a general-purpose packer would buffer, trim and
@@ -79,7 +79,7 @@ public final class PacketCodec {
                 + arrayHeaderSize(sack.length) + sackBytes
                 + longSize(p.windowMessages()) + longSize(p.windowBytes())
                 + longSize(p.tsVal()) + longSize(p.tsEcr())
-                + binaryHeaderSize(payload.length) + payload.length;
+                + binaryHeaderSize(payloadLength) + payloadLength;
         byte[] frame = new byte[bodyLen + CRC_BYTES];
         int pos = 0;
         frame[pos++] = (byte) VERSION;
@@ -104,9 +104,9 @@ public final class PacketCodec {
         pos = putLong(frame, pos, p.windowBytes());
         pos = putLong(frame, pos, p.tsVal());
         pos = putLong(frame, pos, p.tsEcr());
-        pos = putBinaryHeader(frame, pos, payload.length);
-        System.arraycopy(payload, 0, frame, pos, payload.length);
-        pos += payload.length;
+        pos = putBinaryHeader(frame, pos, payloadLength);
+        System.arraycopy(p.payloadArray(), p.payloadOffset(), frame, pos, payloadLength);
+        pos += payloadLength;
         if (pos != bodyLen) {
             throw new IllegalStateException("frame size computed as " + bodyLen + " but " + pos + " bytes written");
         }
@@ -296,6 +296,24 @@ public final class PacketCodec {
      * @throws MalformedFrameException if the frame is not valid
      */
     public static Packet decode(byte[] buf, int off, int len) throws MalformedFrameException {
+        return decode(buf, off, len, false);
+    }
+
+    /**
+     * Decodes a frame the caller hands over, without copying the payload: the packet's
+     * payload is a view of {@code frame}, which must not change afterwards (as a
+     * {@link io.swp.Network.FrameHandler} owns the frames it is given). Checks are the
+     * same as {@link #decode(byte[])}'s.
+     *
+     * @param frame the frame bytes, owned by the returned packet from now on
+     * @return the packet
+     * @throws MalformedFrameException if the frame is not valid
+     */
+    public static Packet decodeOwned(byte[] frame) throws MalformedFrameException {
+        return decode(frame, 0, frame == null ? 0 : frame.length, true);
+    }
+
+    private static Packet decode(byte[] buf, int off, int len, boolean share) throws MalformedFrameException {
         if (buf == null || off < 0 || len < 0 || off > buf.length - len) {
             throw new MalformedFrameException("frame bounds out of range");
         }
@@ -359,7 +377,12 @@ public final class PacketCodec {
                 throw new MalformedFrameException("payload length " + payloadLen
                         + " does not match the " + remaining + " bytes left in the frame");
             }
-            b.payload(u.readPayload(payloadLen));
+            if (share) {
+                // The payload is the last thing before the CRC (checked just above).
+                b.payloadView(buf, off + bodyLen - payloadLen, payloadLen);
+            } else {
+                b.payload(u.readPayload(payloadLen));
+            }
             return b.build();
         } catch (MessagePackException | IOException | IllegalArgumentException e) {
             throw new MalformedFrameException("undecodable frame: " + e.getMessage(), e);

@@ -144,7 +144,7 @@ final class ReceiveBuffer {
             deliverUnordered(p.payload());
             held.put(seq, UNORDERED_DELIVERED);
         } else {
-            int len = p.payload().length;
+            int len = p.payloadLength();
             boolean empty = heldFrames == 0 && readable.isEmpty();
             // The gap fill may exceed the window, but only from within it: otherwise a peer
             // holding many gaps open could push one frame over per gap, without bound.
@@ -191,7 +191,7 @@ final class ReceiveBuffer {
                 finReached = true;
                 continue;
             }
-            int len = p.payload().length;
+            int len = p.payloadLength();
             heldFrames--;
             heldBytes -= len;
             deliveredBytes += len;
@@ -233,13 +233,13 @@ final class ReceiveBuffer {
     int read(byte[] dst, int off, int len) {
         int total = 0;
         while (total < len && !readable.isEmpty()) {
-            byte[] data = readable.peek().payload();
-            int n = Math.min(data.length - headOffset, len - total);
-            System.arraycopy(data, headOffset, dst, off + total, n);
+            Packet head = readable.peek();
+            int n = Math.min(head.payloadLength() - headOffset, len - total);
+            System.arraycopy(head.payloadArray(), head.payloadOffset() + headOffset, dst, off + total, n);
             total += n;
             headOffset += n;
             unreadBytes -= n;
-            if (headOffset == data.length) {
+            if (headOffset == head.payloadLength()) {
                 readable.poll();
                 headOffset = 0;
             }
@@ -256,11 +256,10 @@ final class ReceiveBuffer {
         if (p == null) {
             return null;
         }
-        byte[] data = p.payload();
-        if (headOffset > 0) {
-            data = Arrays.copyOfRange(data, headOffset, data.length);
-            headOffset = 0;
-        }
+        byte[] data = headOffset == 0 ? p.payload()
+                : Arrays.copyOfRange(p.payloadArray(), p.payloadOffset() + headOffset,
+                        p.payloadOffset() + p.payloadLength());
+        headOffset = 0;
         unreadBytes -= data.length;
         return new ReceivedChunk(data, p.hasFlag(Packet.FLAG_END_OF_MESSAGE));
     }

@@ -156,6 +156,40 @@ class PacketCodecTest {
     }
 
     @Test
+    void anOwnedDecodeSharesTheFrameAndBehavesLikeACopyingOne() throws MalformedFrameException {
+        long seed = 77L;
+        Random r = new Random(seed);
+        for (int size : new int[] {0, 1, 255, 256, 16_384, 65_536}) {
+            byte[] payload = new byte[size];
+            r.nextBytes(payload);
+            Packet p = full(PacketKind.DATA).payload(payload).build();
+            byte[] frame = PacketCodec.encode(p);
+            Packet copied = PacketCodec.decode(frame);
+            Packet shared = PacketCodec.decodeOwned(frame.clone());
+            assertEquals(copied, shared, "seed " + seed + ", size " + size);
+            assertEquals(size, shared.payloadLength());
+            assertArrayEquals(payload, shared.payload());
+            if (size > 0) {
+                assertTrue(shared.payloadArray().length > size, "the view keeps the frame, not a copy");
+            }
+            // A view re-encodes to the very same frame, and survives the builder.
+            assertArrayEquals(frame, PacketCodec.encode(shared));
+            assertArrayEquals(frame, PacketCodec.encode(shared.toBuilder().build()));
+        }
+        // The owned decode rejects exactly what the copying one rejects.
+        byte[] frame = PacketCodec.encode(full(PacketKind.DATA).payload(new byte[300]).build());
+        for (int cut = 0; cut < frame.length; cut++) {
+            byte[] truncated = Arrays.copyOf(frame, cut);
+            assertThrows(MalformedFrameException.class, () -> PacketCodec.decodeOwned(truncated), "cut " + cut);
+        }
+        for (int bit = 0; bit < frame.length * 8; bit += 7) {
+            byte[] flipped = frame.clone();
+            flipped[bit / 8] ^= (byte) (1 << (bit % 8));
+            assertThrows(MalformedFrameException.class, () -> PacketCodec.decodeOwned(flipped), "bit " + bit);
+        }
+    }
+
+    @Test
     void encodeRejectsFieldsBeyondTheLimits() {
         assertThrows(IllegalArgumentException.class,
                 () -> PacketCodec.encode(full(PacketKind.ACK).from("").build()));
