@@ -286,7 +286,8 @@ public final class SessionConfig {
         }
 
         /**
-         * How long a connect waits for the handshake before failing. Default 10 s.
+         * How long a connect waits for the handshake before failing; an accepting side
+         * likewise drops a handshake not completed this long after the SYN. Default 10 s.
          * @param v positive @return this
          */
         public Builder connectTimeout(Duration v) { this.connectTimeout = positive(v, "connectTimeout"); return this; }

@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
  * ACK. The initiator retries the SYN with RTO backoff until the connect timeout; the
  * acceptor answers a duplicate SYN with its SYN_ACK again and also retries the SYN_ACK on
- * its own timer, and becomes established on the first valid non-SYN frame. Every frame
+ * its own timer, and becomes established on the first valid non-SYN frame, or gives up
+ * at the connect timeout (counted from the SYN). Every frame
  * carries both nonces; frames whose nonces do not match are counted in
  * {@link EngineStats#strayFramesDropped()} and ignored, RESETs included.
  *
@@ -695,7 +696,9 @@ public final class Engine {
     private long deadline(Timer timer) {
         switch (timer) {
             case CONNECT:
-                return state == EngineState.SYN_SENT ? connectDeadline : NEVER;
+                // Both sides: a half-open acceptor (its initiator gone after the SYN) must not
+                // hold a backlog slot beyond the connect timeout, dead-peer detection or not.
+                return state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED ? connectDeadline : NEVER;
             case DEAD_PEER:
                 return deadPeerApplies() ? saturatedAdd(lastReceiveAt, config.deadPeerNanos()) : NEVER;
             case UNACKED: {

@@ -7,7 +7,7 @@ package io.swp.protocol;
  * over this short, fixed list.
  */
 enum Timer {
-    /** SYN_SENT: the handshake did not finish within the connect timeout. */
+    /** SYN_SENT or SYN_RECEIVED: the handshake did not finish within the connect timeout. */
     CONNECT,
     /** Nothing valid heard from the peer for the dead-peer bound (keepalive interval × failures). */
     DEAD_PEER,
