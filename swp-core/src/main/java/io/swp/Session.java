@@ -662,7 +662,7 @@ public final class Session implements AutoCloseable {
     void wakeWaiters() {
         boolean closed = engine.state().isClosed();
         if (stateWaiters > 0
-                || readWaiters > 0 && (closed || engine.readableBytes() > 0 || engine.isInputFinished()
+                || readWaiters > 0 && (closed || engine.hasReadableChunk() || engine.isInputFinished()
                         || !unordered.isEmpty())
                 || writeWaiters > 0 && (closed || engine.sendBufferFree() >= writeLowWater)) {
             changed.signalAll();

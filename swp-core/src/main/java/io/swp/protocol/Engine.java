@@ -342,6 +342,14 @@ public final class Engine {
     }
 
     /**
+     * @return whether an in-order chunk waits for {@link #pollChunk}, counting chunks
+     *     without bytes (an empty message) that {@link #readableBytes()} does not show
+     */
+    public boolean hasReadableChunk() {
+        return !receive.isReadableEmpty();
+    }
+
+    /**
      * @return whether the peer's FIN has been received and all data before it read:
      *     reads now report end of stream
      */
