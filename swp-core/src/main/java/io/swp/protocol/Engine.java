@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * Every frame advertises how many frames and bytes this side can still buffer. A sender
  * keeps its in-flight frames that the peer has not SACKed within the peer's latest
  * advertisement (the advertisement already accounts for what the peer holds), and never
- * has more than {@link SessionConfig#windowMessages()} frames in flight. There is
+ * has more than {@link SessionConfig#windowMessages()} frames in flight (a frame larger
+ * than any byte window the peer has advertised goes alone, when the peer appears empty,
+ * since an empty receive buffer always takes one frame). There is
  * deliberately no loss-based congestion window: swp runs over a message bus whose
  * broker already paces each connection, losses there are not a congestion signal, and
  * what must not overflow is the receiving client's buffer, which the advertised window
@@ -122,6 +124,8 @@ public final class Engine {
     private long peerFreeFrames;
     private long peerFreeBytes;
     private long peerWindowStamp = Long.MIN_VALUE;
+    // The most free bytes the peer has ever advertised: about its whole byte window.
+    private long peerLargestFreeBytes;
     private long transportFreeMessages = Network.InboxBinding.UNKNOWN;
     private long transportFreeBytes = Network.InboxBinding.UNKNOWN;
 
@@ -917,6 +921,7 @@ public final class Engine {
             peerWindowStamp = p.tsVal();
             peerFreeFrames = p.windowMessages();
             peerFreeBytes = p.windowBytes();
+            peerLargestFreeBytes = Math.max(peerLargestFreeBytes, peerFreeBytes);
         }
     }
 
@@ -1111,9 +1116,18 @@ public final class Engine {
     }
 
     private boolean windowAllows(SentFrame f) {
-        return send.unsackedFrames() < peerFreeFrames
-                && send.inFlightFrames() < config.windowMessages()
-                && send.unsackedBytes() + f.length <= peerFreeBytes;
+        if (send.unsackedFrames() >= peerFreeFrames || send.inFlightFrames() >= config.windowMessages()) {
+            return false;
+        }
+        if (send.unsackedBytes() + f.length <= peerFreeBytes) {
+            return true;
+        }
+        // A frame larger than any byte window the peer has advertised (its window is
+        // smaller than our payload size) would never fit: send it alone when the peer
+        // appears empty, which its receive buffer always accepts; otherwise it would wait
+        // forever, kept alive by probes.
+        return f.length > peerLargestFreeBytes && send.unsackedFrames() == 0
+                && peerFreeBytes > 0 && peerFreeBytes >= peerLargestFreeBytes;
     }
 
     private byte[] sendHandshake(long now) {
