@@ -156,6 +156,9 @@ public final class Engine {
     private long probeInterval;
     private boolean probeDue;
     private long timeWaitDeadline = NEVER;
+    // FIN_WAIT_2 after close(): the application reads no more, so waiting for the peer's
+    // FIN is bounded by the close timeout (a live peer could otherwise hold it forever).
+    private long orphanDeadline = NEVER;
     private boolean timeoutRecovery;
     private long timeoutRecoveryPoint;
 
@@ -604,7 +607,8 @@ public final class Engine {
      * Closes gracefully: like {@link #shutdownOutput(long)}, and the application will
      * not read any more; data still arriving is acknowledged and discarded until the
      * peer's FIN. The engine reaches CLOSED after both FINs are acknowledged and
-     * TIME-WAIT has passed, or fails by the usual timers.
+     * TIME-WAIT has passed, or fails by the usual timers; a peer that has not sent its FIN
+     * {@link SessionConfig#closeTimeoutNanos()} after ours was acknowledged is reset.
      *
      * @param now the current time
      */
@@ -617,6 +621,9 @@ public final class Engine {
             inputClosed = true;
             receive.discardFromNowOn();
             considerWindowUpdate();
+            if (state == EngineState.FIN_WAIT_2) {
+                orphanDeadline = saturatedAdd(now, config.closeTimeoutNanos());
+            }
         }
     }
 
@@ -719,7 +726,8 @@ public final class Engine {
                         ? saturatedAdd(oldest.firstSentAt, config.unackedTimeoutNanos()) : NEVER;
             }
             case TIME_WAIT:
-                return state == EngineState.TIME_WAIT ? timeWaitDeadline : NEVER;
+                return state == EngineState.TIME_WAIT ? timeWaitDeadline
+                        : state == EngineState.FIN_WAIT_2 ? orphanDeadline : NEVER;
             case RETRANSMIT:
                 return retransmitDeadline;
             case DELAYED_ACK:
@@ -746,7 +754,9 @@ public final class Engine {
                 finish(CloseReason.UNACKED_TIMEOUT, true);
                 break;
             case TIME_WAIT:
-                finish(CloseReason.NORMAL, false);
+                // An orphaned FIN_WAIT_2 resets the peer, which would otherwise write on
+                // into a session nobody reads.
+                finish(CloseReason.NORMAL, state == EngineState.FIN_WAIT_2);
                 break;
             case RETRANSMIT:
                 onRetransmitTimeout(now);
@@ -1039,6 +1049,9 @@ public final class Engine {
         switch (state) {
             case FIN_WAIT_1:
                 state = EngineState.FIN_WAIT_2;
+                if (inputClosed) {
+                    orphanDeadline = saturatedAdd(now, config.closeTimeoutNanos());
+                }
                 break;
             case CLOSING:
                 enterTimeWait(now);

@@ -13,7 +13,10 @@ enum Timer {
     DEAD_PEER,
     /** The oldest unacknowledged frame has waited longer than the configured unacked timeout. */
     UNACKED,
-    /** TIME_WAIT is over: the session closes normally. */
+    /**
+     * TIME_WAIT is over, or FIN_WAIT_2 after close() has lasted the close timeout: the
+     * session closes normally (resetting a peer that never finished).
+     */
     TIME_WAIT,
     /** The retransmission timeout (RFC 6298) on the oldest in-flight frame, or on the SYN / SYN-ACK. */
     RETRANSMIT,
