@@ -797,8 +797,11 @@ public final class Engine {
         // echoed timestamp says so) and has spoken since that frame's last transmission,
         // the path works and only these frames were lost: resend every one whose own
         // deadline has passed. (Before any echo of the data, the RTO may merely be shorter
-        // than the round trip, and a burst would be spurious.)
-        if (peerEchoKnown && peerEcho - oldest.firstSentAt >= 0 && lastReceiveAt - oldest.lastSentAt > 0
+        // than the round trip, and a burst would be spurious.) The echo must be strictly
+        // later: frames sent in one pass share a timestamp, so an equal echo may come from a
+        // frame sent just before the oldest in the same burst — a path that stalled
+        // mid-burst, not loss — and would resend the whole window.
+        if (peerEchoKnown && peerEcho - oldest.firstSentAt > 0 && lastReceiveAt - oldest.lastSentAt > 0
                 && send.markLostSentBefore(now - expiredRto + 1) > 0) {
             return;
         }
