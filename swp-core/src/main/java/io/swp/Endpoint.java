@@ -98,6 +98,7 @@ public final class Endpoint implements AutoCloseable {
     // Owned by the loop thread.
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final Map<SessionKey, Session> incomingBySynKey = new HashMap<>();
+    private boolean capacityQueryFailed;
 
     // Accepting.
     private final ReentrantLock acceptLock = new ReentrantLock();
@@ -565,10 +566,25 @@ public final class Endpoint implements AutoCloseable {
     private long[] sharedCapacity() {
         int n = Math.max(1, sessions.size());
         long queueFree = Math.max(0, MAX_QUEUED_INBOUND_FRAMES - inboundCount.get());
-        long fm = binding.freeMessages();
-        long messages = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
         long queueBytesFree = Math.max(0, MAX_QUEUED_INBOUND_BYTES - inboundBytes.get());
-        long fb = binding.freeBytes();
+        long fm;
+        long fb;
+        try {
+            fm = binding.freeMessages();
+            fb = binding.freeBytes();
+        } catch (RuntimeException e) {
+            // The transport's hint is optional; a failing query must not end the loop
+            // (and with it every session of this endpoint).
+            if (!capacityQueryFailed) {
+                capacityQueryFailed = true;
+                LOG.warn("capacity query of inbox {} failed; going on without it", localInbox, e);
+            } else {
+                LOG.debug("capacity query of inbox {} failed again: {}", localInbox, e.toString());
+            }
+            fm = Network.InboxBinding.UNKNOWN;
+            fb = Network.InboxBinding.UNKNOWN;
+        }
+        long messages = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
         long bytes = fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree);
         return new long[] {messages / n, bytes / n};
     }

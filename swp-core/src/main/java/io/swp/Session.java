@@ -217,9 +217,12 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** @return the largest message {@link #sendUnordered(byte[])} accepts: one frame's payload */
+    /**
+     * @return the largest message {@link #sendUnordered(byte[])} accepts: one frame's
+     *     payload, and no more than the whole send buffer (it is queued whole)
+     */
     public int maxUnorderedBytes() {
-        return config.maxPayloadBytes();
+        return (int) Math.min(config.maxPayloadBytes(), config.sendBufferBytes());
     }
 
     // ------------------------------------------------------------------ streams
@@ -473,7 +476,8 @@ public final class Session implements AutoCloseable {
         Objects.requireNonNull(message, "message");
         if (message.length > maxUnorderedBytes()) {
             throw new IllegalArgumentException("unordered message of " + message.length
-                    + " bytes exceeds one frame payload of " + maxUnorderedBytes() + " bytes");
+                    + " bytes exceeds maxUnorderedBytes " + maxUnorderedBytes()
+                    + " (one frame payload, at most the send buffer)");
         }
         lock.lock();
         try {

@@ -139,8 +139,13 @@ public final class SessionConfig {
      *     {@code Long.MAX_VALUE} if dead-peer detection is disabled
      */
     public long deadPeerNanos() {
-        return failedKeepalivesBeforeClose < 0 ? Long.MAX_VALUE
-                : keepaliveIntervalNanos * Math.max(1, failedKeepalivesBeforeClose);
+        if (failedKeepalivesBeforeClose < 0) {
+            return Long.MAX_VALUE;
+        }
+        long failures = Math.max(1, failedKeepalivesBeforeClose);
+        // Saturates: a wrapped (negative) bound would declare every peer dead at once.
+        return keepaliveIntervalNanos > Long.MAX_VALUE / failures ? Long.MAX_VALUE
+                : keepaliveIntervalNanos * failures;
     }
 
     @Override
