@@ -80,6 +80,8 @@ public final class FileTransfer {
     private static final int DIGEST_BITS = DIGEST_BYTES * 8;
     private static final int NO_MODE = -1;
     private static final int PERMISSION_BITS = 0777;
+    /** Never granted by a sender: group and others could then alter the received file. */
+    private static final int WRITE_BY_GROUP_AND_OTHERS = 0022;
     private static final String TEMP_PREFIX = ".swp-";
     private static final String TEMP_SUFFIX = ".part";
 
@@ -455,7 +457,10 @@ public final class FileTransfer {
         }
     }
 
-    /** Applies the sender's permission bits (never set-id bits), where the file system can. */
+    /**
+     * Applies the sender's permission bits, where the file system can: never set-id bits,
+     * and never write permission for group or others (as a umask of 022 would).
+     */
     private static void applyMode(Path file, int mode) {
         if (mode == NO_MODE) {
             return;
@@ -466,7 +471,7 @@ public final class FileTransfer {
         }
         Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
         for (PosixFilePermission p : PosixFilePermission.values()) {
-            if ((mode & PERMISSION_BITS & (1 << (8 - p.ordinal()))) != 0) {
+            if ((mode & PERMISSION_BITS & ~WRITE_BY_GROUP_AND_OTHERS & (1 << (8 - p.ordinal()))) != 0) {
                 perms.add(p);
             }
         }
