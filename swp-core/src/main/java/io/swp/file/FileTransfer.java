@@ -48,9 +48,9 @@ import org.slf4j.LoggerFactory;
  *       NUL or other control characters, {@code :}, and not absolute. Others are refused
  *       before any data is sent.</li>
  *   <li>An existing file is never overwritten: if {@code dir/name} exists the file is
- *       refused (checked at the header and again just before the final move).</li>
+ *       refused (checked at the header; the final step cannot replace a file either).</li>
  *   <li>Content goes to a temporary file in the target directory, hashed while written;
- *       on a BLAKE2b-256 match it is fsynced and atomically renamed to its name. On a
+ *       on a BLAKE2b-256 match it is fsynced and atomically linked to its name. On a
  *       mismatch, a size mismatch, or any failure of the session, the temporary file is
  *       deleted and an IOException says why: no file ever appears under the final name
  *       unverified.</li>
