@@ -58,7 +58,8 @@ class ConcurrentCloseTest {
 
     @Test
     void blockedWriterFailsWhenAnotherThreadShutsTheOutputDown() throws Exception {
-        SessionConfig small = SessionConfig.builder().sendBufferBytes(64 * 1024).build();
+        // Small buffers both ways, so the 16 MiB write blocks for good, not just now and then.
+        SessionConfig small = SessionConfig.builder().sendBufferBytes(64 * 1024).windowBytes(64 * 1024).build();
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, small)) {
             // The server never reads, so the writer fills the peer's window and then its own buffer.
