@@ -211,6 +211,16 @@ public final class FileTransfer {
             session.sendMessage(verified);
             return new ReceivedFile(target, header.name, header.size, HexFormat.of().formatHex(hash),
                     Duration.ofNanos(System.nanoTime() - start));
+        } catch (RefusedException | FileAlreadyExistsException e) {
+            throw e;
+        } catch (IOException e) {
+            // A local failure (disk full, I/O error, the session's read timeout): tell the
+            // sender, which otherwise waits for a verdict that never comes while this side
+            // may go on to wait for its next file.
+            if (!stored) {
+                refuse(session, "receiver failed to store " + header.name + ": " + e.getMessage());
+            }
+            throw e;
         } finally {
             if (!stored) {
                 try {
@@ -277,7 +287,7 @@ public final class FileTransfer {
                 String reason = "BLAKE2b-256 mismatch for " + header.name + ": sender "
                         + HexFormat.of().formatHex(expected) + ", received " + HexFormat.of().formatHex(hash);
                 refuse(session, reason);
-                throw new IOException(reason + "; file discarded");
+                throw new RefusedException(reason + "; file discarded");
             }
             ch.force(true);
             return hash;
@@ -368,7 +378,16 @@ public final class FileTransfer {
 
     private static IOException protocolError(Session session, String reason) {
         refuse(session, reason);
-        return new IOException(reason + "; file discarded");
+        return new RefusedException(reason + "; file discarded");
+    }
+
+    /** A failure the sender has already been told about (see {@link #refuse}). */
+    private static final class RefusedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        RefusedException(String message) {
+            super(message);
+        }
     }
 
     /** Tells the sender why; best effort, since the session may be failing already. */
