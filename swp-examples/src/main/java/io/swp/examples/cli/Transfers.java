@@ -270,10 +270,11 @@ final class Transfers {
     }
 
     private static Network lossy(Network delegate, double loss, long seed, boolean closeDelegate) {
-        if (loss <= 0) {
-            return closeDelegate ? delegate : new Unowned(delegate);
+        if (loss <= 0 && closeDelegate) {
+            return delegate;
         }
-        Impairments drop = Impairments.builder().lossRate(loss).build();
+        // Without loss this is just a view of a shared network whose close leaves it open.
+        Impairments drop = loss <= 0 ? Impairments.NONE : Impairments.builder().lossRate(loss).build();
         return LossyNetwork.builder(delegate).outbound(drop).inbound(drop).seed(seed)
                 .closeDelegate(closeDelegate).build();
     }
@@ -298,34 +299,6 @@ final class Transfers {
             for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
                 Files.deleteIfExists(p);
             }
-        }
-    }
-
-    /** A view of a shared network whose close does not close it. */
-    private static final class Unowned implements Network {
-        private final Network delegate;
-
-        Unowned(Network delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
-            return delegate.bind(inbox, handler);
-        }
-
-        @Override
-        public void send(String inbox, byte[] frame) throws IOException {
-            delegate.send(inbox, frame);
-        }
-
-        @Override
-        public int maxFrameSize() {
-            return delegate.maxFrameSize();
-        }
-
-        @Override
-        public void close() {
         }
     }
 }
