@@ -1,7 +1,7 @@
 package io.swp.nats.testing;
 
 /** A server someone else runs, named by {@code NATS_URL}: used as is, never stopped. */
-final class ExternalNatsServer implements NatsTestServer {
+final class ExternalNatsServer extends UncontrolledNatsServer {
     private final String url;
 
     ExternalNatsServer(String url) {
@@ -19,23 +19,8 @@ final class ExternalNatsServer implements NatsTestServer {
     }
 
     @Override
-    public boolean controllable() {
-        return false;
-    }
-
-    @Override
-    public void stop() {
-        throw new UnsupportedOperationException("the server of NATS_URL is not controlled by the tests");
-    }
-
-    @Override
-    public void kill() {
-        stop();
-    }
-
-    @Override
-    public void restart() {
-        stop();
+    String whyUncontrolled() {
+        return "the server of NATS_URL is not controlled by the tests";
     }
 
     @Override

@@ -10,7 +10,7 @@ import org.testcontainers.utility.DockerImageName;
  * has been found, so modules without Testcontainers on their test class path never touch
  * these classes.
  */
-final class NatsContainerServer implements NatsTestServer {
+final class NatsContainerServer extends UncontrolledNatsServer {
     /** The image used when no {@code nats-server} binary is installed. */
     static final String IMAGE = "nats:2.10";
     private static final int CLIENT_PORT = 4222;
@@ -42,23 +42,8 @@ final class NatsContainerServer implements NatsTestServer {
     }
 
     @Override
-    public boolean controllable() {
-        return false;
-    }
-
-    @Override
-    public void stop() {
-        throw new UnsupportedOperationException("a containerised server is not restartable on the same port here");
-    }
-
-    @Override
-    public void kill() {
-        stop();
-    }
-
-    @Override
-    public void restart() {
-        stop();
+    String whyUncontrolled() {
+        return "a containerised server is not restartable on the same port here";
     }
 
     @Override
