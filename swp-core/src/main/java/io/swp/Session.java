@@ -375,7 +375,7 @@ public final class Session implements AutoCloseable {
      */
     public byte[] receiveMessage() throws IOException {
         long t = readTimeoutNanos;
-        return receiveMessageUntil(t == 0 ? Long.MAX_VALUE : deadlineAfter(t), t);
+        return receiveMessageUntil(t == 0 ? Long.MAX_VALUE : deadlineAfter(t), t, config.maxMessageBytes());
     }
 
     /**
@@ -387,10 +387,28 @@ public final class Session implements AutoCloseable {
      * @throws IOException as for {@link #receiveMessage()}
      */
     public byte[] receiveMessage(Duration timeout) throws IOException {
-        return receiveMessageUntil(deadlineAfter(timeout.toNanos()), timeout.toNanos());
+        return receiveMessageUntil(deadlineAfter(timeout.toNanos()), timeout.toNanos(), config.maxMessageBytes());
     }
 
-    private byte[] receiveMessageUntil(long deadline, long timeoutNanos) throws IOException {
+    /**
+     * Receives the next ordered message like {@link #receiveMessage()}, accepting at most
+     * {@code maxBytes}: for protocols on top of a session that know their largest message,
+     * so a peer cannot make this side buffer up to {@link SessionConfig#maxMessageBytes()}.
+     *
+     * @param maxBytes the largest message accepted, at most {@link SessionConfig#maxMessageBytes()}
+     * @return the message, or null when the peer has finished sending
+     * @throws IOException as for {@link #receiveMessage()}; a longer message aborts the session
+     */
+    public byte[] receiveMessage(int maxBytes) throws IOException {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must not be negative, got " + maxBytes);
+        }
+        long t = readTimeoutNanos;
+        return receiveMessageUntil(t == 0 ? Long.MAX_VALUE : deadlineAfter(t), t,
+                Math.min(maxBytes, config.maxMessageBytes()));
+    }
+
+    private byte[] receiveMessageUntil(long deadline, long timeoutNanos, int limit) throws IOException {
         boolean nudge = false;
         lock.lock();
         try {
@@ -399,7 +417,7 @@ public final class Session implements AutoCloseable {
                 ReceivedChunk chunk = engine.pollChunk(clock.nanoTime());
                 if (chunk != null) {
                     nudge |= consumedLocked(chunk.data().length);
-                    appendPartial(chunk.data());
+                    appendPartial(chunk.data(), limit);
                     if (chunk.endOfMessage()) {
                         byte[] message = Arrays.copyOf(partialMessage, partialLength);
                         partialLength = 0;
@@ -446,17 +464,19 @@ public final class Session implements AutoCloseable {
         return false;
     }
 
-    private void appendPartial(byte[] data) throws IOException {
+    private void appendPartial(byte[] data, int limit) throws IOException {
         long total = (long) partialLength + data.length;
-        if (total > config.maxMessageBytes()) {
+        if (total > limit) {
             partialLength = 0;
             partialMessage = new byte[0];
             abortLocked();
-            throw new IOException("message from " + remoteInbox() + " exceeds maxMessageBytes "
-                    + config.maxMessageBytes() + "; session aborted");
+            throw new IOException("message from " + remoteInbox()
+                    + (limit == config.maxMessageBytes() ? " exceeds maxMessageBytes " + limit
+                            : " exceeds the limit of " + limit + " bytes")
+                    + "; session aborted");
         }
         if (total > partialMessage.length) {
-            long grown = Math.max(total, Math.min((long) partialMessage.length * 2, config.maxMessageBytes()));
+            long grown = Math.max(total, Math.min((long) partialMessage.length * 2, limit));
             partialMessage = Arrays.copyOf(partialMessage, (int) grown);
         }
         System.arraycopy(data, 0, partialMessage, partialLength, data.length);

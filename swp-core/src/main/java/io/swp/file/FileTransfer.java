@@ -74,6 +74,12 @@ public final class FileTransfer {
     static final byte VERIFIED = 'V';
     static final byte ERROR = 'E';
 
+    /**
+     * The largest message of this protocol (a DATA chunk with its type byte; headers,
+     * trailers and verdicts are smaller): the peer cannot make the receiver buffer more.
+     */
+    static final int MAX_PROTOCOL_MESSAGE_BYTES = 1 + CHUNK_BYTES;
+
     /** Longest error reason sent to the peer, in characters. */
     private static final int MAX_REASON_CHARS = 500;
     private static final int DIGEST_BYTES = 32;
@@ -135,7 +141,7 @@ public final class FileTransfer {
         System.arraycopy(hash, 0, trailer, 1, DIGEST_BYTES);
         session.sendMessage(trailer);
 
-        byte[] verdict = session.receiveMessage();
+        byte[] verdict = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
         if (verdict == null || verdict.length == 0) {
             throw new IOException("receiver " + session.remoteInbox() + " closed before confirming " + name);
         }
@@ -166,7 +172,7 @@ public final class FileTransfer {
         if (!Files.isDirectory(dir)) {
             throw new IOException(dir + " is not a directory");
         }
-        byte[] first = session.receiveMessage();
+        byte[] first = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
         if (first == null) {
             return null;
         }
@@ -241,7 +247,7 @@ public final class FileTransfer {
             while (true) {
                 byte[] m;
                 try {
-                    m = session.receiveMessage();
+                    m = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
                 } catch (IOException e) {
                     throw new IOException("transfer of " + header.name + " interrupted after " + received + " of "
                             + header.size + " bytes: " + e.getMessage(), e);
@@ -363,7 +369,7 @@ public final class FileTransfer {
     }
 
     private static void expectReady(Session session, String name) throws IOException {
-        byte[] reply = session.receiveMessage();
+        byte[] reply = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
         if (reply == null || reply.length == 0) {
             throw new IOException("receiver " + session.remoteInbox() + " closed before accepting " + name);
         }
