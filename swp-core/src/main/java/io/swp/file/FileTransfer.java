@@ -12,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,8 +23,10 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.bouncycastle.crypto.digests.Blake2bDigest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +82,15 @@ public final class FileTransfer {
      * trailers and verdicts are smaller): the peer cannot make the receiver buffer more.
      */
     static final int MAX_PROTOCOL_MESSAGE_BYTES = 1 + CHUNK_BYTES;
+
+    /**
+     * Characters no portable file name may hold (Windows forbids them; a name that works
+     * only on some receivers is refused everywhere, so senders see the same rule).
+     */
+    private static final String PORTABILITY_FORBIDDEN = "<>\"|?*";
+    /** CON, PRN, AUX, NUL, COM1..9, LPT1..9, with any extension: devices on Windows. */
+    private static final Pattern RESERVED_DEVICE_NAME =
+            Pattern.compile("(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])\\s*");
 
     /** Longest error reason sent to the peer, in characters. */
     private static final int MAX_REASON_CHARS = 500;
@@ -349,13 +361,39 @@ public final class FileTransfer {
             throw new IOException("unsafe file name '" + printable(name)
                     + "': must not contain '/', '\\', '..' or ':'");
         }
-        for (int i = 0; i < name.length(); i++) {
-            if (Character.isISOControl(name.charAt(i))) {
+        for (int i = 0; i < name.length(); ) {
+            int cp = name.codePointAt(i);
+            if (Character.isISOControl(cp)) {
                 throw new IOException("unsafe file name '" + printable(name) + "': contains a control character");
             }
+            int type = Character.getType(cp);
+            if (type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
+                    || type == Character.SURROGATE || type == Character.UNASSIGNED) {
+                // Bidi overrides, zero-width characters and line separators make a name
+                // display as something it is not, in listings and in our own output.
+                throw new IOException("unsafe file name '" + printable(name)
+                        + "': contains an invisible or format character (U+" + Integer.toHexString(cp).toUpperCase(Locale.ROOT) + ")");
+            }
+            if (PORTABILITY_FORBIDDEN.indexOf(cp) >= 0) {
+                throw new IOException("unsafe file name '" + printable(name) + "': must not contain any of "
+                        + PORTABILITY_FORBIDDEN);
+            }
+            i += Character.charCount(cp);
         }
-        if (name.equals(".") || Path.of(name).isAbsolute() || Path.of(name).getNameCount() != 1) {
-            throw new IOException("unsafe file name '" + printable(name) + "'");
+        char last = name.charAt(name.length() - 1);
+        if (last == ' ' || last == '.') {
+            throw new IOException("unsafe file name '" + printable(name) + "': must not end with a space or a dot");
+        }
+        String stem = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
+        if (RESERVED_DEVICE_NAME.matcher(stem).matches()) {
+            throw new IOException("unsafe file name '" + printable(name) + "': a reserved device name on Windows");
+        }
+        try {
+            if (Path.of(name).isAbsolute() || Path.of(name).getNameCount() != 1) {
+                throw new IOException("unsafe file name '" + printable(name) + "'");
+            }
+        } catch (InvalidPathException e) {
+            throw new IOException("unsafe file name '" + printable(name) + "': " + e.getReason());
         }
     }
 
