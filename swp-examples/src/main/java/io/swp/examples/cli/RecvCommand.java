@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -20,9 +21,8 @@ final class RecvCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--server", required = true, paramLabel = "URL",
-            description = "NATS URL, or comma-separated URLs of a cluster.")
-    String server;
+    @Mixin
+    BusOptions bus;
 
     @Option(names = "--as", required = true, paramLabel = "INBOX", description = "The inbox to listen on.")
     String inbox;
@@ -37,13 +37,9 @@ final class RecvCommand implements Callable<Integer> {
             description = "Exit after this many files. Default: ${DEFAULT-VALUE}.")
     int count;
 
-    @Option(names = "--loss", defaultValue = "0", paramLabel = "P",
-            description = "Drop this fraction of our frames, both directions (demonstrations, tests). Default: 0.")
-    double loss;
-
     @Override
     public Integer call() throws Exception {
-        Checks.probability("--loss", loss);
+        bus.validate();
         Checks.inbox("--as", inbox);
         if (from != null) {
             Checks.inbox("--from", from);
@@ -54,7 +50,7 @@ final class RecvCommand implements Callable<Integer> {
         if (!Files.isDirectory(out) || !Files.isWritable(out)) {
             throw new SwpCli.UsageException("not a writable directory: " + out);
         }
-        Transfers.receive(server, inbox, from, loss, out, count, spec.commandLine().getOut());
+        Transfers.receive(bus.server, inbox, from, bus.loss, out, count, spec.commandLine().getOut());
         return 0;
     }
 }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,9 +19,8 @@ final class SendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--server", required = true, paramLabel = "URL",
-            description = "NATS URL, or comma-separated URLs of a cluster (e.g. nats://127.0.0.1:4222).")
-    String server;
+    @Mixin
+    BusOptions bus;
 
     @Option(names = "--from", required = true, paramLabel = "INBOX", description = "Our inbox (a NATS subject).")
     String from;
@@ -28,16 +28,12 @@ final class SendCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "INBOX", description = "The receiver's inbox.")
     String to;
 
-    @Option(names = "--loss", defaultValue = "0", paramLabel = "P",
-            description = "Drop this fraction of our frames, both directions (demonstrations, tests). Default: 0.")
-    double loss;
-
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Files to send.")
     List<Path> files;
 
     @Override
     public Integer call() throws Exception {
-        Checks.probability("--loss", loss);
+        bus.validate();
         Checks.inbox("--from", from);
         Checks.inbox("--to", to);
         for (Path f : files) {
@@ -45,7 +41,7 @@ final class SendCommand implements Callable<Integer> {
                 throw new SwpCli.UsageException("not a readable file: " + f);
             }
         }
-        Transfers.send(server, from, to, loss, files, spec.commandLine().getOut());
+        Transfers.send(bus.server, from, to, bus.loss, files, spec.commandLine().getOut());
         return 0;
     }
 }
