@@ -4,9 +4,9 @@ import io.swp.protocol.CloseReason;
 import io.swp.protocol.Engine;
 import io.swp.protocol.EngineEvent;
 import io.swp.protocol.MalformedFrameException;
-import io.swp.protocol.Packet;
-import io.swp.protocol.PacketCodec;
-import io.swp.protocol.PacketKind;
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.security.SecureRandom;
@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * with a RESET too.
  *
  * <h2>Transport capacity</h2>
- * The inbox's free buffer ({@link Network.InboxBinding#freeMessages()},
+ * The inbox's free buffer ({@link Network.InboxBinding#freeFrames()},
  * {@link Network.InboxBinding#freeBytes()}), together with the loop's own inbound queue,
  * is shared fairly among the open sessions and fed to each engine, so the windows they
  * advertise together never exceed what the transport can hold.
@@ -235,7 +235,7 @@ public final class Endpoint implements AutoCloseable {
         SessionKey key;
         do {
             long nonce = newNonce(remoteInbox);
-            Engine engine = Engine.connect(effective, localInbox, remoteInbox, nonce, now);
+            Engine engine = Engine.connect(effective.engineConfig(), localInbox, remoteInbox, nonce, now);
             session = new Session(this, engine, effective, clock, false);
             key = new SessionKey(remoteInbox, nonce);
         } while (sessions.putIfAbsent(key, session) != null);
@@ -402,10 +402,10 @@ public final class Endpoint implements AutoCloseable {
     /** The network's frame handler: decode once, queue for the loop, never block. */
     private void onFrame(byte[] frame) {
         framesReceived.increment();
-        Packet packet;
+        Frame packet;
         try {
             // The handler owns the frame, so the packet may keep its payload in place.
-            packet = PacketCodec.decodeOwned(frame);
+            packet = FrameCodec.decodeOwned(frame);
         } catch (MalformedFrameException e) {
             malformedDropped.increment();
             LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());
@@ -509,7 +509,7 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
-    private void route(Packet p, long now, List<Session> dirty) {
+    private void route(Frame p, long now, List<Session> dirty) {
         if (p.dstNonce() != 0) {
             Session s = sessions.get(new SessionKey(p.from(), p.dstNonce()));
             if (s != null && !s.removed) {
@@ -520,7 +520,7 @@ public final class Endpoint implements AutoCloseable {
             }
             return;
         }
-        if (p.kind() != PacketKind.SYN) {
+        if (p.kind() != FrameKind.SYN) {
             answerUnknown(p);
             return;
         }
@@ -539,7 +539,7 @@ public final class Endpoint implements AutoCloseable {
         long nonce = newNonce(p.from());
         Engine engine;
         try {
-            engine = Engine.accept(config, localInbox, p, nonce, now);
+            engine = Engine.accept(config.engineConfig(), localInbox, p, nonce, now);
         } catch (IllegalArgumentException e) {
             malformedDropped.increment();
             return;
@@ -554,7 +554,7 @@ public final class Endpoint implements AutoCloseable {
         markDirty(s, dirty);
     }
 
-    private void answerUnknown(Packet p) {
+    private void answerUnknown(Frame p) {
         byte[] reset = Engine.resetFor(p, localInbox);
         if (reset != null) {
             resetsSent.increment();
@@ -562,7 +562,7 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
-    /** @return {freeMessages, freeBytes} each session may advertise, or UNKNOWN */
+    /** @return {freeFrames, freeBytes} each session may advertise, or UNKNOWN */
     private long[] sharedCapacity() {
         int n = Math.max(1, sessions.size());
         long queueFree = Math.max(0, MAX_QUEUED_INBOUND_FRAMES - inboundCount.get());
@@ -570,7 +570,7 @@ public final class Endpoint implements AutoCloseable {
         long fm;
         long fb;
         try {
-            fm = binding.freeMessages();
+            fm = binding.freeFrames();
             fb = binding.freeBytes();
         } catch (RuntimeException e) {
             // The transport's hint is optional; a failing query must not end the loop
@@ -597,9 +597,9 @@ public final class Endpoint implements AutoCloseable {
         try {
             Engine e = s.engine;
             try {
-                List<Packet> pending = s.pendingPackets;
+                List<Frame> pending = s.pendingPackets;
                 for (int i = 0, n = pending.size(); i < n; i++) {
-                    e.handlePacket(pending.get(i), now);
+                    e.handleFrame(pending.get(i), now);
                 }
                 pending.clear();
                 if (now >= e.pollTimeout()) {
@@ -691,10 +691,10 @@ public final class Endpoint implements AutoCloseable {
     }
 
     private SessionConfig capToNetwork(SessionConfig c) {
-        int fit = network.maxFrameSize() - PacketCodec.MAX_OVERHEAD_BYTES;
+        int fit = network.maxFrameSize() - FrameCodec.MAX_OVERHEAD_BYTES;
         if (fit < 1) {
             throw new IllegalArgumentException("network frames of " + network.maxFrameSize()
-                    + " bytes cannot hold the " + PacketCodec.MAX_OVERHEAD_BYTES + "-byte frame overhead");
+                    + " bytes cannot hold the " + FrameCodec.MAX_OVERHEAD_BYTES + "-byte frame overhead");
         }
         return c.maxPayloadBytes() <= fit ? c : c.toBuilder().maxPayloadBytes(fit).build();
     }
@@ -705,7 +705,7 @@ public final class Endpoint implements AutoCloseable {
     }
 
     /** A decoded frame waiting for the loop, with its encoded size for the queue's byte bound. */
-    private record Inbound(Packet packet, int frameBytes) {
+    private record Inbound(Frame packet, int frameBytes) {
     }
 
     /** Routing key: the peer's inbox and a nonce (ours for established routing, the peer's for SYNs). */

@@ -50,7 +50,7 @@ public interface Network extends AutoCloseable {
 
     /** A subscription of one inbox. */
     interface InboxBinding extends AutoCloseable {
-        /** Value of {@link #freeMessages()} / {@link #freeBytes()} when the transport cannot tell. */
+        /** Value of {@link #freeFrames()} / {@link #freeBytes()} when the transport cannot tell. */
         long UNKNOWN = -1;
 
         /** @return the bound inbox */
@@ -60,7 +60,7 @@ public interface Network extends AutoCloseable {
          * @return how many more frames the local receive buffer can take before the
          *     transport drops, or {@link #UNKNOWN}
          */
-        default long freeMessages() {
+        default long freeFrames() {
             return UNKNOWN;
         }
 

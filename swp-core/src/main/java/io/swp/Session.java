@@ -8,7 +8,7 @@ import io.swp.protocol.Engine;
 import io.swp.protocol.EngineEvent;
 import io.swp.protocol.EngineState;
 import io.swp.protocol.EngineStats;
-import io.swp.protocol.Packet;
+import io.swp.protocol.Frame;
 import io.swp.protocol.ReceivedChunk;
 import java.io.EOFException;
 import java.io.IOException;
@@ -79,7 +79,7 @@ public final class Session implements AutoCloseable {
 
     // Owned by the event loop thread.
     long scheduledDeadline = Long.MAX_VALUE;
-    final ArrayList<Packet> pendingPackets = new ArrayList<>();
+    final ArrayList<Frame> pendingPackets = new ArrayList<>();
     boolean dirty;
     boolean removed;
     boolean offeredToAccept;

@@ -1,5 +1,6 @@
 package io.swp;
 
+import io.swp.protocol.EngineConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,7 +15,7 @@ import java.util.Objects;
 public final class SessionConfig {
     private static final SessionConfig DEFAULTS = builder().build();
 
-    private final int windowMessages;
+    private final int windowFrames;
     private final long windowBytes;
     private final long sendBufferBytes;
     private final int maxPayloadBytes;
@@ -34,9 +35,10 @@ public final class SessionConfig {
     private final long closeTimeoutNanos;
     private final int acceptBacklog;
     private final long shutdownLingerNanos;
+    private final EngineConfig engineConfig;
 
     private SessionConfig(Builder b) {
-        this.windowMessages = b.windowMessages;
+        this.windowFrames = b.windowFrames;
         this.windowBytes = b.windowBytes;
         this.sendBufferBytes = b.sendBufferBytes;
         this.maxPayloadBytes = b.maxPayloadBytes;
@@ -56,6 +58,10 @@ public final class SessionConfig {
         this.closeTimeoutNanos = b.closeTimeout.toNanos();
         this.acceptBacklog = b.acceptBacklog;
         this.shutdownLingerNanos = b.shutdownLinger.toNanos();
+        this.engineConfig = new EngineConfig(windowFrames, windowBytes, sendBufferBytes, maxPayloadBytes,
+                initialRtoNanos, minRtoNanos, maxRtoNanos, ackEveryFrames, ackDelayNanos, keepaliveIntervalNanos,
+                deadPeerNanos(), unackedTimeoutNanos, maxRetransmitsPerFrame, connectTimeoutNanos, timeWaitNanos,
+                closeTimeoutNanos, unorderedQueueLimit);
     }
 
     /** @return the default configuration */
@@ -71,7 +77,7 @@ public final class SessionConfig {
     /** @return a builder pre-filled with this configuration */
     public Builder toBuilder() {
         return new Builder()
-                .windowMessages(windowMessages)
+                .windowFrames(windowFrames)
                 .windowBytes(windowBytes)
                 .sendBufferBytes(sendBufferBytes)
                 .maxPayloadBytes(maxPayloadBytes)
@@ -93,8 +99,8 @@ public final class SessionConfig {
                 .shutdownLinger(Duration.ofNanos(shutdownLingerNanos));
     }
 
-    /** @return receive window in frames; see {@link Builder#windowMessages(int)} */
-    public int windowMessages() { return windowMessages; }
+    /** @return receive window in frames; see {@link Builder#windowFrames(int)} */
+    public int windowFrames() { return windowFrames; }
     /** @return receive window in payload bytes; see {@link Builder#windowBytes(long)} */
     public long windowBytes() { return windowBytes; }
     /** @return send buffer in bytes; see {@link Builder#sendBufferBytes(long)} */
@@ -135,6 +141,13 @@ public final class SessionConfig {
     public long shutdownLingerNanos() { return shutdownLingerNanos; }
 
     /**
+     * @return the protocol engine's part of this configuration
+     */
+    public EngineConfig engineConfig() {
+        return engineConfig;
+    }
+
+    /**
      * @return the time after which a silent peer is declared dead, in nanoseconds, or
      *     {@code Long.MAX_VALUE} if dead-peer detection is disabled
      */
@@ -150,7 +163,7 @@ public final class SessionConfig {
 
     @Override
     public String toString() {
-        return "SessionConfig{window=" + windowMessages + " frames/" + windowBytes + " B, sendBuffer="
+        return "SessionConfig{window=" + windowFrames + " frames/" + windowBytes + " B, sendBuffer="
                 + sendBufferBytes + " B, maxPayload=" + maxPayloadBytes + " B, rto=" + Duration.ofNanos(minRtoNanos)
                 + ".." + Duration.ofNanos(maxRtoNanos) + " (initial " + Duration.ofNanos(initialRtoNanos)
                 + "), ackEvery=" + ackEveryFrames + ", ackDelay=" + Duration.ofNanos(ackDelayNanos)
@@ -160,7 +173,7 @@ public final class SessionConfig {
 
     /** Builds a {@link SessionConfig}; every setter documents its default. */
     public static final class Builder {
-        private int windowMessages = 1024;
+        private int windowFrames = 1024;
         private long windowBytes = 16L * 1024 * 1024;
         private long sendBufferBytes = 16L * 1024 * 1024;
         private int maxPayloadBytes = 16 * 1024;
@@ -189,7 +202,7 @@ public final class SessionConfig {
          * unread) and so the most the peer may have in flight. Default 1024.
          * @param v at least 1 @return this
          */
-        public Builder windowMessages(int v) { this.windowMessages = positive(v, "windowMessages"); return this; }
+        public Builder windowFrames(int v) { this.windowFrames = positive(v, "windowFrames"); return this; }
 
         /**
          * Receive window in payload bytes. Default 16 MiB.

@@ -32,7 +32,7 @@ class EndpointOverDirectNetworkTest {
             Session s = accepted.get(10, TimeUnit.SECONDS);
             // The payload is capped to what 64 KiB frames carry.
             assertEquals(Math.min(SessionConfig.defaults().maxPayloadBytes(),
-                    64 * 1024 - io.swp.protocol.PacketCodec.MAX_OVERHEAD_BYTES), c.config().maxPayloadBytes());
+                    64 * 1024 - io.swp.protocol.FrameCodec.MAX_OVERHEAD_BYTES), c.config().maxPayloadBytes());
 
             byte[] data = new byte[3 * 1024 * 1024];
             new Random(1).nextBytes(data);

@@ -40,9 +40,9 @@ public class EngineFrameBenchmark {
         chunk = new byte[payloadBytes];
         sink = new byte[payloadBytes];
         now = 1_000_000;
-        sender = Engine.connect(config, "bench.a", "bench.b", 0x1111, now);
+        sender = Engine.connect(config.engineConfig(), "bench.a", "bench.b", 0x1111, now);
         byte[] syn = sender.pollTransmit(now);
-        receiver = Engine.accept(config, "bench.b", decode(syn), 0x2222, now);
+        receiver = Engine.accept(config.engineConfig(), "bench.b", decode(syn), 0x2222, now);
         exchange();
         if (sender.state() != EngineState.ESTABLISHED) {
             throw new IllegalStateException("handshake failed: " + sender.state());
@@ -77,9 +77,9 @@ public class EngineFrameBenchmark {
         }
     }
 
-    private static io.swp.protocol.Packet decode(byte[] frame) {
+    private static io.swp.protocol.Frame decode(byte[] frame) {
         try {
-            return io.swp.protocol.PacketCodec.decode(frame);
+            return io.swp.protocol.FrameCodec.decode(frame);
         } catch (io.swp.protocol.MalformedFrameException e) {
             throw new IllegalStateException(e);
         }

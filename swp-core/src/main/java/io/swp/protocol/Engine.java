@@ -1,7 +1,5 @@
 package io.swp.protocol;
 
-import io.swp.Network;
-import io.swp.SessionConfig;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -22,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Methods come in four kinds</h2>
  * <ul>
  *   <li>getters: {@link #state()}, {@link #stats()}, {@link #closeReason()}, …;</li>
- *   <li>inputs: {@link #handleFrame(byte[], long)}, {@link #handlePacket(Packet, long)},
+ *   <li>inputs: {@link #handleFrame(byte[], long)}, {@link #handleFrame(Frame, long)},
  *       {@link #handleTimeout(long)}, {@link #setTransportCapacity(long, long)};</li>
  *   <li>application commands: {@link #write}, {@link #writeUnordered},
  *       {@link #read}, {@link #pollChunk}, {@link #pollUnordered},
@@ -36,14 +34,14 @@ import org.slf4j.LoggerFactory;
  * <h2>Sequence space</h2>
  * Sequence numbers count frames: every DATA and FIN frame takes the next one, from 0.
  * A receiver holds at most its advertised window of frames/bytes (out-of-order plus
- * unread), so its memory is bounded by {@link SessionConfig#windowMessages()} and
- * {@link SessionConfig#windowBytes()}. Exceptions, all bounded: an empty receive buffer
+ * unread), so its memory is bounded by {@link EngineConfig#windowFrames()} and
+ * {@link EngineConfig#windowBytes()}. Exceptions, all bounded: an empty receive buffer
  * always takes one frame (so a peer whose frames exceed our byte window cannot
  * deadlock), the frame filling the gap below held frames is always taken (one frame over
  * at most), and unordered messages wait in their own queue, bounded by
- * {@link SessionConfig#unorderedQueueLimit()} with the oldest dropped and counted.
+ * {@link EngineConfig#unorderedQueueLimit()} with the oldest dropped and counted.
  * On the send side every queued frame costs its payload plus a small bookkeeping charge
- * against {@link SessionConfig#sendBufferBytes()} (see {@link #sendBufferFree()}).
+ * against {@link EngineConfig#sendBufferBytes()} (see {@link #sendBufferFree()}).
  *
  * <h2>Handshake and nonces</h2>
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
@@ -58,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * Every frame advertises how many frames and bytes this side can still buffer. A sender
  * keeps its in-flight frames that the peer has not SACKed within the peer's latest
  * advertisement (the advertisement already accounts for what the peer holds), and never
- * has more than {@link SessionConfig#windowMessages()} frames in flight (a frame larger
+ * has more than {@link EngineConfig#windowFrames()} frames in flight (a frame larger
  * than any byte window the peer has advertised goes alone, when the peer appears empty,
  * since an empty receive buffer always takes one frame). There is
  * deliberately no loss-based congestion window: swp runs over a message bus whose
@@ -84,15 +82,15 @@ import org.slf4j.LoggerFactory;
  * timeout and still not SACKed follows.
  *
  * <h2>Acknowledgements</h2>
- * In-order data is acknowledged after {@link SessionConfig#ackEveryFrames()} frames or
- * {@link SessionConfig#ackDelayNanos()}; out-of-order frames, duplicates, gap fills, FINs
+ * In-order data is acknowledged after {@link EngineConfig#ackEveryFrames()} frames or
+ * {@link EngineConfig#ackDelayNanos()}; out-of-order frames, duplicates, gap fills, FINs
  * and KEEPALIVEs are acknowledged at once, as is a window that reopens from (near) zero or
  * grows by half the window after reads. Every frame carries the acknowledgement, so a
  * pure ACK is only sent when nothing else is going out.
  *
  * <h2>Liveness and close</h2>
  * A KEEPALIVE goes out after a keepalive interval without sending; the peer answers at
- * once. A peer heard nothing from for {@link SessionConfig#deadPeerNanos()} is dead, in
+ * once. A peer heard nothing from for {@link EngineConfig#deadPeerNanos()} is dead, in
  * every state after SYN_SENT (which the connect timeout bounds) except TIME_WAIT; that
  * rule also bounds FIN_WAIT_2, which otherwise lasts as long as the peer keeps its output
  * open (half-close, as in TCP). FINs are sequenced frames, so a lost FIN or lost ACK of
@@ -102,9 +100,11 @@ import org.slf4j.LoggerFactory;
 public final class Engine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private static final long NEVER = Long.MAX_VALUE;
+    /** A transport capacity the transport cannot tell: no limit from it. */
+    public static final long UNKNOWN_CAPACITY = -1;
     private static final byte[] EMPTY = new byte[0];
 
-    private final SessionConfig config;
+    private final EngineConfig config;
     private final String localInbox;
     private final String remoteInbox;
     private final long localNonce;
@@ -126,8 +126,8 @@ public final class Engine {
     private long peerWindowStamp = Long.MIN_VALUE;
     // The most free bytes the peer has ever advertised: about its whole byte window.
     private long peerLargestFreeBytes;
-    private long transportFreeMessages = Network.InboxBinding.UNKNOWN;
-    private long transportFreeBytes = Network.InboxBinding.UNKNOWN;
+    private long transportFreeFrames = UNKNOWN_CAPACITY;
+    private long transportFreeBytes = UNKNOWN_CAPACITY;
 
     // Acknowledgements we owe, and what we last told the peer.
     private boolean ackNow;
@@ -183,7 +183,7 @@ public final class Engine {
     private long acksReceived;
     private long keepalivesSent;
 
-    private Engine(SessionConfig config, String localInbox, String remoteInbox, long localNonce,
+    private Engine(EngineConfig config, String localInbox, String remoteInbox, long localNonce,
                    long remoteNonce, boolean initiator, EngineState state, long now) {
         this.config = Objects.requireNonNull(config, "config");
         this.localInbox = Objects.requireNonNull(localInbox, "localInbox");
@@ -196,7 +196,7 @@ public final class Engine {
         this.initiator = initiator;
         this.state = state;
         this.maxPayload = config.maxPayloadBytes();
-        this.receive = new ReceiveBuffer(config.windowMessages(), config.windowBytes(),
+        this.receive = new ReceiveBuffer(config.windowFrames(), config.windowBytes(),
                 config.unorderedQueueLimit());
         this.rtt = new RttEstimator(config.initialRtoNanos(), config.minRtoNanos(), config.maxRtoNanos());
         this.connectDeadline = saturatedAdd(now, config.connectTimeoutNanos());
@@ -216,7 +216,7 @@ public final class Engine {
      * @param now the current time
      * @return the engine, in {@link EngineState#SYN_SENT}
      */
-    public static Engine connect(SessionConfig config, String localInbox, String remoteInbox,
+    public static Engine connect(EngineConfig config, String localInbox, String remoteInbox,
                                  long localNonce, long now) {
         return new Engine(config, localInbox, remoteInbox, localNonce, 0, true, EngineState.SYN_SENT, now);
     }
@@ -227,15 +227,15 @@ public final class Engine {
      *
      * @param config the configuration
      * @param localInbox the inbox the SYN arrived at
-     * @param syn the SYN packet
+     * @param syn the SYN frame
      * @param localNonce this session's random nonce (non-zero)
      * @param now the current time
      * @return the engine, in {@link EngineState#SYN_RECEIVED}
      * @throws IllegalArgumentException if {@code syn} is not a SYN
      */
-    public static Engine accept(SessionConfig config, String localInbox, Packet syn,
+    public static Engine accept(EngineConfig config, String localInbox, Frame syn,
                                 long localNonce, long now) {
-        if (syn.kind() != PacketKind.SYN || syn.srcNonce() == 0 || syn.dstNonce() != 0) {
+        if (syn.kind() != FrameKind.SYN || syn.srcNonce() == 0 || syn.dstNonce() != 0) {
             throw new IllegalArgumentException("not a SYN opening a session: " + syn);
         }
         Engine e = new Engine(config, localInbox, syn.from(), localNonce, syn.srcNonce(), false,
@@ -255,11 +255,11 @@ public final class Engine {
      * @param localInbox the inbox it arrived at
      * @return the encoded RESET for {@code offending.from()}, or null
      */
-    public static byte[] resetFor(Packet offending, String localInbox) {
-        if (offending.kind() == PacketKind.RESET) {
+    public static byte[] resetFor(Frame offending, String localInbox) {
+        if (offending.kind() == FrameKind.RESET) {
             return null;
         }
-        return PacketCodec.encode(Packet.builder(PacketKind.RESET)
+        return FrameCodec.encode(Frame.builder(FrameKind.RESET)
                 .from(localInbox).to(offending.from())
                 .srcNonce(offending.dstNonce()).dstNonce(offending.srcNonce())
                 .tsEcr(offending.tsVal())
@@ -324,7 +324,7 @@ public final class Engine {
     }
 
     /**
-     * How many bytes {@link #write} would accept now: {@link SessionConfig#sendBufferBytes()}
+     * How many bytes {@link #write} would accept now: {@link EngineConfig#sendBufferBytes()}
      * minus the payload queued or unacknowledged, minus a small bookkeeping charge per
      * queued frame (64 bytes) so that many tiny messages are bounded like large ones.
      *
@@ -370,67 +370,67 @@ public final class Engine {
      * Decodes and handles a frame. Malformed frames are counted
      * ({@link EngineStats#badFramesDropped()}) and dropped.
      *
-     * @param frame the encoded frame
+     * @param encoded the frame as it arrived
      * @param now the current time
      * @return false if the frame was dropped as malformed
      */
-    public boolean handleFrame(byte[] frame, long now) {
-        Packet p;
+    public boolean handleFrame(byte[] encoded, long now) {
+        Frame p;
         try {
-            p = PacketCodec.decode(frame);
+            p = FrameCodec.decode(encoded);
         } catch (MalformedFrameException e) {
             badFramesDropped++;
             LOG.debug("{}: dropped a malformed frame: {}", this, e.getMessage());
             return false;
         }
-        handlePacket(p, now);
+        handleFrame(p, now);
         return true;
     }
 
     /**
-     * Handles a decoded packet addressed to this session. Packets with the wrong nonces
+     * Handles a decoded frame addressed to this session. Frames with the wrong nonces
      * are counted ({@link EngineStats#strayFramesDropped()}) and ignored.
      *
-     * @param packet the packet
+     * @param frame the frame
      * @param now the current time
      */
-    public void handlePacket(Packet packet, long now) {
+    public void handleFrame(Frame frame, long now) {
         if (state == EngineState.CLOSED) {
             strayFramesDropped++;
             return;
         }
-        PacketKind kind = packet.kind();
-        if (kind == PacketKind.SYN) {
-            handleSyn(packet, now);
+        FrameKind kind = frame.kind();
+        if (kind == FrameKind.SYN) {
+            handleSyn(frame, now);
             return;
         }
         if (state == EngineState.SYN_SENT) {
-            handleInSynSent(packet, now);
+            handleInSynSent(frame, now);
             return;
         }
-        if (packet.srcNonce() != remoteNonce || packet.dstNonce() != localNonce) {
+        if (frame.srcNonce() != remoteNonce || frame.dstNonce() != localNonce) {
             strayFramesDropped++;
             return;
         }
-        noteValidFrame(packet, now);
-        if (kind == PacketKind.RESET) {
+        noteValidFrame(frame, now);
+        if (kind == FrameKind.RESET) {
             onPeerReset();
             return;
         }
         if (state == EngineState.SYN_RECEIVED) {
             becomeEstablished(now);
         }
-        if (kind == PacketKind.SYN_ACK) {
+        if (kind == FrameKind.SYN_ACK) {
             // The acceptor did not hear our ACK: repeat it.
             ackNow = true;
             return;
         }
-        if (!processAck(packet, now) || state == EngineState.CLOSED) {
+        if (!processAck(frame, now) || state == EngineState.CLOSED) {
             return;
         }
         if (kind.isSequenced()) {
-            processSequenced(packet, now);
-        } else if (kind == PacketKind.KEEPALIVE) {
+            processSequenced(frame, now);
+        } else if (kind == FrameKind.KEEPALIVE) {
             ackNow = true;
         }
         updateProbe(now);
@@ -457,23 +457,23 @@ public final class Engine {
     /**
      * Tells the engine how much the transport's local receive buffer can still take
      * (e.g. a NATS subscription's pending limits); the advertised window never exceeds
-     * it. {@link io.swp.Network.InboxBinding#UNKNOWN} for either means no limit.
+     * it. {@link #UNKNOWN_CAPACITY} for either means no limit.
      *
-     * @param freeMessages frames the transport can still buffer
+     * @param freeFrames frames the transport can still buffer
      * @param freeBytes bytes the transport can still buffer
      */
-    public void setTransportCapacity(long freeMessages, long freeBytes) {
-        transportFreeMessages = freeMessages < 0 ? Network.InboxBinding.UNKNOWN : freeMessages;
-        transportFreeBytes = freeBytes < 0 ? Network.InboxBinding.UNKNOWN : freeBytes;
+    public void setTransportCapacity(long freeFrames, long freeBytes) {
+        transportFreeFrames = freeFrames < 0 ? UNKNOWN_CAPACITY : freeFrames;
+        transportFreeBytes = freeBytes < 0 ? UNKNOWN_CAPACITY : freeBytes;
         considerWindowUpdate();
     }
 
     /**
      * Lowers the payload size of frames queued from now on, e.g. to what the network
-     * carries ({@code network.maxFrameSize() - PacketCodec.MAX_OVERHEAD_BYTES}). The
+     * carries ({@code network.maxFrameSize() - FrameCodec.MAX_OVERHEAD_BYTES}). The
      * runtime calls it right after creating the engine, before any write; frames already
      * queued keep their size. The effective size is never above
-     * {@link SessionConfig#maxPayloadBytes()}.
+     * {@link EngineConfig#maxPayloadBytes()}.
      *
      * @param bytes the largest payload per frame, at least 1
      * @throws IllegalArgumentException if {@code bytes} is below 1
@@ -515,9 +515,9 @@ public final class Engine {
                 last = send.lastUnsentPlainData();
             }
             if (last != null) {
-                last.flags |= Packet.FLAG_END_OF_MESSAGE;
+                last.flags |= Frame.FLAG_END_OF_MESSAGE;
             } else {
-                send.appendFrame(PacketKind.DATA, Packet.FLAG_END_OF_MESSAGE, EMPTY);
+                send.appendFrame(FrameKind.DATA, Frame.FLAG_END_OF_MESSAGE, EMPTY);
             }
         }
         return accepted;
@@ -544,7 +544,7 @@ public final class Engine {
         if (free == 0 || message.length > free) {
             return false;
         }
-        send.appendFrame(PacketKind.DATA, Packet.FLAG_UNORDERED | Packet.FLAG_END_OF_MESSAGE, message.clone());
+        send.appendFrame(FrameKind.DATA, Frame.FLAG_UNORDERED | Frame.FLAG_END_OF_MESSAGE, message.clone());
         return true;
     }
 
@@ -595,7 +595,7 @@ public final class Engine {
             return;
         }
         outputShutdown = true;
-        send.appendFrame(PacketKind.FIN, 0, EMPTY);
+        send.appendFrame(FrameKind.FIN, 0, EMPTY);
         if (state == EngineState.ESTABLISHED) {
             state = EngineState.FIN_WAIT_1;
         } else if (state == EngineState.CLOSE_WAIT) {
@@ -608,7 +608,7 @@ public final class Engine {
      * not read any more; data still arriving is acknowledged and discarded until the
      * peer's FIN. The engine reaches CLOSED after both FINs are acknowledged and
      * TIME-WAIT has passed, or fails by the usual timers; a peer that has not sent its FIN
-     * {@link SessionConfig#closeTimeoutNanos()} after ours was acknowledged is reset.
+     * {@link EngineConfig#closeTimeoutNanos()} after ours was acknowledged is reset.
      *
      * @param now the current time
      */
@@ -652,7 +652,7 @@ public final class Engine {
         if (state == EngineState.CLOSED) {
             if (resetDue) {
                 resetDue = false;
-                return encode(Packet.builder(PacketKind.RESET), now);
+                return encode(Frame.builder(FrameKind.RESET), now);
             }
             return null;
         }
@@ -677,11 +677,11 @@ public final class Engine {
         }
         if (keepaliveDue || probeDue) {
             keepalivesSent++;
-            return encode(Packet.builder(PacketKind.KEEPALIVE), now);
+            return encode(Frame.builder(FrameKind.KEEPALIVE), now);
         }
         if (ackNow) {
             acksSent++;
-            return encode(Packet.builder(PacketKind.ACK), now);
+            return encode(Frame.builder(FrameKind.ACK), now);
         }
         updateProbe(now);
         return null;
@@ -867,7 +867,7 @@ public final class Engine {
 
     // ---------------------------------------------------------------- receiving
 
-    private void handleSyn(Packet p, long now) {
+    private void handleSyn(Frame p, long now) {
         if (!initiator && p.srcNonce() == remoteNonce && p.dstNonce() == 0) {
             noteValidFrame(p, now);
             if (state == EngineState.SYN_RECEIVED) {
@@ -880,17 +880,17 @@ public final class Engine {
         strayFramesDropped++;
     }
 
-    private void handleInSynSent(Packet p, long now) {
+    private void handleInSynSent(Frame p, long now) {
         if (p.dstNonce() != localNonce) {
             strayFramesDropped++;
             return;
         }
-        if (p.kind() == PacketKind.RESET && (p.srcNonce() == 0 || p.srcNonce() == remoteNonce)) {
+        if (p.kind() == FrameKind.RESET && (p.srcNonce() == 0 || p.srcNonce() == remoteNonce)) {
             framesReceived++;
             finish(CloseReason.RESET_BY_PEER, false);
             return;
         }
-        if (p.kind() != PacketKind.SYN_ACK || p.srcNonce() == 0) {
+        if (p.kind() != FrameKind.SYN_ACK || p.srcNonce() == 0) {
             strayFramesDropped++;
             return;
         }
@@ -901,7 +901,7 @@ public final class Engine {
         ackNow = true;
     }
 
-    private void noteValidFrame(Packet p, long now) {
+    private void noteValidFrame(Frame p, long now) {
         framesReceived++;
         lastReceiveAt = now;
         notePeerTimestamp(p.tsVal());
@@ -929,17 +929,17 @@ public final class Engine {
         emit(EngineEvent.ESTABLISHED);
     }
 
-    private void updatePeerWindow(Packet p) {
+    private void updatePeerWindow(Frame p) {
         if (peerWindowStamp == Long.MIN_VALUE || p.tsVal() - peerWindowStamp >= 0) {
             peerWindowStamp = p.tsVal();
-            peerFreeFrames = p.windowMessages();
+            peerFreeFrames = p.windowFrames();
             peerFreeBytes = p.windowBytes();
             peerLargestFreeBytes = Math.max(peerLargestFreeBytes, peerFreeBytes);
         }
     }
 
     /** @return false if the frame acknowledges what was never sent, and was dropped */
-    private boolean processAck(Packet p, long now) {
+    private boolean processAck(Frame p, long now) {
         long ack = p.ack();
         if (ack > send.nextToSend()) {
             // Not from the peer as this session knows it (a bug or a forgery): drop it whole.
@@ -988,7 +988,7 @@ public final class Engine {
      *     reported everything it holds: unbounded unless it used every range it may carry
      */
     private static long reportedBelow(long[] sack) {
-        if (sack.length / 2 < PacketCodec.MAX_SACK_RANGES) {
+        if (sack.length / 2 < FrameCodec.MAX_SACK_RANGES) {
             return Long.MAX_VALUE;
         }
         long highest = 0;
@@ -998,7 +998,7 @@ public final class Engine {
         return highest;
     }
 
-    private void processSequenced(Packet p, long now) {
+    private void processSequenced(Frame p, long now) {
         switch (receive.offer(p)) {
             case DUPLICATE:
                 duplicatesDropped++;
@@ -1132,7 +1132,7 @@ public final class Engine {
     }
 
     private boolean windowAllows(SentFrame f) {
-        if (send.unsackedFrames() >= peerFreeFrames || send.inFlightFrames() >= config.windowMessages()) {
+        if (send.unsackedFrames() >= peerFreeFrames || send.inFlightFrames() >= config.windowFrames()) {
             return false;
         }
         if (send.unsackedBytes() + f.length <= peerFreeBytes) {
@@ -1153,7 +1153,7 @@ public final class Engine {
         }
         handshakeSends++;
         retransmitDeadline = saturatedAdd(now, rtt.rto());
-        return encode(Packet.builder(state == EngineState.SYN_SENT ? PacketKind.SYN : PacketKind.SYN_ACK), now);
+        return encode(Frame.builder(state == EngineState.SYN_SENT ? FrameKind.SYN : FrameKind.SYN_ACK), now);
     }
 
     private byte[] retransmit(SentFrame f, long now) {
@@ -1173,18 +1173,18 @@ public final class Engine {
     }
 
     private byte[] encodeData(SentFrame f, long now) {
-        return encode(Packet.builder(f.kind).flags(f.flags).seq(f.seq).payload(f.payload()), now);
+        return encode(Frame.builder(f.kind).flags(f.flags).seq(f.seq).payload(f.payload()), now);
     }
 
     /** Fills in the header every frame carries, and notes what this frame tells the peer. */
-    private byte[] encode(Packet.Builder b, long now) {
+    private byte[] encode(Frame.Builder b, long now) {
         long freeFrames = localFreeFrames();
         long freeBytes = localFreeBytes();
         b.from(localInbox).to(remoteInbox).srcNonce(localNonce).dstNonce(remoteNonce)
                 .ack(receive.next()).sackRanges(receive.sackRanges())
                 .window((int) Math.min(Integer.MAX_VALUE, freeFrames), freeBytes)
                 .tsVal(now).tsEcr(peerTimestamp);
-        Packet p = b.build();
+        Frame p = b.build();
         framesSent++;
         lastSendAt = now;
         keepaliveDue = false;
@@ -1194,12 +1194,12 @@ public final class Engine {
         inOrderSinceAck = 0;
         advertisedFrames = freeFrames;
         advertisedBytes = freeBytes;
-        return PacketCodec.encode(p);
+        return FrameCodec.encode(p);
     }
 
     private long localFreeFrames() {
         long free = receive.freeFrames();
-        return transportFreeMessages >= 0 ? Math.min(free, transportFreeMessages) : free;
+        return transportFreeFrames >= 0 ? Math.min(free, transportFreeFrames) : free;
     }
 
     private long localFreeBytes() {
@@ -1218,7 +1218,7 @@ public final class Engine {
         long nearZeroBytes = Math.min(maxPayload, Math.max(1, config.windowBytes() / 2));
         boolean wasNearZero = advertisedFrames == 0 || advertisedBytes < nearZeroBytes;
         boolean nowOpen = frames > 0 && bytes >= nearZeroBytes;
-        boolean grewByHalf = frames - advertisedFrames >= Math.max(1, config.windowMessages() / 2)
+        boolean grewByHalf = frames - advertisedFrames >= Math.max(1, config.windowFrames() / 2)
                 || bytes - advertisedBytes >= Math.max(1, config.windowBytes() / 2);
         if ((wasNearZero && nowOpen) || grewByHalf) {
             ackNow = true;

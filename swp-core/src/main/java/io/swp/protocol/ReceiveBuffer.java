@@ -36,16 +36,16 @@ final class ReceiveBuffer {
     }
 
     /** Stands in the ring for an unordered message, already handed to its own queue. */
-    private static final Packet UNORDERED_DELIVERED = Packet.builder(PacketKind.DATA)
-            .flags(Packet.FLAG_UNORDERED).build();
+    private static final Frame UNORDERED_DELIVERED = Frame.builder(FrameKind.DATA)
+            .flags(Frame.FLAG_UNORDERED).build();
     private static final long[] NO_SACK = new long[0];
 
     private final int windowFrames;
     private final long windowBytes;
     private final int unorderedLimit;
-    private final SeqRing<Packet> held = new SeqRing<>(0);
+    private final SeqRing<Frame> held = new SeqRing<>(0);
     private final RangeSet heldRanges = new RangeSet();
-    private final ArrayDeque<Packet> readable = new ArrayDeque<>();
+    private final ArrayDeque<Frame> readable = new ArrayDeque<>();
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
 
     private long next;
@@ -123,7 +123,7 @@ final class ReceiveBuffer {
      * @param p the frame; its payload array is kept, not copied
      * @return what became of it
      */
-    Arrival offer(Packet p) {
+    Arrival offer(Frame p) {
         long seq = p.seq();
         if (seq < next || held.get(seq) != null) {
             return Arrival.DUPLICATE;
@@ -134,13 +134,13 @@ final class ReceiveBuffer {
         if (finSeq >= 0 && seq > finSeq) {
             return Arrival.INVALID;
         }
-        if (p.kind() == PacketKind.FIN) {
+        if (p.kind() == FrameKind.FIN) {
             if (finSeq >= 0) {
                 return Arrival.INVALID;
             }
             finSeq = seq;
             held.put(seq, p);
-        } else if (p.hasFlag(Packet.FLAG_UNORDERED)) {
+        } else if (p.hasFlag(Frame.FLAG_UNORDERED)) {
             deliverUnordered(p.payload());
             held.put(seq, UNORDERED_DELIVERED);
         } else {
@@ -180,14 +180,14 @@ final class ReceiveBuffer {
     }
 
     private void advance() {
-        Packet p;
+        Frame p;
         while ((p = held.get(next)) != null) {
             held.pollBase();
             next++;
             if (p == UNORDERED_DELIVERED) {
                 continue;
             }
-            if (p.kind() == PacketKind.FIN) {
+            if (p.kind() == FrameKind.FIN) {
                 finReached = true;
                 continue;
             }
@@ -208,7 +208,7 @@ final class ReceiveBuffer {
 
     /**
      * SACK ranges of the frames held above the next expected one, lowest first, at most
-     * {@link PacketCodec#MAX_SACK_RANGES}. Lowest first, unlike RFC 2018's most-recent
+     * {@link FrameCodec#MAX_SACK_RANGES}. Lowest first, unlike RFC 2018's most-recent
      * first: when there are more ranges than fit, the sender learns exactly which frames
      * near its window's left edge are missing (the holes that block the window), and
      * frames above the last range stay merely unreported instead of looking lost.
@@ -217,7 +217,7 @@ final class ReceiveBuffer {
      */
     long[] sackRanges() {
         if (sackDirty) {
-            int n = Math.min(heldRanges.size(), PacketCodec.MAX_SACK_RANGES);
+            int n = Math.min(heldRanges.size(), FrameCodec.MAX_SACK_RANGES);
             long[] ranges = new long[2 * n];
             for (int i = 0; i < n; i++) {
                 ranges[2 * i] = heldRanges.start(i);
@@ -233,7 +233,7 @@ final class ReceiveBuffer {
     int read(byte[] dst, int off, int len) {
         int total = 0;
         while (total < len && !readable.isEmpty()) {
-            Packet head = readable.peek();
+            Frame head = readable.peek();
             int n = Math.min(head.payloadLength() - headOffset, len - total);
             System.arraycopy(head.payloadArray(), head.payloadOffset() + headOffset, dst, off + total, n);
             total += n;
@@ -252,7 +252,7 @@ final class ReceiveBuffer {
 
     /** @return the next in-order chunk (what is left of it if partly read), or null */
     ReceivedChunk pollChunk() {
-        Packet p = readable.poll();
+        Frame p = readable.poll();
         if (p == null) {
             return null;
         }
@@ -261,7 +261,7 @@ final class ReceiveBuffer {
                         p.payloadOffset() + p.payloadLength());
         headOffset = 0;
         unreadBytes -= data.length;
-        return new ReceivedChunk(data, p.hasFlag(Packet.FLAG_END_OF_MESSAGE));
+        return new ReceivedChunk(data, p.hasFlag(Frame.FLAG_END_OF_MESSAGE));
     }
 
     /** @return the oldest unordered message, or null */

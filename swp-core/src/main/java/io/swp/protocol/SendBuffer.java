@@ -160,7 +160,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             int n = Math.min(len - done, maxPayload);
             byte[] payload = new byte[n];
             System.arraycopy(src, off + done, payload, 0, n);
-            last = new SentFrame(end, PacketKind.DATA, 0, payload, n);
+            last = new SentFrame(end, FrameKind.DATA, 0, payload, n);
             frames.put(end++, last);
             done += n;
         }
@@ -180,8 +180,8 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     }
 
     /** Queues one frame as is (a message, an empty end-of-message marker). */
-    void appendFrame(PacketKind kind, int flags, byte[] payload) {
-        if (kind == PacketKind.FIN) {
+    void appendFrame(FrameKind kind, int flags, byte[] payload) {
+        if (kind == FrameKind.FIN) {
             finSeq = end;
         }
         frames.put(end, new SentFrame(end, kind, flags, payload, payload.length));

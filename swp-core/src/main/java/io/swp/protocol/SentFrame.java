@@ -11,8 +11,8 @@ final class SentFrame {
     /** Sequence number. */
     final long seq;
     /** DATA or FIN. */
-    final PacketKind kind;
-    /** Packet flags ({@link Packet#FLAG_END_OF_MESSAGE}, {@link Packet#FLAG_UNORDERED}). */
+    final FrameKind kind;
+    /** Frame flags ({@link Frame#FLAG_END_OF_MESSAGE}, {@link Frame#FLAG_UNORDERED}). */
     int flags;
     /** Payload storage; only the first {@link #length} bytes are meaningful until sent. */
     private byte[] payload;
@@ -33,7 +33,7 @@ final class SentFrame {
     /** How many frames above it were SACKed when it was declared lost (its reordering distance). */
     int sackedAboveWhenLost;
 
-    SentFrame(long seq, PacketKind kind, int flags, byte[] payload, int length) {
+    SentFrame(long seq, FrameKind kind, int flags, byte[] payload, int length) {
         this.seq = seq;
         this.kind = kind;
         this.flags = flags;
@@ -43,7 +43,7 @@ final class SentFrame {
 
     /** @return whether more bytes may still be appended: unsent plain stream DATA below the limit */
     boolean canAppend(int maxPayload) {
-        return kind == PacketKind.DATA && (flags & (Packet.FLAG_END_OF_MESSAGE | Packet.FLAG_UNORDERED)) == 0
+        return kind == FrameKind.DATA && (flags & (Frame.FLAG_END_OF_MESSAGE | Frame.FLAG_UNORDERED)) == 0
                 && length < maxPayload;
     }
 

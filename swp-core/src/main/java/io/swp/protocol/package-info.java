@@ -1,6 +1,6 @@
 /**
- * The swp protocol core: the wire format ({@link io.swp.protocol.Packet},
- * {@link io.swp.protocol.PacketCodec}) and the sans-I/O protocol engine
+ * The swp protocol core: the wire format ({@link io.swp.protocol.Frame},
+ * {@link io.swp.protocol.FrameCodec}) and the sans-I/O protocol engine
  * ({@link io.swp.protocol.Engine}). Nothing here performs I/O, starts threads or reads
  * a clock; time is always an argument.
  *

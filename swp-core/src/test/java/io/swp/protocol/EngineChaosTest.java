@@ -37,7 +37,7 @@ class EngineChaosTest {
         String params = "seed " + seed + String.format(" loss %.3f dup %.3f corrupt %.3f jitter %d ms",
                 loss, dup, corrupt, jitterMs);
         SessionConfig config = SessionConfig.builder().maxPayloadBytes(500 + random.nextInt(2000))
-                .windowMessages(8 + random.nextInt(120)).ackEveryFrames(1 + random.nextInt(8)).build();
+                .windowFrames(8 + random.nextInt(120)).ackEveryFrames(1 + random.nextInt(8)).build();
         VirtualLink link = new VirtualLink(config);
         link.policy = (d, i, p, t) -> {
             double r = random.nextDouble();

@@ -73,13 +73,13 @@ class EngineCloseTest {
     void lostFinIsRetransmitted() {
         VirtualLink link = new VirtualLink(CONFIG).establish();
         AtomicBoolean dropped = new AtomicBoolean();
-        link.policy = (d, i, p, t) -> p.kind() == PacketKind.FIN && !dropped.getAndSet(true)
+        link.policy = (d, i, p, t) -> p.kind() == FrameKind.FIN && !dropped.getAndSet(true)
                 ? Fate.DROP : Fate.DELIVER;
         closeInTurn(link, new byte[100]);
         assertTrue(dropped.get());
         assertEquals(CloseReason.NORMAL, link.a.closeReason());
         assertEquals(CloseReason.NORMAL, link.b.closeReason());
-        assertEquals(2, VirtualLink.count(link.sentByA, PacketKind.FIN));
+        assertEquals(2, VirtualLink.count(link.sentByA, FrameKind.FIN));
     }
 
     @Test
@@ -88,7 +88,7 @@ class EngineCloseTest {
         AtomicBoolean bFinSent = new AtomicBoolean();
         AtomicBoolean dropped = new AtomicBoolean();
         link.policy = (d, i, p, t) -> {
-            if (d == Direction.B_TO_A && p.kind() == PacketKind.FIN) {
+            if (d == Direction.B_TO_A && p.kind() == FrameKind.FIN) {
                 bFinSent.set(true);
             } else if (d == Direction.A_TO_B && bFinSent.get() && !dropped.getAndSet(true)) {
                 return Fate.DROP;
@@ -97,7 +97,7 @@ class EngineCloseTest {
         };
         closeInTurn(link, new byte[100]);
         assertTrue(dropped.get());
-        assertEquals(2, VirtualLink.count(link.sentByB, PacketKind.FIN), "B retried its FIN");
+        assertEquals(2, VirtualLink.count(link.sentByB, FrameKind.FIN), "B retried its FIN");
         assertEquals(CloseReason.NORMAL, link.b.closeReason());
         assertTrue(link.a.stats().duplicatesDropped() >= 1, "A in TIME_WAIT saw the duplicate FIN");
     }
@@ -142,8 +142,8 @@ class EngineCloseTest {
         assertThrows(IllegalStateException.class, () -> link.a.write(new byte[1], 0, 1, false, link.now));
         assertTrue(link.runUntil(() -> link.b.state() == EngineState.CLOSED, SECOND));
         assertEquals(CloseReason.RESET_BY_PEER, link.b.closeReason());
-        assertEquals(1, VirtualLink.count(link.sentByA, PacketKind.RESET));
-        assertEquals(0, VirtualLink.count(link.sentByA, PacketKind.DATA), "abort discards queued data");
+        assertEquals(1, VirtualLink.count(link.sentByA, FrameKind.RESET));
+        assertEquals(0, VirtualLink.count(link.sentByA, FrameKind.DATA), "abort discards queued data");
         assertEquals(List.of(EngineEvent.ESTABLISHED, EngineEvent.CLOSED), link.eventsB);
     }
 
@@ -189,8 +189,8 @@ class EngineCloseTest {
         link.b.close(link.now);
         assertTrue(link.runUntil(() -> link.a.state() == EngineState.TIME_WAIT, SECOND));
         long acksBefore = link.a.stats().acksSent();
-        Packet lateFin = link.sentByB.stream().map(VirtualLink.Sent::packet)
-                .filter(p -> p.kind() == PacketKind.FIN).findFirst().orElseThrow();
+        Frame lateFin = link.sentByB.stream().map(VirtualLink.Sent::packet)
+                .filter(p -> p.kind() == FrameKind.FIN).findFirst().orElseThrow();
         link.inject(Direction.B_TO_A, lateFin);
         link.runFor(50 * MS);
         assertEquals(EngineState.TIME_WAIT, link.a.state());

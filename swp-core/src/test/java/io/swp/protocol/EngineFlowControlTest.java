@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class EngineFlowControlTest {
     private static final SessionConfig CONFIG = SessionConfig.builder()
-            .maxPayloadBytes(1000).windowMessages(16).windowBytes(12_000)
+            .maxPayloadBytes(1000).windowFrames(16).windowBytes(12_000)
             .keepaliveInterval(Duration.ofSeconds(1)).failedKeepalivesBeforeClose(5).build();
 
     private static byte[] randomBytes(int n) {
@@ -29,7 +29,7 @@ class EngineFlowControlTest {
         return () -> {
             if (link.b != null) {
                 ReceiveBuffer r = link.b.receiveBufferForTest();
-                assertTrue(r.bufferedFrames() <= CONFIG.windowMessages(), "frames " + r.bufferedFrames());
+                assertTrue(r.bufferedFrames() <= CONFIG.windowFrames(), "frames " + r.bufferedFrames());
                 assertTrue(r.bufferedBytes() <= CONFIG.windowBytes(), "bytes " + r.bufferedBytes());
             }
         };
@@ -124,12 +124,12 @@ class EngineFlowControlTest {
         });
         assertTrue(link.runUntil(() -> reader.received.size() == data.length, 10 * SECOND));
         link.b.setTransportCapacity(-1, -1);
-        assertEquals(CONFIG.windowMessages(), link.b.stats().localWindowMessages());
+        assertEquals(CONFIG.windowFrames(), link.b.stats().localWindowMessages());
     }
 
     @Test
     void theSenderNeverExceedsItsOwnWindowMessages() {
-        SessionConfig small = CONFIG.toBuilder().windowMessages(4).windowBytes(1_000_000).build();
+        SessionConfig small = CONFIG.toBuilder().windowFrames(4).windowBytes(1_000_000).build();
         VirtualLink link = new VirtualLink(small, CONFIG.toBuilder().windowBytes(1_000_000).build()).establish();
         byte[] data = randomBytes(50_000);
         StreamPump.Writer writer = new StreamPump.Writer(link, true, data, 50_000);
@@ -144,7 +144,7 @@ class EngineFlowControlTest {
         VirtualLink link = new VirtualLink(CONFIG).establish();
         link.app = new StreamPump.Writer(link, true, randomBytes(100_000), 10_000);
         link.runFor(20 * SECOND);
-        java.util.List<Long> probes = link.sentByA.stream().filter(s -> s.packet().kind() == PacketKind.KEEPALIVE)
+        java.util.List<Long> probes = link.sentByA.stream().filter(s -> s.packet().kind() == FrameKind.KEEPALIVE)
                 .map(VirtualLink.Sent::at).toList();
         assertTrue(probes.size() >= 5, "probes " + probes);
         java.util.List<Long> gaps = new java.util.ArrayList<>();

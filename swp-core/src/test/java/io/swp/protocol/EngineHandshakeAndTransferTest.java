@@ -29,11 +29,11 @@ class EngineHandshakeAndTransferTest {
         assertEquals(0, link.a.stats().timeouts());
         assertEquals(1, link.a.stats().rttSamples(), "the SYN/SYN_ACK round trip is a sample");
         assertEquals(10 * MS, link.a.stats().srttNanos());
-        Packet syn = link.sentByA.get(0).packet();
-        assertEquals(PacketKind.SYN, syn.kind());
+        Frame syn = link.sentByA.get(0).packet();
+        assertEquals(FrameKind.SYN, syn.kind());
         assertEquals(0, syn.dstNonce());
-        Packet synAck = link.sentByB.get(0).packet();
-        assertEquals(PacketKind.SYN_ACK, synAck.kind());
+        Frame synAck = link.sentByB.get(0).packet();
+        assertEquals(FrameKind.SYN_ACK, synAck.kind());
         assertEquals(VirtualLink.NONCE_A, synAck.dstNonce());
         assertEquals(VirtualLink.NONCE_B, synAck.srcNonce());
     }
@@ -44,7 +44,7 @@ class EngineHandshakeAndTransferTest {
         link.policy = (d, i, p, t) -> d == Direction.A_TO_B && i == 0 ? Fate.DROP : Fate.DELIVER;
         link.establish();
         assertEquals(1, link.a.stats().timeouts());
-        List<VirtualLink.Sent> syns = link.sentByA(PacketKind.SYN, 0);
+        List<VirtualLink.Sent> syns = link.sentByA(FrameKind.SYN, 0);
         assertEquals(2, syns.size());
         assertEquals(CONFIG.initialRtoNanos(), syns.get(1).at() - syns.get(0).at());
         assertEquals(0, link.a.stats().rttSamples(), "Karn: no sample from a retried SYN");
@@ -55,7 +55,7 @@ class EngineHandshakeAndTransferTest {
         VirtualLink link = new VirtualLink(CONFIG);
         link.policy = (d, i, p, t) -> d == Direction.B_TO_A && i == 0 ? Fate.DROP : Fate.DELIVER;
         link.establish();
-        assertTrue(VirtualLink.count(link.sentByB, PacketKind.SYN_ACK) >= 2);
+        assertTrue(VirtualLink.count(link.sentByB, FrameKind.SYN_ACK) >= 2);
         assertEquals(1, link.eventsA.size());
         assertEquals(1, link.eventsB.size());
     }
@@ -63,17 +63,17 @@ class EngineHandshakeAndTransferTest {
     @Test
     void lostFinalAckIsRecoveredByTheAcceptorsSynAckRetry() {
         VirtualLink link = new VirtualLink(CONFIG);
-        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == PacketKind.ACK && i == 1
+        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == FrameKind.ACK && i == 1
                 ? Fate.DROP : Fate.DELIVER;
         link.establish();
-        assertTrue(VirtualLink.count(link.sentByB, PacketKind.SYN_ACK) >= 2,
+        assertTrue(VirtualLink.count(link.sentByB, FrameKind.SYN_ACK) >= 2,
                 "the acceptor retried its SYN_ACK");
     }
 
     @Test
     void lostFinalAckIsRecoveredByTheFirstDataFrame() {
         VirtualLink link = new VirtualLink(CONFIG);
-        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == PacketKind.ACK && i == 1
+        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == FrameKind.ACK && i == 1
                 ? Fate.DROP : Fate.DELIVER;
         link.app = () -> {
             if (link.a.state() == EngineState.ESTABLISHED && link.a.sendBufferFree() == CONFIG.sendBufferBytes()
@@ -82,7 +82,7 @@ class EngineHandshakeAndTransferTest {
             }
         };
         link.establish();
-        assertEquals(1, VirtualLink.count(link.sentByB, PacketKind.SYN_ACK));
+        assertEquals(1, VirtualLink.count(link.sentByB, FrameKind.SYN_ACK));
         assertEquals(3, link.b.readableBytes());
     }
 
@@ -94,7 +94,7 @@ class EngineHandshakeAndTransferTest {
         assertTrue(link.runUntil(() -> link.a.state() == EngineState.CLOSED, 10 * SECOND));
         assertEquals(CloseReason.CONNECT_TIMEOUT, link.a.closeReason());
         assertEquals(3 * SECOND, link.now);
-        List<VirtualLink.Sent> syns = link.sentByA(PacketKind.SYN, 0);
+        List<VirtualLink.Sent> syns = link.sentByA(FrameKind.SYN, 0);
         assertTrue(syns.size() >= 3, "SYN retried: " + syns.size());
         for (int i = 2; i < syns.size(); i++) {
             long gap = syns.get(i).at() - syns.get(i - 1).at();
@@ -117,7 +117,7 @@ class EngineHandshakeAndTransferTest {
     void transfersAStreamInOrderExactlyOnceUnderLossDuplicationAndReordering() {
         long seed = 42;
         Random random = new Random(seed);
-        SessionConfig config = CONFIG.toBuilder().maxPayloadBytes(1000).windowMessages(64).build();
+        SessionConfig config = CONFIG.toBuilder().maxPayloadBytes(1000).windowFrames(64).build();
         VirtualLink link = new VirtualLink(config);
         link.policy = (d, i, p, t) -> {
             double r = random.nextDouble();

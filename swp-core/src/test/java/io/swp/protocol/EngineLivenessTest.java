@@ -62,7 +62,7 @@ class EngineLivenessTest {
         link.aVanished = true;
         assertTrue(link.runUntil(() -> link.b.state() == EngineState.CLOSED, 60 * SECOND));
         assertEquals(CloseReason.PEER_DEAD, link.b.closeReason());
-        assertTrue(VirtualLink.count(link.sentByB, PacketKind.SYN_ACK) > 1, "SYN_ACK was retried");
+        assertTrue(VirtualLink.count(link.sentByB, FrameKind.SYN_ACK) > 1, "SYN_ACK was retried");
     }
 
     @Test
@@ -78,7 +78,7 @@ class EngineLivenessTest {
     void unackedTimeoutEndsTheSession() {
         SessionConfig config = CONFIG.toBuilder().unackedTimeout(Duration.ofSeconds(2)).build();
         VirtualLink link = new VirtualLink(config).establish();
-        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == PacketKind.DATA ? Fate.DROP : Fate.DELIVER;
+        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == FrameKind.DATA ? Fate.DROP : Fate.DELIVER;
         long sentAt = link.now;
         link.a.write(new byte[10], 0, 10, true, link.now);
         assertTrue(link.runUntil(() -> link.a.state() == EngineState.CLOSED, 60 * SECOND));
@@ -92,11 +92,11 @@ class EngineLivenessTest {
     void tooManyRetransmissionsEndTheSession() {
         SessionConfig config = CONFIG.toBuilder().maxRetransmitsPerFrame(3).build();
         VirtualLink link = new VirtualLink(config).establish();
-        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == PacketKind.DATA ? Fate.DROP : Fate.DELIVER;
+        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == FrameKind.DATA ? Fate.DROP : Fate.DELIVER;
         link.a.write(new byte[10], 0, 10, true, link.now);
         assertTrue(link.runUntil(() -> link.a.state() == EngineState.CLOSED, 60 * SECOND));
         assertEquals(CloseReason.TOO_MANY_RETRANSMITS, link.a.closeReason());
-        assertEquals(4, link.sentByA(PacketKind.DATA, 0).size(), "sent once and retransmitted 3 times");
+        assertEquals(4, link.sentByA(FrameKind.DATA, 0).size(), "sent once and retransmitted 3 times");
         assertEquals(3, link.a.stats().retransmits());
     }
 
@@ -104,13 +104,13 @@ class EngineLivenessTest {
     void strayFramesWithWrongNoncesAreCountedAndIgnored() {
         VirtualLink link = new VirtualLink(CONFIG).establish();
         long strayBefore = link.b.stats().strayFramesDropped();
-        Packet.Builder forged = Packet.builder(PacketKind.DATA).from(VirtualLink.A_INBOX).to(VirtualLink.B_INBOX)
+        Frame.Builder forged = Frame.builder(FrameKind.DATA).from(VirtualLink.A_INBOX).to(VirtualLink.B_INBOX)
                 .seq(0).window(10, 10_000).payload(new byte[] {66});
         link.inject(Direction.A_TO_B, forged.srcNonce(12345).dstNonce(VirtualLink.NONCE_B).build());
         link.inject(Direction.A_TO_B, forged.srcNonce(VirtualLink.NONCE_A).dstNonce(999).build());
-        link.inject(Direction.A_TO_B, Packet.builder(PacketKind.RESET).from(VirtualLink.A_INBOX)
+        link.inject(Direction.A_TO_B, Frame.builder(FrameKind.RESET).from(VirtualLink.A_INBOX)
                 .to(VirtualLink.B_INBOX).srcNonce(777).dstNonce(VirtualLink.NONCE_B).build());
-        link.inject(Direction.A_TO_B, Packet.builder(PacketKind.SYN).from(VirtualLink.A_INBOX)
+        link.inject(Direction.A_TO_B, Frame.builder(FrameKind.SYN).from(VirtualLink.A_INBOX)
                 .to(VirtualLink.B_INBOX).srcNonce(4242).build());
         // Right nonces, but it acknowledges frames B never sent: dropped whole.
         link.inject(Direction.A_TO_B, forged.srcNonce(VirtualLink.NONCE_A).dstNonce(VirtualLink.NONCE_B)
@@ -125,9 +125,9 @@ class EngineLivenessTest {
 
     @Test
     void resetForAnswersEverythingButAReset() throws MalformedFrameException {
-        Packet data = Packet.builder(PacketKind.DATA).from("x").to("y").srcNonce(5).dstNonce(6).seq(3).build();
-        Packet reset = VirtualLink.decode(Engine.resetFor(data, "y"));
-        assertEquals(PacketKind.RESET, reset.kind());
+        Frame data = Frame.builder(FrameKind.DATA).from("x").to("y").srcNonce(5).dstNonce(6).seq(3).build();
+        Frame reset = VirtualLink.decode(Engine.resetFor(data, "y"));
+        assertEquals(FrameKind.RESET, reset.kind());
         assertEquals("y", reset.from());
         assertEquals("x", reset.to());
         assertEquals(6, reset.srcNonce());
@@ -139,7 +139,7 @@ class EngineLivenessTest {
     void aResetFromTheRealPeerClosesTheSession() {
         VirtualLink link = new VirtualLink(CONFIG).establish();
         link.inject(Direction.B_TO_A, VirtualLink.decode(Engine.resetFor(
-                Packet.builder(PacketKind.DATA).from(VirtualLink.A_INBOX).to(VirtualLink.B_INBOX)
+                Frame.builder(FrameKind.DATA).from(VirtualLink.A_INBOX).to(VirtualLink.B_INBOX)
                         .srcNonce(VirtualLink.NONCE_A).dstNonce(VirtualLink.NONCE_B).build(), VirtualLink.B_INBOX)));
         assertTrue(link.runUntil(() -> link.a.state() == EngineState.CLOSED, SECOND));
         assertEquals(CloseReason.RESET_BY_PEER, link.a.closeReason());
@@ -150,8 +150,8 @@ class EngineLivenessTest {
         VirtualLink link = new VirtualLink(CONFIG).establish();
         // Ordered frame 0 is lost once, so the unordered ones behind it arrive out of order.
         link.policy = (d, i, p, t) -> {
-            if (d == Direction.A_TO_B && p.kind() == PacketKind.DATA) {
-                if (p.seq() == 0 && p.flags() == Packet.FLAG_END_OF_MESSAGE && i < 10) {
+            if (d == Direction.A_TO_B && p.kind() == FrameKind.DATA) {
+                if (p.seq() == 0 && p.flags() == Frame.FLAG_END_OF_MESSAGE && i < 10) {
                     return Fate.DROP;
                 }
                 return Fate.DUPLICATE;

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class EngineRecoveryTest {
     private static final SessionConfig CONFIG = SessionConfig.builder()
-            .maxPayloadBytes(1000).windowMessages(128).build();
+            .maxPayloadBytes(1000).windowFrames(128).build();
 
     private static byte[] randomBytes(int n, long seed) {
         byte[] data = new byte[n];
@@ -41,7 +41,7 @@ class EngineRecoveryTest {
     /** Drops the first transmission of DATA frame {@code seq} from A. */
     private static VirtualLink.FramePolicy dropFirst(long seq) {
         AtomicBoolean done = new AtomicBoolean();
-        return (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == PacketKind.DATA && p.seq() == seq
+        return (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == FrameKind.DATA && p.seq() == seq
                 && !done.getAndSet(true) ? Fate.DROP : Fate.DELIVER;
     }
 
@@ -55,7 +55,7 @@ class EngineRecoveryTest {
         assertEquals(1, a.fastRetransmits(), a.toString());
         assertEquals(0, a.timeouts(), a.toString());
         assertEquals(100, a.dataFramesSent());
-        List<Sent> sends = link.sentByA(PacketKind.DATA, 10);
+        List<Sent> sends = link.sentByA(FrameKind.DATA, 10);
         assertEquals(2, sends.size());
         long repairDelay = sends.get(1).at() - sends.get(0).at();
         assertTrue(repairDelay < a.rtoNanos(), "repaired after " + repairDelay + " ns, RTO " + a.rtoNanos());
@@ -119,7 +119,7 @@ class EngineRecoveryTest {
         link.bVanished = true;
         link.a.write(new byte[10], 0, 10, true, link.now);
         link.runFor(5 * SECOND);
-        List<Sent> sends = link.sentByA(PacketKind.DATA, 0);
+        List<Sent> sends = link.sentByA(FrameKind.DATA, 0);
         assertTrue(sends.size() > 6, "sends: " + sends.size());
         long firstRto = sends.get(1).at() - sends.get(0).at();
         assertTrue(firstRto >= config.minRtoNanos() && firstRto < config.maxRtoNanos(), "first RTO " + firstRto);
@@ -198,10 +198,10 @@ class EngineRecoveryTest {
         assertTrue(send.reorderingThreshold() > SendBuffer.DUP_THRESH, "threshold " + send.reorderingThreshold());
         // Once adapted, the rest of the transfer is clean: most frames go exactly once.
         assertTrue(a.retransmits() < a.dataFramesSent() / 10, "seed " + seed + ": " + a);
-        long late = link.sentByA.stream().filter(s -> s.at() > link.now / 2 && s.packet().kind() == PacketKind.DATA)
+        long late = link.sentByA.stream().filter(s -> s.at() > link.now / 2 && s.packet().kind() == FrameKind.DATA)
                 .map(s -> s.packet().seq()).distinct().count();
         long lateSends = link.sentByA.stream().filter(s -> s.at() > link.now / 2
-                && s.packet().kind() == PacketKind.DATA).count();
+                && s.packet().kind() == FrameKind.DATA).count();
         assertTrue(lateSends - late <= 2, "second half retransmitted " + (lateSends - late) + " frames");
     }
 

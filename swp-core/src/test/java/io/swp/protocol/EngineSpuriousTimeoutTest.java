@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class EngineSpuriousTimeoutTest {
     private static final SessionConfig CONFIG = SessionConfig.builder()
-            .maxPayloadBytes(1000).windowMessages(128).build();
+            .maxPayloadBytes(1000).windowFrames(128).build();
     /** Frames of the first burst that get through before the stall. */
     private static final int DELIVERED_BEFORE_STALL = 20;
     /** Longer than the RTO (20 ms minimum over a 10 ms round trip), so the timer fires. */
@@ -30,7 +30,7 @@ class EngineSpuriousTimeoutTest {
         VirtualLink link = new VirtualLink(CONFIG).establish();
         long stallEnd = link.now + STALL;
         // A FIFO path: after the first frames, everything A sends waits for the stall to end.
-        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == PacketKind.DATA
+        link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == FrameKind.DATA
                 && p.seq() >= DELIVERED_BEFORE_STALL && t < stallEnd ? Fate.delay(stallEnd - t) : Fate.DELIVER;
         byte[] data = new byte[50 * 1000];
         new Random(11).nextBytes(data);

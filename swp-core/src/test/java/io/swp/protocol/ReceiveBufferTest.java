@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 
 class ReceiveBufferTest {
 
-    private static Packet data(long seq, int len) {
-        return Packet.builder(PacketKind.DATA).seq(seq).payload(new byte[len]).build();
+    private static Frame data(long seq, int len) {
+        return Frame.builder(FrameKind.DATA).seq(seq).payload(new byte[len]).build();
     }
 
     @Test
@@ -64,10 +64,10 @@ class ReceiveBufferTest {
             r.offer(data(s, 1));
         }
         long[] sack = r.sackRanges();
-        assertEquals(2 * PacketCodec.MAX_SACK_RANGES, sack.length);
+        assertEquals(2 * FrameCodec.MAX_SACK_RANGES, sack.length);
         assertEquals(2, sack[0]);
         assertEquals(3, sack[1]);
-        assertEquals(2 + 2 * (PacketCodec.MAX_SACK_RANGES - 1), sack[sack.length - 2]);
+        assertEquals(2 + 2 * (FrameCodec.MAX_SACK_RANGES - 1), sack[sack.length - 2]);
         r.offer(data(0, 1));
         r.offer(data(1, 1));
         assertEquals(4, r.sackRanges()[0], "ranges below the cumulative ack are gone");
@@ -78,7 +78,7 @@ class ReceiveBufferTest {
     void finIsReachedOnlyInOrderAndNothingBeyondItIsTaken() {
         ReceiveBuffer r = new ReceiveBuffer(16, 1_000, 8);
         assertEquals(ReceiveBuffer.Arrival.OUT_OF_ORDER,
-                r.offer(Packet.builder(PacketKind.FIN).seq(1).build()));
+                r.offer(Frame.builder(FrameKind.FIN).seq(1).build()));
         assertTrue(!r.finReached());
         assertEquals(ReceiveBuffer.Arrival.INVALID, r.offer(data(2, 1)));
         assertEquals(ReceiveBuffer.Arrival.FILLED_GAP, r.offer(data(0, 3)));

@@ -9,15 +9,15 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Packets whose payload is a view into a larger array (as decoded frames are) read back exactly. */
+/** Frames whose payload is a view into a larger array (as decoded frames are) read back exactly. */
 class ReceiveBufferViewTest {
 
     /** A data packet whose payload sits between junk bytes, as in a received frame. */
-    private static Packet view(long seq, byte[] payload, Random r) {
+    private static Frame view(long seq, byte[] payload, Random r) {
         byte[] frame = new byte[payload.length + 37 + 4];
         r.nextBytes(frame);
         System.arraycopy(payload, 0, frame, 37, payload.length);
-        return Packet.builder(PacketKind.DATA).seq(seq).payloadView(frame, 37, payload.length).build();
+        return Frame.builder(FrameKind.DATA).seq(seq).payloadView(frame, 37, payload.length).build();
     }
 
     @Test

@@ -46,11 +46,11 @@ final class VirtualLink {
          * @param packet the frame, decoded
          * @param now the time it is sent
          */
-        Fate fate(Direction direction, int index, Packet packet, long now);
+        Fate fate(Direction direction, int index, Frame packet, long now);
     }
 
     /** A frame as it was sent, for assertions. */
-    record Sent(long at, Packet packet) {
+    record Sent(long at, Frame packet) {
     }
 
     private record InFlight(long deliverAt, long order, Direction direction, byte[] frame)
@@ -98,7 +98,7 @@ final class VirtualLink {
     VirtualLink(SessionConfig configA, SessionConfig configB) {
         this.configA = configA;
         this.configB = configB;
-        this.a = Engine.connect(configA, A_INBOX, B_INBOX, NONCE_A, now);
+        this.a = Engine.connect(configA.engineConfig(), A_INBOX, B_INBOX, NONCE_A, now);
         statesA.add(a.state());
     }
 
@@ -200,14 +200,14 @@ final class VirtualLink {
     }
 
     /** Puts a frame on the wire as if {@code from} had sent it (for stray-frame tests). */
-    void inject(Direction direction, Packet p) {
-        byte[] frame = PacketCodec.encode(p);
+    void inject(Direction direction, Frame p) {
+        byte[] frame = FrameCodec.encode(p);
         long latency = direction == Direction.A_TO_B ? latencyAToB : latencyBToA;
         queue.add(new InFlight(now + latency, order++, direction, frame));
     }
 
     private void enqueue(Direction direction, byte[] frame) {
-        Packet p = decode(frame);
+        Frame p = decode(frame);
         boolean fromA = direction == Direction.A_TO_B;
         (fromA ? sentByA : sentByB).add(new Sent(now, p));
         int index = fromA ? indexAToB++ : indexBToA++;
@@ -235,9 +235,9 @@ final class VirtualLink {
             return;
         }
         if (b == null) {
-            Packet p = decode(f.frame);
-            if (p.kind() == PacketKind.SYN && !bAnswersUnknownWithReset) {
-                b = Engine.accept(configB, B_INBOX, p, NONCE_B, now);
+            Frame p = decode(f.frame);
+            if (p.kind() == FrameKind.SYN && !bAnswersUnknownWithReset) {
+                b = Engine.accept(configB.engineConfig(), B_INBOX, p, NONCE_B, now);
                 onAccept.accept(b);
                 statesB.add(b.state());
             } else {
@@ -268,16 +268,16 @@ final class VirtualLink {
         }
     }
 
-    static Packet decode(byte[] frame) {
+    static Frame decode(byte[] frame) {
         try {
-            return PacketCodec.decode(frame);
+            return FrameCodec.decode(frame);
         } catch (MalformedFrameException e) {
             throw new AssertionError("engine produced an undecodable frame", e);
         }
     }
 
     /** @return the frames A sent with the given kind and sequence number, in order */
-    List<Sent> sentByA(PacketKind kind, long seq) {
+    List<Sent> sentByA(FrameKind kind, long seq) {
         List<Sent> out = new ArrayList<>();
         for (Sent s : sentByA) {
             if (s.packet().kind() == kind && s.packet().seq() == seq) {
@@ -288,7 +288,7 @@ final class VirtualLink {
     }
 
     /** @return how many frames of a kind a side sent */
-    static long count(List<Sent> sent, PacketKind kind) {
+    static long count(List<Sent> sent, FrameKind kind) {
         return sent.stream().filter(s -> s.packet().kind() == kind).count();
     }
 }

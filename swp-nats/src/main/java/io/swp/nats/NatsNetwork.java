@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * {@link NatsNetworkConfig#pendingMessageLimit()} and
  * {@link NatsNetworkConfig#pendingByteLimit()}. Each binding reports the dispatcher's
  * free capacity (limit minus pending, in bytes less jnats' per-message protocol overhead)
- * as {@link InboxBinding#freeMessages()} and {@link InboxBinding#freeBytes()}, divided evenly among the bindings that share it, so
+ * as {@link InboxBinding#freeFrames()} and {@link InboxBinding#freeBytes()}, divided evenly among the bindings that share it, so
  * the windows all of them advertise together never exceed what the client can queue.
  * If the client still drops frames as a slow consumer, the drops are counted
  * ({@link InboxBinding#droppedFrames()}, {@link #droppedFrames()}, {@link NatsEvents})
@@ -448,7 +448,7 @@ public final class NatsNetwork implements Network {
         }
 
         @Override
-        public long freeMessages() {
+        public long freeFrames() {
             long free = dispatcher.getPendingMessageLimit() - dispatcher.getPendingMessageCount();
             return share(free);
         }
@@ -464,8 +464,8 @@ public final class NatsNetwork implements Network {
         @Override
         public long freeBytes() {
             long freeBytes = Math.max(0, dispatcher.getPendingByteLimit() - dispatcher.getPendingByteCount());
-            long freeMessages = Math.max(0, dispatcher.getPendingMessageLimit() - dispatcher.getPendingMessageCount());
-            long arrivals = Math.min(freeMessages, freeBytes / messageOverhead + 1);
+            long freeFrames = Math.max(0, dispatcher.getPendingMessageLimit() - dispatcher.getPendingMessageCount());
+            long arrivals = Math.min(freeFrames, freeBytes / messageOverhead + 1);
             return share(freeBytes - arrivals * messageOverhead);
         }
 

@@ -100,7 +100,7 @@ public final class NatsNetworkConfig {
         /**
          * Frames the shared jnats dispatcher may hold undelivered before it drops arrivals
          * as a slow consumer. Set explicitly on the dispatcher (jnats' own default is
-         * 524,288) and reported, minus what is pending, as {@code freeMessages()}.
+         * 524,288) and reported, minus what is pending, as {@code freeFrames()}.
          * Default {@value #DEFAULT_PENDING_MESSAGE_LIMIT}.
          *
          * @param frames a positive count

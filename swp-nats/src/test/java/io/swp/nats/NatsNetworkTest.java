@@ -94,7 +94,7 @@ class NatsNetworkTest {
             assertEquals(1000, receiver.dispatcher().getPendingMessageLimit());
             assertEquals(1_000_000, receiver.dispatcher().getPendingByteLimit());
             long overhead = NatsNetwork.messageOverheadBytes("swp.test.capacity");
-            assertEquals(1000, binding.freeMessages());
+            assertEquals(1000, binding.freeFrames());
             // jnats' protocol bytes for each of the 1000 messages that may still arrive are held back
             assertEquals(1_000_000 - 1000 * overhead, binding.freeBytes());
             receiver.connection().flush(java.time.Duration.ofSeconds(5));
@@ -104,7 +104,7 @@ class NatsNetworkTest {
                 sender.send("swp.test.capacity", new byte[frameBytes]);
             }
             // One frame is held by the blocked handler; the other 100 wait in the dispatcher.
-            awaitCondition(() -> binding.freeMessages() == 1000 - (frames - 1), "100 frames pending: " + binding.freeMessages());
+            awaitCondition(() -> binding.freeFrames() == 1000 - (frames - 1), "100 frames pending: " + binding.freeFrames());
             // 100 frames and their protocol bytes are pending; 900 more messages may arrive
             long pendingBytes = receiver.dispatcher().getPendingByteCount();
             assertTrue(pendingBytes > (frames - 1) * frameBytes && pendingBytes <= (frames - 1) * (frameBytes + overhead),
@@ -113,7 +113,7 @@ class NatsNetworkTest {
             assertEquals(0, binding.droppedFrames());
             release.countDown();
             awaitCondition(() -> delivered.get() == frames, "all delivered");
-            awaitCondition(() -> binding.freeMessages() == 1000, "capacity recovers");
+            awaitCondition(() -> binding.freeFrames() == 1000, "capacity recovers");
         }
     }
 
@@ -136,7 +136,7 @@ class NatsNetworkTest {
                 assertEquals((NatsNetworkConfig.DEFAULT_PENDING_BYTE_LIMIT
                         - NatsNetworkConfig.DEFAULT_PENDING_MESSAGE_LIMIT * overhead) / inboxes, bindings[0].freeBytes(),
                         "an equal share of the dispatcher's free frame bytes");
-                assertEquals(NatsNetworkConfig.DEFAULT_PENDING_MESSAGE_LIMIT / inboxes, bindings[0].freeMessages());
+                assertEquals(NatsNetworkConfig.DEFAULT_PENDING_MESSAGE_LIMIT / inboxes, bindings[0].freeFrames());
                 shared.flush(java.time.Duration.ofSeconds(5));
                 for (int i = 0; i < inboxes; i++) {
                     net.send("swp.test.share." + i, new byte[] {(byte) i});

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * delivery thread that calls the handler. {@link #send} never blocks: when a queue is
  * full the frame is dropped for that binding and counted
  * ({@link Network.InboxBinding#droppedFrames()}), and the free room is reported honestly
- * through {@link Network.InboxBinding#freeMessages()} / {@link Network.InboxBinding#freeBytes()}.
+ * through {@link Network.InboxBinding#freeFrames()} / {@link Network.InboxBinding#freeBytes()}.
  */
 public final class InMemoryNetwork implements Network {
     private static final Logger LOG = LoggerFactory.getLogger(InMemoryNetwork.class);
@@ -195,7 +195,7 @@ public final class InMemoryNetwork implements Network {
         }
 
         @Override
-        public long freeMessages() {
+        public long freeFrames() {
             return Math.max(0, queueLimitFrames - queuedFrames.get());
         }
 

@@ -7,9 +7,9 @@ import io.swp.protocol.EngineEvent;
 import io.swp.protocol.EngineState;
 import io.swp.protocol.EngineStats;
 import io.swp.protocol.MalformedFrameException;
-import io.swp.protocol.Packet;
-import io.swp.protocol.PacketCodec;
-import io.swp.protocol.PacketKind;
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -99,7 +99,7 @@ public final class SimTransfer {
         long wallStart = System.nanoTime();
         try {
             bindInboxes();
-            client.engine = Engine.connect(client.config, CLIENT_INBOX, SERVER_INBOX, client.nonce, now);
+            client.engine = Engine.connect(client.config.engineConfig(), CLIENT_INBOX, SERVER_INBOX, client.nonce, now);
             boolean timedOut = loop();
             return result(timedOut, System.nanoTime() - wallStart);
         } catch (RuntimeException | IOException e) {
@@ -168,15 +168,15 @@ public final class SimTransfer {
     }
 
     private void acceptOrReset(Peer p, byte[] frame) throws IOException {
-        Packet packet;
+        Frame packet;
         try {
-            packet = PacketCodec.decode(frame);
+            packet = FrameCodec.decode(frame);
         } catch (MalformedFrameException e) {
             p.framesDroppedBeforeSession++;
             return;
         }
-        if (packet.kind() == PacketKind.SYN) {
-            p.engine = Engine.accept(p.config, p.inbox, packet, p.nonce, now);
+        if (packet.kind() == FrameKind.SYN) {
+            p.engine = Engine.accept(p.config.engineConfig(), p.inbox, packet, p.nonce, now);
         } else {
             reply(Engine.resetFor(packet, p.inbox), packet.from());
         }
@@ -184,8 +184,8 @@ public final class SimTransfer {
 
     private void answerWithReset(Peer p, byte[] frame) throws IOException {
         try {
-            Packet packet = PacketCodec.decode(frame);
-            if (packet.kind() != PacketKind.SYN) {
+            Frame packet = FrameCodec.decode(frame);
+            if (packet.kind() != FrameKind.SYN) {
                 p.resetsAfterClose++;
                 reply(Engine.resetFor(packet, p.inbox), packet.from());
             }
@@ -568,7 +568,7 @@ public final class SimTransfer {
                     .corrupt(0.01, 8);
             SessionConfig config = SessionConfig.builder()
                     .maxPayloadBytes(1024)
-                    .windowMessages(64)
+                    .windowFrames(64)
                     .windowBytes(64 * 1024)
                     .connectTimeout(Duration.ofSeconds(120))
                     .build();

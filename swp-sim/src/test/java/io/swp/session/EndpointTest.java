@@ -10,9 +10,9 @@ import io.swp.Network;
 import io.swp.Session;
 import io.swp.SessionConfig;
 import io.swp.protocol.MalformedFrameException;
-import io.swp.protocol.Packet;
-import io.swp.protocol.PacketCodec;
-import io.swp.protocol.PacketKind;
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import io.swp.sim.InMemoryNetwork;
 import java.io.IOException;
 import java.time.Duration;
@@ -40,21 +40,21 @@ class EndpointTest {
     void framesForUnknownSessionsAreAnsweredWithAReset() throws Exception {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Endpoint server = Endpoint.open(net, "server")) {
-            LinkedBlockingQueue<Packet> replies = new LinkedBlockingQueue<>();
+            LinkedBlockingQueue<Frame> replies = new LinkedBlockingQueue<>();
             try (Network.InboxBinding probe = net.bind("probe", f -> {
                 try {
-                    replies.add(PacketCodec.decode(f));
+                    replies.add(FrameCodec.decode(f));
                 } catch (MalformedFrameException e) {
                     throw new IllegalStateException(e);
                 }
             })) {
-                net.send("server", PacketCodec.encode(Packet.builder(PacketKind.DATA).from("probe").to("server")
+                net.send("server", FrameCodec.encode(Frame.builder(FrameKind.DATA).from("probe").to("server")
                         .srcNonce(11).dstNonce(12345).seq(0).payload(new byte[10]).build()));
-                Packet reply = replies.poll(5, TimeUnit.SECONDS);
-                assertTrue(reply != null && reply.kind() == PacketKind.RESET, String.valueOf(reply));
+                Frame reply = replies.poll(5, TimeUnit.SECONDS);
+                assertTrue(reply != null && reply.kind() == FrameKind.RESET, String.valueOf(reply));
                 assertEquals(11, reply.dstNonce());
                 // A RESET for an unknown session is not answered: no reset ping-pong.
-                net.send("server", PacketCodec.encode(Packet.builder(PacketKind.RESET).from("probe").to("server")
+                net.send("server", FrameCodec.encode(Frame.builder(FrameKind.RESET).from("probe").to("server")
                         .srcNonce(11).dstNonce(12345).build()));
                 assertNull(replies.poll(200, TimeUnit.MILLISECONDS));
                 assertEquals(1, server.stats().resetsSent());
@@ -129,7 +129,7 @@ class EndpointTest {
 
     @Test
     void aNetworkWithTinyFramesCapsThePayload() throws Exception {
-        try (InMemoryNetwork net = InMemoryNetwork.builder().maxFrameSize(PacketCodec.MAX_OVERHEAD_BYTES + 512).build();
+        try (InMemoryNetwork net = InMemoryNetwork.builder().maxFrameSize(FrameCodec.MAX_OVERHEAD_BYTES + 512).build();
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
             assertEquals(512, p.client().config().maxPayloadBytes());
             byte[] big = new byte[100_000];

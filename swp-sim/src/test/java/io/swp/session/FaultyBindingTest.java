@@ -58,11 +58,11 @@ class FaultyBindingTest {
                 }
 
                 @Override
-                public long freeMessages() {
+                public long freeFrames() {
                     if (failing) {
                         throw new IllegalStateException("transport failure (test)");
                     }
-                    return b.freeMessages();
+                    return b.freeFrames();
                 }
 
                 @Override

@@ -11,9 +11,9 @@ import io.swp.SessionConfig;
 import io.swp.file.FileTransferStats;
 import io.swp.file.ReceivedFile;
 import io.swp.protocol.MalformedFrameException;
-import io.swp.protocol.Packet;
-import io.swp.protocol.PacketCodec;
-import io.swp.protocol.PacketKind;
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import io.swp.sim.InMemoryNetwork;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -120,15 +120,15 @@ class FileTransferTest {
             // frame's CRC is valid: only the end-to-end BLAKE2b can notice.
             clientNet.rewrite(frame -> {
                 try {
-                    Packet pk = PacketCodec.decode(frame);
-                    if (pk.kind() == PacketKind.DATA && pk.payload().length > 4096
+                    Frame pk = FrameCodec.decode(frame);
+                    if (pk.kind() == FrameKind.DATA && pk.payload().length > 4096
                             && bigDataFrames.incrementAndGet() == 10) {
                         byte[] payload = pk.payload().clone();
                         payload[payload.length / 2] ^= 0x40;
-                        return PacketCodec.encode(Packet.builder(pk.kind()).flags(pk.flags()).from(pk.from())
+                        return FrameCodec.encode(Frame.builder(pk.kind()).flags(pk.flags()).from(pk.from())
                                 .to(pk.to()).srcNonce(pk.srcNonce()).dstNonce(pk.dstNonce()).seq(pk.seq())
                                 .ack(pk.ack()).sackRanges(pk.sackRanges())
-                                .window(pk.windowMessages(), pk.windowBytes()).tsVal(pk.tsVal())
+                                .window(pk.windowFrames(), pk.windowBytes()).tsVal(pk.tsVal())
                                 .tsEcr(pk.tsEcr()).payload(payload).build());
                     }
                 } catch (MalformedFrameException e) {

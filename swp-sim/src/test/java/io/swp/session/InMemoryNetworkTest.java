@@ -59,10 +59,10 @@ class InMemoryNetworkTest {
                 net.send("slow", new byte[10]);
             }
             assertEquals(11, binding.droppedFrames());
-            assertEquals(0, binding.freeMessages());
+            assertEquals(0, binding.freeFrames());
             assertEquals(1000 - 100, binding.freeBytes());
             release.countDown();
-            assertTrue(Harness.await(() -> binding.freeMessages() == 10, Duration.ofSeconds(5)));
+            assertTrue(Harness.await(() -> binding.freeFrames() == 10, Duration.ofSeconds(5)));
             assertThrows(IOException.class, () -> net.send("slow", new byte[net.maxFrameSize() + 1]));
         }
     }

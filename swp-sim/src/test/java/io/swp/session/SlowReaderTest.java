@@ -22,7 +22,7 @@ class SlowReaderTest {
     @Test
     void writerBlocksInsteadOfBuffering() throws Exception {
         SessionConfig config = SessionConfig.builder()
-                .sendBufferBytes(SEND_BUFFER).windowBytes(WINDOW_BYTES).windowMessages(64).build();
+                .sendBufferBytes(SEND_BUFFER).windowBytes(WINDOW_BYTES).windowFrames(64).build();
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, config)) {
             AtomicLong written = new AtomicLong();

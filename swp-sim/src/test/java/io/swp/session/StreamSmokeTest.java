@@ -35,7 +35,7 @@ class StreamSmokeTest {
 
     @Test
     void byteAtATimeReaderWithASmallWindowNeverStalls() throws Exception {
-        SessionConfig small = SessionConfig.builder().windowBytes(32 * 1024).windowMessages(8)
+        SessionConfig small = SessionConfig.builder().windowBytes(32 * 1024).windowFrames(8)
                 .sendBufferBytes(64 * 1024).build();
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, small)) {

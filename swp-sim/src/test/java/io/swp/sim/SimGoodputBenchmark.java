@@ -38,7 +38,7 @@ class SimGoodputBenchmark {
     static String table() {
         SessionConfig config = SessionConfig.builder()
                 .windowBytes(WINDOW_BYTES)
-                .windowMessages((int) (2 * WINDOW_BYTES / (16 * 1024)))
+                .windowFrames((int) (2 * WINDOW_BYTES / (16 * 1024)))
                 .sendBufferBytes(4 * WINDOW_BYTES)
                 .build();
         long bdp = BANDWIDTH_BITS / 8 * 2 * ONE_WAY.toMillis() / 1000;
@@ -46,7 +46,7 @@ class SimGoodputBenchmark {
         out.append(String.format(Locale.ROOT, "link %d Mbit/s, RTT %d ms, BDP %d KiB, window %d KiB / %d frames,"
                         + " payload %d KiB, queue %d KiB, transfer %d MiB, loss in both directions%n%n",
                 BANDWIDTH_BITS / 1_000_000, 2 * ONE_WAY.toMillis(), bdp / 1024, WINDOW_BYTES / 1024,
-                config.windowMessages(), config.maxPayloadBytes() / 1024, QUEUE_BYTES / 1024, TRANSFER_BYTES / MIB));
+                config.windowFrames(), config.maxPayloadBytes() / 1024, QUEUE_BYTES / 1024, TRANSFER_BYTES / MIB));
         out.append("| loss | goodput Mbit/s (mean of " + SEEDS + " seeds) | of link | worst seed | target"
                 + " | retransmits | fast | RTOs | srtt ms | virtual s | wall ms |\n");
         out.append("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");

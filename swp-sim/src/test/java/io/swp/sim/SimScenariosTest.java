@@ -7,9 +7,9 @@ import io.swp.SessionConfig;
 import io.swp.protocol.CloseReason;
 import io.swp.protocol.EngineState;
 import io.swp.protocol.MalformedFrameException;
-import io.swp.protocol.Packet;
-import io.swp.protocol.PacketCodec;
-import io.swp.protocol.PacketKind;
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,7 +25,7 @@ class SimScenariosTest {
     /** A small payload so that small transfers span many frames; fast dead-peer detection. */
     private static final SessionConfig SMALL_FRAMES = SessionConfig.builder()
             .maxPayloadBytes(1024)
-            .windowMessages(64)
+            .windowFrames(64)
             .windowBytes(64 * KIB)
             .connectTimeout(Duration.ofSeconds(60))
             .build();
@@ -119,19 +119,19 @@ class SimScenariosTest {
     void handshakeSurvivesLosingEveryFirstFrameOfEachKind() {
         Map<String, Integer> seen = new HashMap<>();
         SimNetwork.FrameFilter firstOfEachKind = (inbox, frame, now) -> {
-            PacketKind kind = kindOf(frame);
+            FrameKind kind = kindOf(frame);
             return kind != null && seen.merge(inbox + kind, 1, Integer::sum) == 1;
         };
         TransferResult r = assertClean(SimTransfer.Spec.builder(12).config(SMALL_FRAMES).bytesToServer(16 * KIB)
                 .frameFilter(firstOfEachKind).impairBoth(Impairments.builder().latency(Duration.ofMillis(5)).build())
                 .build());
-        assertTrue(seen.containsKey(SimTransfer.SERVER_INBOX + PacketKind.SYN), why(r));
-        assertTrue(seen.containsKey(SimTransfer.CLIENT_INBOX + PacketKind.SYN_ACK), why(r));
+        assertTrue(seen.containsKey(SimTransfer.SERVER_INBOX + FrameKind.SYN), why(r));
+        assertTrue(seen.containsKey(SimTransfer.CLIENT_INBOX + FrameKind.SYN_ACK), why(r));
     }
 
-    private static PacketKind kindOf(byte[] frame) {
+    private static FrameKind kindOf(byte[] frame) {
         try {
-            return PacketCodec.decode(frame).kind();
+            return FrameCodec.decode(frame).kind();
         } catch (MalformedFrameException e) {
             return null;
         }
@@ -141,7 +141,7 @@ class SimScenariosTest {
     void finLossIsRecovered() {
         int[] finsDropped = {0};
         SimNetwork.FrameFilter dropFirstFins = (inbox, frame, now) -> {
-            if (kindOf(frame) == PacketKind.FIN && finsDropped[0] < 4) {
+            if (kindOf(frame) == FrameKind.FIN && finsDropped[0] < 4) {
                 finsDropped[0]++;
                 return true;
             }

@@ -17,18 +17,18 @@ import org.junit.jupiter.api.Test;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
 
-class PacketCodecTest {
+class FrameCodecTest {
 
-    private static Packet.Builder full(PacketKind kind) {
-        return Packet.builder(kind).flags(Packet.FLAG_END_OF_MESSAGE).from("alice.inbox").to("bob.inbox")
+    private static Frame.Builder full(FrameKind kind) {
+        return Frame.builder(kind).flags(Frame.FLAG_END_OF_MESSAGE).from("alice.inbox").to("bob.inbox")
                 .srcNonce(0x1234_5678_9abc_def0L).dstNonce(-42).seq(7).ack(5)
                 .sackRanges(new long[] {20, 30, 9, 12}).window(1024, 16L * 1024 * 1024)
                 .tsVal(-1L).tsEcr(Long.MAX_VALUE).payload(new byte[] {1, 2, 3});
     }
 
-    private static Packet decode(byte[] frame) {
+    private static Frame decode(byte[] frame) {
         try {
-            return PacketCodec.decode(frame);
+            return FrameCodec.decode(frame);
         } catch (MalformedFrameException e) {
             throw new AssertionError(e);
         }
@@ -37,7 +37,7 @@ class PacketCodecTest {
     /** Asserts that decoding fails with exactly MalformedFrameException, nothing else. */
     private static void assertMalformed(byte[] frame, String what) {
         try {
-            PacketCodec.decode(frame);
+            FrameCodec.decode(frame);
             fail(what + ": decoded");
         } catch (MalformedFrameException expected) {
             // the only acceptable outcome
@@ -48,31 +48,31 @@ class PacketCodecTest {
 
     @Test
     void everyKindRoundTrips() {
-        for (PacketKind kind : PacketKind.values()) {
-            Packet p = full(kind).build();
-            assertEquals(p, decode(PacketCodec.encode(p)), kind.toString());
+        for (FrameKind kind : FrameKind.values()) {
+            Frame p = full(kind).build();
+            assertEquals(p, decode(FrameCodec.encode(p)), kind.toString());
         }
     }
 
     @Test
     void flagsSackRangesUnicodeInboxesAndPayloadSizesRoundTrip() {
-        long[] manyRanges = new long[2 * PacketCodec.MAX_SACK_RANGES];
+        long[] manyRanges = new long[2 * FrameCodec.MAX_SACK_RANGES];
         for (int i = 0; i < manyRanges.length; i += 2) {
             manyRanges[i] = 1000L * i + Integer.MAX_VALUE;
             manyRanges[i + 1] = manyRanges[i] + 1 + i;
         }
         byte[] large = new byte[1 << 20];
         new Random(3).nextBytes(large);
-        List<Packet> packets = List.of(
-                full(PacketKind.DATA).flags(Packet.KNOWN_FLAGS).build(),
-                full(PacketKind.DATA).flags(0).payload(new byte[0]).sackRanges(new long[0]).build(),
-                full(PacketKind.DATA).payload(large).sackRanges(manyRanges).build(),
-                full(PacketKind.ACK).from("ünïcødé.邮箱.📬").to("b".repeat(PacketCodec.MAX_INBOX_BYTES)).build(),
-                full(PacketKind.SYN).seq(0).ack(0).dstNonce(0).window(0, 0).tsVal(0).tsEcr(0).build(),
-                full(PacketKind.FIN).seq(Long.MAX_VALUE).ack(Long.MAX_VALUE).window(Integer.MAX_VALUE, Long.MAX_VALUE)
+        List<Frame> packets = List.of(
+                full(FrameKind.DATA).flags(Frame.KNOWN_FLAGS).build(),
+                full(FrameKind.DATA).flags(0).payload(new byte[0]).sackRanges(new long[0]).build(),
+                full(FrameKind.DATA).payload(large).sackRanges(manyRanges).build(),
+                full(FrameKind.ACK).from("ünïcødé.邮箱.📬").to("b".repeat(FrameCodec.MAX_INBOX_BYTES)).build(),
+                full(FrameKind.SYN).seq(0).ack(0).dstNonce(0).window(0, 0).tsVal(0).tsEcr(0).build(),
+                full(FrameKind.FIN).seq(Long.MAX_VALUE).ack(Long.MAX_VALUE).window(Integer.MAX_VALUE, Long.MAX_VALUE)
                         .build());
-        for (Packet p : packets) {
-            Packet back = decode(PacketCodec.encode(p));
+        for (Frame p : packets) {
+            Frame back = decode(FrameCodec.encode(p));
             assertEquals(p, back, p.toString());
             assertArrayEquals(p.payload(), back.payload());
             assertArrayEquals(p.sackRanges(), back.sackRanges());
@@ -80,9 +80,9 @@ class PacketCodecTest {
     }
 
     /** The frame as msgpack-core's own packer lays it out: the reference for the hand-written encoder. */
-    private static byte[] referenceEncoding(Packet p) throws IOException {
+    private static byte[] referenceEncoding(Frame p) throws IOException {
         try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
-            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.writePayload(new byte[] {(byte) FrameCodec.VERSION});
             pk.packArrayHeader(14);
             pk.packInt(p.kind().code());
             pk.packInt(p.flags());
@@ -96,7 +96,7 @@ class PacketCodecTest {
             for (long v : p.sackRanges()) {
                 pk.packLong(v);
             }
-            pk.packInt(p.windowMessages());
+            pk.packInt(p.windowFrames());
             pk.packLong(p.windowBytes());
             pk.packLong(p.tsVal());
             pk.packLong(p.tsEcr());
@@ -137,21 +137,21 @@ class PacketCodecTest {
             for (int k = 0; k < v.length; k++) {
                 v[k] = r.nextBoolean() ? edges.get(r.nextInt(edges.size())) : r.nextLong() >> r.nextInt(64);
             }
-            int ranges = r.nextInt(PacketCodec.MAX_SACK_RANGES + 1);
+            int ranges = r.nextInt(FrameCodec.MAX_SACK_RANGES + 1);
             long[] sack = new long[2 * ranges];
             for (int k = 0; k < sack.length; k++) {
                 sack[k] = Math.abs(edges.get(r.nextInt(edges.size())));
             }
             byte[] payload = new byte[payloadSizes[r.nextInt(payloadSizes.length)]];
             r.nextBytes(payload);
-            Packet p = Packet.builder(PacketKind.values()[r.nextInt(PacketKind.values().length)])
-                    .flags(r.nextInt(Packet.KNOWN_FLAGS + 1))
+            Frame p = Frame.builder(FrameKind.values()[r.nextInt(FrameKind.values().length)])
+                    .flags(r.nextInt(Frame.KNOWN_FLAGS + 1))
                     .from("f".repeat(inboxLengths[r.nextInt(inboxLengths.length)]))
                     .to(i % 7 == 0 ? "ü.inbox.ß" : "t".repeat(inboxLengths[r.nextInt(inboxLengths.length)]))
                     .srcNonce(v[0]).dstNonce(v[1]).seq(Math.abs(v[2])).ack(Math.abs(v[3])).sackRanges(sack)
                     .window((int) Math.abs(v[4] % Integer.MAX_VALUE), Math.abs(v[5]))
                     .tsVal(v[6]).tsEcr(v[7]).payload(payload).build();
-            assertArrayEquals(referenceEncoding(p), PacketCodec.encode(p), "seed " + seed + ", packet " + i + ": " + p);
+            assertArrayEquals(referenceEncoding(p), FrameCodec.encode(p), "seed " + seed + ", packet " + i + ": " + p);
         }
     }
 
@@ -162,10 +162,10 @@ class PacketCodecTest {
         for (int size : new int[] {0, 1, 255, 256, 16_384, 65_536}) {
             byte[] payload = new byte[size];
             r.nextBytes(payload);
-            Packet p = full(PacketKind.DATA).payload(payload).build();
-            byte[] frame = PacketCodec.encode(p);
-            Packet copied = PacketCodec.decode(frame);
-            Packet shared = PacketCodec.decodeOwned(frame.clone());
+            Frame p = full(FrameKind.DATA).payload(payload).build();
+            byte[] frame = FrameCodec.encode(p);
+            Frame copied = FrameCodec.decode(frame);
+            Frame shared = FrameCodec.decodeOwned(frame.clone());
             assertEquals(copied, shared, "seed " + seed + ", size " + size);
             assertEquals(size, shared.payloadLength());
             assertArrayEquals(payload, shared.payload());
@@ -173,53 +173,53 @@ class PacketCodecTest {
                 assertTrue(shared.payloadArray().length > size, "the view keeps the frame, not a copy");
             }
             // A view re-encodes to the very same frame, and survives the builder.
-            assertArrayEquals(frame, PacketCodec.encode(shared));
-            assertArrayEquals(frame, PacketCodec.encode(shared.toBuilder().build()));
+            assertArrayEquals(frame, FrameCodec.encode(shared));
+            assertArrayEquals(frame, FrameCodec.encode(shared.toBuilder().build()));
         }
         // The owned decode rejects exactly what the copying one rejects.
-        byte[] frame = PacketCodec.encode(full(PacketKind.DATA).payload(new byte[300]).build());
+        byte[] frame = FrameCodec.encode(full(FrameKind.DATA).payload(new byte[300]).build());
         for (int cut = 0; cut < frame.length; cut++) {
             byte[] truncated = Arrays.copyOf(frame, cut);
-            assertThrows(MalformedFrameException.class, () -> PacketCodec.decodeOwned(truncated), "cut " + cut);
+            assertThrows(MalformedFrameException.class, () -> FrameCodec.decodeOwned(truncated), "cut " + cut);
         }
         for (int bit = 0; bit < frame.length * 8; bit += 7) {
             byte[] flipped = frame.clone();
             flipped[bit / 8] ^= (byte) (1 << (bit % 8));
-            assertThrows(MalformedFrameException.class, () -> PacketCodec.decodeOwned(flipped), "bit " + bit);
+            assertThrows(MalformedFrameException.class, () -> FrameCodec.decodeOwned(flipped), "bit " + bit);
         }
     }
 
     @Test
     void encodeRejectsFieldsBeyondTheLimits() {
         assertThrows(IllegalArgumentException.class,
-                () -> PacketCodec.encode(full(PacketKind.ACK).from("").build()));
+                () -> FrameCodec.encode(full(FrameKind.ACK).from("").build()));
         assertThrows(IllegalArgumentException.class,
-                () -> PacketCodec.encode(full(PacketKind.ACK).to("x".repeat(PacketCodec.MAX_INBOX_BYTES + 1)).build()));
-        assertThrows(IllegalArgumentException.class, () -> PacketCodec.encode(
-                full(PacketKind.ACK).sackRanges(new long[2 * PacketCodec.MAX_SACK_RANGES + 2]).build()));
+                () -> FrameCodec.encode(full(FrameKind.ACK).to("x".repeat(FrameCodec.MAX_INBOX_BYTES + 1)).build()));
+        assertThrows(IllegalArgumentException.class, () -> FrameCodec.encode(
+                full(FrameKind.ACK).sackRanges(new long[2 * FrameCodec.MAX_SACK_RANGES + 2]).build()));
     }
 
     @Test
     void theOverheadBoundHoldsForTheLargestHeader() {
-        long[] ranges = new long[2 * PacketCodec.MAX_SACK_RANGES];
+        long[] ranges = new long[2 * FrameCodec.MAX_SACK_RANGES];
         Arrays.fill(ranges, Long.MAX_VALUE);
         for (int i = 0; i < ranges.length; i += 2) {
             ranges[i] = Long.MAX_VALUE - 1000 + i;
             ranges[i + 1] = ranges[i] + 1;
         }
-        String inbox = "é".repeat(PacketCodec.MAX_INBOX_BYTES / 2) + "x";
-        Packet p = full(PacketKind.DATA).from(inbox).to(inbox).sackRanges(ranges).flags(Integer.MAX_VALUE & 3)
+        String inbox = "é".repeat(FrameCodec.MAX_INBOX_BYTES / 2) + "x";
+        Frame p = full(FrameKind.DATA).from(inbox).to(inbox).sackRanges(ranges).flags(Integer.MAX_VALUE & 3)
                 .srcNonce(Long.MIN_VALUE).dstNonce(Long.MIN_VALUE).seq(Long.MAX_VALUE).ack(Long.MAX_VALUE)
                 .window(Integer.MAX_VALUE, Long.MAX_VALUE).tsVal(Long.MIN_VALUE).tsEcr(Long.MIN_VALUE)
                 .payload(new byte[70_000]).build();
-        int overhead = PacketCodec.encode(p).length - p.payload().length;
-        assertTrue(overhead <= PacketCodec.MAX_OVERHEAD_BYTES, overhead + " > " + PacketCodec.MAX_OVERHEAD_BYTES);
+        int overhead = FrameCodec.encode(p).length - p.payload().length;
+        assertTrue(overhead <= FrameCodec.MAX_OVERHEAD_BYTES, overhead + " > " + FrameCodec.MAX_OVERHEAD_BYTES);
     }
 
     @Test
     void everyTruncationIsMalformed() {
-        for (PacketKind kind : PacketKind.values()) {
-            byte[] frame = PacketCodec.encode(full(kind).build());
+        for (FrameKind kind : FrameKind.values()) {
+            byte[] frame = FrameCodec.encode(full(kind).build());
             for (int len = 0; len < frame.length; len++) {
                 assertMalformed(Arrays.copyOf(frame, len), kind + " truncated to " + len);
             }
@@ -228,7 +228,7 @@ class PacketCodecTest {
 
     @Test
     void everySingleBitFlipIsMalformed() {
-        byte[] frame = PacketCodec.encode(full(PacketKind.DATA).payload(new byte[100]).build());
+        byte[] frame = FrameCodec.encode(full(FrameKind.DATA).payload(new byte[100]).build());
         for (int bit = 0; bit < frame.length * 8; bit++) {
             byte[] copy = frame.clone();
             copy[bit / 8] ^= (byte) (1 << (bit % 8));
@@ -253,14 +253,14 @@ class PacketCodecTest {
         // frames with bytes mutated and the CRC recomputed.
         long seed = 77;
         Random random = new Random(seed);
-        byte[] valid = PacketCodec.encode(full(PacketKind.DATA).build());
+        byte[] valid = FrameCodec.encode(full(FrameKind.DATA).build());
         int decoded = 0;
         for (int i = 0; i < 20_000; i++) {
             byte[] body;
             if (i % 2 == 0) {
                 body = new byte[1 + random.nextInt(200)];
                 random.nextBytes(body);
-                body[0] = (byte) PacketCodec.VERSION;
+                body[0] = (byte) FrameCodec.VERSION;
             } else {
                 body = Arrays.copyOf(valid, valid.length - 4);
                 for (int m = 1 + random.nextInt(4); m > 0; m--) {
@@ -269,10 +269,10 @@ class PacketCodecTest {
             }
             byte[] frame = withCrc(body);
             try {
-                Packet p = PacketCodec.decode(frame);
+                Frame p = FrameCodec.decode(frame);
                 decoded++;
                 // Whatever decodes must re-encode to a frame that decodes to the same packet.
-                assertEquals(p, PacketCodec.decode(PacketCodec.encode(p)), "seed " + seed + " case " + i);
+                assertEquals(p, FrameCodec.decode(FrameCodec.encode(p)), "seed " + seed + " case " + i);
             } catch (MalformedFrameException expected) {
                 // fine
             } catch (RuntimeException | Error e) {
@@ -293,11 +293,11 @@ class PacketCodecTest {
                 (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         List<byte[]> crafted = new ArrayList<>();
         crafted.add(craft(pk -> pk.packBinaryHeader(Integer.MAX_VALUE), true));   // 2 GiB payload
-        crafted.add(craft(pk -> pk.packBinaryHeader(PacketCodec.MAX_PAYLOAD_BYTES + 1), true));
+        crafted.add(craft(pk -> pk.packBinaryHeader(FrameCodec.MAX_PAYLOAD_BYTES + 1), true));
         crafted.add(craft(pk -> pk.packBinaryHeader(1000), true));               // more than is left
         crafted.add(craftWithInbox(Integer.MAX_VALUE));                           // 2 GiB inbox name
         crafted.add(craftWithSack(Integer.MAX_VALUE));                            // 2^31 SACK entries
-        crafted.add(craftWithSack(2 * PacketCodec.MAX_SACK_RANGES + 2));
+        crafted.add(craftWithSack(2 * FrameCodec.MAX_SACK_RANGES + 2));
         for (int i = 0; i < crafted.size(); i++) {
             long before = threads.getCurrentThreadAllocatedBytes();
             assertMalformed(crafted.get(i), "crafted frame " + i);
@@ -314,9 +314,9 @@ class PacketCodecTest {
     /** A frame with a valid header and CRC whose payload part is written by {@code payload}. */
     private static byte[] craft(PayloadWriter payload, boolean header) throws IOException {
         try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
-            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.writePayload(new byte[] {(byte) FrameCodec.VERSION});
             pk.packArrayHeader(14);
-            pk.packInt(PacketKind.DATA.code()).packInt(0).packString("a").packString("b");
+            pk.packInt(FrameKind.DATA.code()).packInt(0).packString("a").packString("b");
             pk.packLong(1).packLong(2).packLong(0).packLong(0).packArrayHeader(0);
             pk.packInt(1).packLong(1).packLong(0).packLong(0);
             payload.write(pk);
@@ -326,9 +326,9 @@ class PacketCodecTest {
 
     private static byte[] craftWithInbox(int declaredLength) throws IOException {
         try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
-            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.writePayload(new byte[] {(byte) FrameCodec.VERSION});
             pk.packArrayHeader(14);
-            pk.packInt(PacketKind.DATA.code()).packInt(0).packRawStringHeader(declaredLength);
+            pk.packInt(FrameKind.DATA.code()).packInt(0).packRawStringHeader(declaredLength);
             pk.writePayload(new byte[] {'a', 'b', 'c'});
             return withCrc(pk.toByteArray());
         }
@@ -336,9 +336,9 @@ class PacketCodecTest {
 
     private static byte[] craftWithSack(int declaredEntries) throws IOException {
         try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
-            pk.writePayload(new byte[] {(byte) PacketCodec.VERSION});
+            pk.writePayload(new byte[] {(byte) FrameCodec.VERSION});
             pk.packArrayHeader(14);
-            pk.packInt(PacketKind.DATA.code()).packInt(0).packString("a").packString("b");
+            pk.packInt(FrameKind.DATA.code()).packInt(0).packString("a").packString("b");
             pk.packLong(1).packLong(2).packLong(0).packLong(0).packArrayHeader(declaredEntries);
             pk.packLong(1).packLong(2);
             return withCrc(pk.toByteArray());

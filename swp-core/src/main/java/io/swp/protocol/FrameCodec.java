@@ -9,7 +9,7 @@ import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.ValueType;
 
 /**
- * Encodes and decodes {@link Packet}s.
+ * Encodes and decodes {@link Frame}s.
  *
  * <p>Frame layout: one version byte ({@link #VERSION}), then a MessagePack array of the
  * header fields and the payload, then a CRC32C of everything before it (4 bytes, big
@@ -21,7 +21,7 @@ import org.msgpack.value.ValueType;
  * <p>The decoder checks every length and count against the limits below before it
  * allocates, and reports every problem as a {@link MalformedFrameException}.
  */
-public final class PacketCodec {
+public final class FrameCodec {
     /** Wire format version written in the first byte of every frame. */
     public static final int VERSION = 1;
     /** Longest inbox name, in UTF-8 bytes. */
@@ -40,17 +40,17 @@ public final class PacketCodec {
     private static final int FIELD_COUNT = 14;
     private static final int CRC_BYTES = 4;
 
-    private PacketCodec() {
+    private FrameCodec() {
     }
 
     /**
-     * Encodes a packet into a new frame.
+     * Encodes a frame into new bytes.
      *
-     * @param p the packet
+     * @param p the frame
      * @return the frame bytes
      * @throws IllegalArgumentException if a field exceeds the limits of this codec
      */
-    public static byte[] encode(Packet p) {
+    public static byte[] encode(Frame p) {
         byte[] fromBytes = p.from().getBytes(StandardCharsets.UTF_8);
         byte[] toBytes = p.to().getBytes(StandardCharsets.UTF_8);
         checkInbox(fromBytes.length);
@@ -66,7 +66,7 @@ public final class PacketCodec {
         // The frame is sized exactly first and then written in place: one allocation and
         // one copy of the payload, where a general-purpose packer would buffer, trim and
         // copy again. The encoding is MessagePack's shortest form for every value, the
-        // same bytes msgpack-core's packer writes (PacketCodecTest checks this).
+        // same bytes msgpack-core's packer writes (FrameCodecTest checks this).
         int sackBytes = 0;
         for (long v : sack) {
             sackBytes += longSize(v);
@@ -77,7 +77,7 @@ public final class PacketCodec {
                 + stringHeaderSize(toBytes.length) + toBytes.length
                 + longSize(p.srcNonce()) + longSize(p.dstNonce()) + longSize(p.seq()) + longSize(p.ack())
                 + arrayHeaderSize(sack.length) + sackBytes
-                + longSize(p.windowMessages()) + longSize(p.windowBytes())
+                + longSize(p.windowFrames()) + longSize(p.windowBytes())
                 + longSize(p.tsVal()) + longSize(p.tsEcr())
                 + binaryHeaderSize(payloadLength) + payloadLength;
         byte[] frame = new byte[bodyLen + CRC_BYTES];
@@ -100,7 +100,7 @@ public final class PacketCodec {
         for (long v : sack) {
             pos = putLong(frame, pos, v);
         }
-        pos = putLong(frame, pos, p.windowMessages());
+        pos = putLong(frame, pos, p.windowFrames());
         pos = putLong(frame, pos, p.windowBytes());
         pos = putLong(frame, pos, p.tsVal());
         pos = putLong(frame, pos, p.tsEcr());
@@ -278,11 +278,11 @@ public final class PacketCodec {
      * Decodes a whole frame.
      *
      * @param frame the frame bytes
-     * @return the packet
+     * @return the frame
      * @throws MalformedFrameException if the frame is truncated, corrupted, of another
      *     version, or has a field outside its bounds
      */
-    public static Packet decode(byte[] frame) throws MalformedFrameException {
+    public static Frame decode(byte[] frame) throws MalformedFrameException {
         return decode(frame, 0, frame.length);
     }
 
@@ -292,28 +292,28 @@ public final class PacketCodec {
      * @param buf the bytes
      * @param off where the frame starts
      * @param len its length
-     * @return the packet
+     * @return the frame
      * @throws MalformedFrameException if the frame is not valid
      */
-    public static Packet decode(byte[] buf, int off, int len) throws MalformedFrameException {
+    public static Frame decode(byte[] buf, int off, int len) throws MalformedFrameException {
         return decode(buf, off, len, false);
     }
 
     /**
-     * Decodes a frame the caller hands over, without copying the payload: the packet's
-     * payload is a view of {@code frame}, which must not change afterwards (as a
-     * {@link io.swp.Network.FrameHandler} owns the frames it is given). Checks are the
+     * Decodes a frame the caller hands over, without copying the payload: the frame's
+     * payload is a view of {@code frame}, which must not change afterwards (the network's
+     * frame handler owns the frames it is given). Checks are the
      * same as {@link #decode(byte[])}'s.
      *
-     * @param frame the frame bytes, owned by the returned packet from now on
-     * @return the packet
+     * @param frame the frame bytes, owned by the returned frame from now on
+     * @return the frame
      * @throws MalformedFrameException if the frame is not valid
      */
-    public static Packet decodeOwned(byte[] frame) throws MalformedFrameException {
+    public static Frame decodeOwned(byte[] frame) throws MalformedFrameException {
         return decode(frame, 0, frame == null ? 0 : frame.length, true);
     }
 
-    private static Packet decode(byte[] buf, int off, int len, boolean share) throws MalformedFrameException {
+    private static Frame decode(byte[] buf, int off, int len, boolean share) throws MalformedFrameException {
         if (buf == null || off < 0 || len < 0 || off > buf.length - len) {
             throw new MalformedFrameException("frame bounds out of range");
         }
@@ -337,15 +337,15 @@ public final class PacketCodec {
             if (fields != FIELD_COUNT) {
                 throw new MalformedFrameException("expected " + FIELD_COUNT + " fields, got " + fields);
             }
-            PacketKind kind = PacketKind.fromCode(readInt(u, "kind"));
+            FrameKind kind = FrameKind.fromCode(readInt(u, "kind"));
             if (kind == null) {
-                throw new MalformedFrameException("unknown packet kind");
+                throw new MalformedFrameException("unknown frame kind");
             }
             int flags = readInt(u, "flags");
-            if ((flags & ~Packet.KNOWN_FLAGS) != 0) {
+            if ((flags & ~Frame.KNOWN_FLAGS) != 0) {
                 throw new MalformedFrameException("unknown flags " + Integer.toHexString(flags));
             }
-            Packet.Builder b = Packet.builder(kind).flags(flags)
+            Frame.Builder b = Frame.builder(kind).flags(flags)
                     .from(readInbox(u, "from")).to(readInbox(u, "to"))
                     .srcNonce(readLong(u, "srcNonce")).dstNonce(readLong(u, "dstNonce"))
                     .seq(readNonNegative(u, "seq")).ack(readNonNegative(u, "ack"));
@@ -363,7 +363,7 @@ public final class PacketCodec {
                     throw new MalformedFrameException("empty or inverted SACK range");
                 }
             }
-            int winMsgs = readInt(u, "windowMessages");
+            int winMsgs = readInt(u, "windowFrames");
             long winBytes = readLong(u, "windowBytes");
             if (winMsgs < 0 || winBytes < 0) {
                 throw new MalformedFrameException("negative window");

@@ -1,10 +1,10 @@
 package io.swp.protocol;
 
 /**
- * What a {@link Packet} is for. The numeric code is what goes on the wire; codes are
+ * What a {@link Frame} is for. The numeric code is what goes on the wire; codes are
  * never reused, so an old peer rejects a kind it does not know instead of misreading it.
  */
-public enum PacketKind {
+public enum FrameKind {
     /** Opens a session: carries the initiator's nonce and receive window. */
     SYN(1),
     /** Answers a SYN: carries the acceptor's nonce; echoes the initiator's. */
@@ -20,17 +20,17 @@ public enum PacketKind {
     /** Aborts the session (or answers a frame for a session the receiver does not know). */
     RESET(7);
 
-    private static final PacketKind[] BY_CODE = new PacketKind[8];
+    private static final FrameKind[] BY_CODE = new FrameKind[8];
 
     static {
-        for (PacketKind k : values()) {
+        for (FrameKind k : values()) {
             BY_CODE[k.code] = k;
         }
     }
 
     private final int code;
 
-    PacketKind(int code) {
+    FrameKind(int code) {
         this.code = code;
     }
 
@@ -43,7 +43,7 @@ public enum PacketKind {
      * @param code a wire code
      * @return the kind, or {@code null} if the code is unknown
      */
-    public static PacketKind fromCode(int code) {
+    public static FrameKind fromCode(int code) {
         return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
     }
 

@@ -8,15 +8,15 @@ import java.util.Objects;
  * cheap in MessagePack (small integers take one byte) and it keeps the engine free of
  * per-kind special cases.
  *
- * <p>Sequence numbers count frames, not bytes: every {@link PacketKind#DATA} and
- * {@link PacketKind#FIN} frame takes the next one. {@link #ack()} is cumulative: every
+ * <p>Sequence numbers count frames, not bytes: every {@link FrameKind#DATA} and
+ * {@link FrameKind#FIN} frame takes the next one. {@link #ack()} is cumulative: every
  * sequence number below it has been received. {@link #sackRanges()} lists further
  * received blocks above it as {@code [start, end)} pairs.
  *
  * <p>Instances are immutable by contract; the arrays handed in are not copied, so callers
  * must not modify them afterwards.
  */
-public final class Packet {
+public final class Frame {
     /** Flag: this DATA frame ends an application message. */
     public static final int FLAG_END_OF_MESSAGE = 1;
     /**
@@ -31,7 +31,7 @@ public final class Packet {
     private static final long[] NO_SACK = new long[0];
     private static final byte[] NO_PAYLOAD = new byte[0];
 
-    private final PacketKind kind;
+    private final FrameKind kind;
     private final int flags;
     private final String from;
     private final String to;
@@ -40,16 +40,16 @@ public final class Packet {
     private final long seq;
     private final long ack;
     private final long[] sackRanges;
-    private final int windowMessages;
+    private final int windowFrames;
     private final long windowBytes;
     private final long tsVal;
     private final long tsEcr;
-    /** Holds the payload at [payloadOffset, payloadOffset + payloadLength): a decoded packet shares its frame. */
+    /** Holds the payload at [payloadOffset, payloadOffset + payloadLength): a decoded frame shares its frame. */
     private final byte[] payload;
     private final int payloadOffset;
     private final int payloadLength;
 
-    private Packet(Builder b) {
+    private Frame(Builder b) {
         this.kind = Objects.requireNonNull(b.kind, "kind");
         this.flags = b.flags;
         this.from = Objects.requireNonNull(b.from, "from");
@@ -59,7 +59,7 @@ public final class Packet {
         this.seq = b.seq;
         this.ack = b.ack;
         this.sackRanges = b.sackRanges == null ? NO_SACK : b.sackRanges;
-        this.windowMessages = b.windowMessages;
+        this.windowFrames = b.windowFrames;
         this.windowBytes = b.windowBytes;
         this.tsVal = b.tsVal;
         this.tsEcr = b.tsEcr;
@@ -72,12 +72,12 @@ public final class Packet {
     }
 
     /** @return a new builder for a frame of the given kind */
-    public static Builder builder(PacketKind kind) {
+    public static Builder builder(FrameKind kind) {
         return new Builder(kind);
     }
 
     /** @return what this frame is for */
-    public PacketKind kind() { return kind; }
+    public FrameKind kind() { return kind; }
     /** @return the flag bits ({@link #FLAG_END_OF_MESSAGE}, {@link #FLAG_UNORDERED}) */
     public int flags() { return flags; }
     /** @return whether the given flag is set */
@@ -96,17 +96,17 @@ public final class Packet {
     public long ack() { return ack; }
     /** @return received blocks above {@link #ack()}, as {@code [start, end)} pairs; do not modify */
     public long[] sackRanges() { return sackRanges; }
-    /** @return how many more frames the sender of this packet can buffer */
-    public int windowMessages() { return windowMessages; }
-    /** @return how many more payload bytes the sender of this packet can buffer */
+    /** @return how many more frames the sender of this frame can buffer */
+    public int windowFrames() { return windowFrames; }
+    /** @return how many more payload bytes the sender of this frame can buffer */
     public long windowBytes() { return windowBytes; }
     /** @return the sender's clock when it sent this frame (nanoseconds, its own origin) */
     public long tsVal() { return tsVal; }
     /** @return the latest {@link #tsVal()} the sender received from us, echoed back */
     public long tsEcr() { return tsEcr; }
     /**
-     * @return the payload as an array of exactly its length; for a packet that shares a
-     *     received frame ({@link PacketCodec#decodeOwned(byte[])}) this is a copy, so hot
+     * @return the payload as an array of exactly its length; for a frame that shares a
+     *     received frame ({@link FrameCodec#decodeOwned(byte[])}) this is a copy, so hot
      *     paths use {@link #payloadLength()} and the package's view accessors instead
      */
     public byte[] payload() {
@@ -125,11 +125,11 @@ public final class Packet {
     /** @return where the payload starts in {@link #payloadArray()} */
     int payloadOffset() { return payloadOffset; }
 
-    /** @return a builder pre-filled with this packet's fields */
+    /** @return a builder pre-filled with this frame's fields */
     public Builder toBuilder() {
         return new Builder(kind).flags(flags).from(from).to(to).srcNonce(srcNonce)
                 .dstNonce(dstNonce).seq(seq).ack(ack).sackRanges(sackRanges)
-                .window(windowMessages, windowBytes).tsVal(tsVal).tsEcr(tsEcr).payloadView(payload, payloadOffset, payloadLength);
+                .window(windowFrames, windowBytes).tsVal(tsVal).tsEcr(tsEcr).payloadView(payload, payloadOffset, payloadLength);
     }
 
     @Override
@@ -137,13 +137,13 @@ public final class Packet {
         if (this == o) {
             return true;
         }
-        if (!(o instanceof Packet)) {
+        if (!(o instanceof Frame)) {
             return false;
         }
-        Packet p = (Packet) o;
+        Frame p = (Frame) o;
         return kind == p.kind && flags == p.flags && srcNonce == p.srcNonce
                 && dstNonce == p.dstNonce && seq == p.seq && ack == p.ack
-                && windowMessages == p.windowMessages && windowBytes == p.windowBytes
+                && windowFrames == p.windowFrames && windowBytes == p.windowBytes
                 && tsVal == p.tsVal && tsEcr == p.tsEcr && from.equals(p.from) && to.equals(p.to)
                 && Arrays.equals(sackRanges, p.sackRanges)
                 && Arrays.equals(payload, payloadOffset, payloadOffset + payloadLength,
@@ -160,13 +160,13 @@ public final class Packet {
         return kind + "{" + from + "->" + to + " nonce=" + Long.toHexString(srcNonce) + "/"
                 + Long.toHexString(dstNonce) + " seq=" + seq + " ack=" + ack
                 + (sackRanges.length > 0 ? " sack=" + Arrays.toString(sackRanges) : "")
-                + " win=" + windowMessages + "/" + windowBytes + " flags=" + flags
+                + " win=" + windowFrames + "/" + windowBytes + " flags=" + flags
                 + " len=" + payloadLength + "}";
     }
 
-    /** Assembles a {@link Packet}; unset numeric fields are zero. */
+    /** Assembles a {@link Frame}; unset numeric fields are zero. */
     public static final class Builder {
-        private final PacketKind kind;
+        private final FrameKind kind;
         private int flags;
         private String from = "";
         private String to = "";
@@ -175,7 +175,7 @@ public final class Packet {
         private long seq;
         private long ack;
         private long[] sackRanges;
-        private int windowMessages;
+        private int windowFrames;
         private long windowBytes;
         private long tsVal;
         private long tsEcr;
@@ -183,7 +183,7 @@ public final class Packet {
         private int payloadOffset;
         private int payloadLength;
 
-        private Builder(PacketKind kind) {
+        private Builder(FrameKind kind) {
             this.kind = kind;
         }
 
@@ -205,7 +205,7 @@ public final class Packet {
         public Builder sackRanges(long[] v) { this.sackRanges = v; return this; }
         /** @param messages free frames @param bytes free bytes @return this */
         public Builder window(int messages, long bytes) {
-            this.windowMessages = messages;
+            this.windowFrames = messages;
             this.windowBytes = bytes;
             return this;
         }
@@ -229,9 +229,9 @@ public final class Packet {
             return this;
         }
 
-        /** @return the packet */
-        public Packet build() {
-            return new Packet(this);
+        /** @return the frame */
+        public Frame build() {
+            return new Frame(this);
         }
     }
 }

@@ -1,9 +1,9 @@
 package io.swp.bench;
 
 import io.swp.protocol.MalformedFrameException;
-import io.swp.protocol.Packet;
-import io.swp.protocol.PacketCodec;
-import io.swp.protocol.PacketKind;
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -19,39 +19,39 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-public class PacketCodecBenchmark {
+public class FrameCodecBenchmark {
 
     @Param({"0", "1024", "16384", "65536"})
     public int payloadBytes;
 
-    private Packet packet;
+    private Frame packet;
     private byte[] frame;
 
     @Setup
     public void setUp() {
         byte[] payload = new byte[payloadBytes];
         new SplittableRandom(7).nextBytes(payload);
-        packet = Packet.builder(PacketKind.DATA).from("swp.bench.a").to("swp.bench.b")
+        packet = Frame.builder(FrameKind.DATA).from("swp.bench.a").to("swp.bench.b")
                 .srcNonce(0x1234_5678_9abcL).dstNonce(0x0fed_cba9_8765L).seq(123_456).ack(98_765)
                 .sackRanges(new long[] {98_770, 98_800, 98_900, 99_000})
                 .window(1000, 16L << 20).tsVal(1_000_000_000L).tsEcr(999_000_000L)
                 .payload(payload).build();
-        frame = PacketCodec.encode(packet);
+        frame = FrameCodec.encode(packet);
     }
 
     @Benchmark
     public byte[] encode() {
-        return PacketCodec.encode(packet);
+        return FrameCodec.encode(packet);
     }
 
     @Benchmark
-    public Packet decode() throws MalformedFrameException {
-        return PacketCodec.decode(frame);
+    public Frame decode() throws MalformedFrameException {
+        return FrameCodec.decode(frame);
     }
 
     /** The runtime's receive path: the packet shares the frame instead of copying its payload. */
     @Benchmark
-    public Packet decodeOwned() throws MalformedFrameException {
-        return PacketCodec.decodeOwned(frame);
+    public Frame decodeOwned() throws MalformedFrameException {
+        return FrameCodec.decodeOwned(frame);
     }
 }
