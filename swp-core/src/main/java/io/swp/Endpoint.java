@@ -1,33 +1,34 @@
 package io.swp;
 
 import io.swp.protocol.CloseReason;
-import io.swp.protocol.Engine;
+import io.swp.protocol.Demux;
 import io.swp.protocol.EngineEvent;
-import io.swp.protocol.MalformedFrameException;
+import io.swp.protocol.EngineState;
 import io.swp.protocol.Frame;
 import io.swp.protocol.FrameCodec;
-import io.swp.protocol.FrameKind;
+import io.swp.protocol.MalformedFrameException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,17 +38,22 @@ import org.slf4j.LoggerFactory;
  * share the inbox; frames are told apart by the peer's inbox and this side's session
  * nonce (a random non-zero number per session).
  *
- * <h2>Threads</h2>
- * An endpoint runs one event-loop thread, however many sessions it has. The network's
- * handler only decodes a frame (malformed frames are counted and dropped) and queues it;
- * the loop feeds frames to the sessions' engines, runs their timers, sends what they
- * produce and wakes application threads blocked in a {@link Session}. Application threads
- * call the engine directly (under the session's lock) and then nudge the loop, which
- * coalesces nudges: one wakeup serves any number of writes made before it runs.
+ * <h2>The loop</h2>
+ * Everything the endpoint decides happens in {@link #step(long)}: one round of work at a
+ * given time. It takes application requests (connect, accept, close), routes the frames
+ * that arrived through the pure routing state machine ({@link Demux}: session table, SYN
+ * admission, backlog, RESET policy, nonces, capacity sharing), feeds them and due timers
+ * to the sessions' engines, and sends what the engines produce. An endpoint from
+ * {@link #open} runs its own loop thread that calls {@code step} whenever there is work
+ * or a deadline passes; one from {@link #openSteppable} has no thread, and the caller
+ * drives it, for instance in virtual time. The network's handler only decodes a frame
+ * (malformed frames are counted and dropped) and queues it. Application threads call a
+ * session's engine directly, under the session's lock, and then nudge the loop, which
+ * coalesces nudges: one step serves any number of writes made before it.
  *
  * <h2>Incoming sessions</h2>
  * A SYN starts a session at once; when its handshake completes it waits in the accept
- * queue. At most {@link SessionConfig#acceptBacklog()} incoming sessions may wait (or
+ * queue. At most {@link EndpointConfig#acceptBacklog()} incoming sessions may wait (or
  * handshake) before {@link #accept()} takes them; further SYNs, and every SYN while
  * {@link #setAccepting(boolean) accepting} is off, are answered with a RESET so the
  * connecting side fails fast. Frames for sessions the endpoint does not know are answered
@@ -58,74 +64,74 @@ import org.slf4j.LoggerFactory;
  * {@link Network.InboxBinding#freeBytes()}), together with the loop's own inbound queue,
  * is shared fairly among the open sessions and fed to each engine, so the windows they
  * advertise together never exceed what the transport can hold.
+ *
+ * <h2>Futures</h2>
+ * {@link #connectAsync}, {@link #acceptAsync()}, {@link #closeAsync()} and
+ * {@link Session#closeFuture()} are completed by the loop. Actions attached to them with
+ * the non-async {@code CompletableFuture} methods may run on the loop thread, so they must
+ * not block.
  */
 public final class Endpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Endpoint.class);
 
-    /**
-     * Frames decoded but not yet taken by the event loop, beyond which arriving frames
-     * are dropped (and counted): a bound on the loop's memory if the network outruns it.
-     */
-    static final int MAX_QUEUED_INBOUND_FRAMES = 1 << 16;
-    /** The same bound in bytes (frame sizes summed). */
-    static final long MAX_QUEUED_INBOUND_BYTES = 64L * 1024 * 1024;
-    /**
-     * Frames routed per loop pass before the touched sessions are serviced: large enough
-     * to coalesce acknowledgements, small enough that they are not held back for long.
-     */
-    private static final int MAX_FRAMES_PER_PASS = 256;
-    /** Extra time connect allows past the engine's own connect timeout before giving up. */
+    /** Extra time a blocking connect allows past the engine's own connect timeout. */
     private static final long CONNECT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** How long {@link #close()} waits for the event loop thread to stop. */
-    private static final long LOOP_JOIN_MILLIS = 5_000;
+    /** Extra time a blocking close allows the loop past the shutdown's own deadlines. */
+    private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final Network network;
     private final String localInbox;
-    private final SessionConfig config;
+    private final EndpointConfig config;
+    private final SessionConfig sessionDefaults;
     private final Clock clock;
     private final Network.InboxBinding binding;
-    private final SecureRandom random = new SecureRandom();
-    private final Map<SessionKey, Session> sessions = new ConcurrentHashMap<>();
-
-    // Event loop.
+    /** Null for an endpoint stepped by its caller. */
     private final Thread loopThread;
+
+    // Handed from other threads to the loop.
     private final ConcurrentLinkedQueue<Inbound> inbound = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inboundCount = new AtomicInteger();
     private final AtomicLong inboundBytes = new AtomicLong();
-    private final ConcurrentLinkedQueue<Session> nudgedSessions = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<SessionLoopState> nudged = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<LoopTask> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
-    private volatile boolean running = true;
-    // Owned by the loop thread.
-    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
-    private final Map<SessionKey, Session> incomingBySynKey = new HashMap<>();
-    private boolean capacityQueryFailed;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile boolean closing;
+    private volatile int sessionsOpen;
 
-    // Accepting.
-    private final ReentrantLock acceptLock = new ReentrantLock();
-    private final Condition acceptReady = acceptLock.newCondition();
-    private final ArrayDeque<Session> acceptQueue = new ArrayDeque<>();
-    private final AtomicInteger backlog = new AtomicInteger();
-    private volatile boolean accepting = true;
-    private volatile boolean closed;
+    // Owned by the loop.
+    private final Demux<SessionLoopState> demux;
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private final ArrayDeque<SessionLoopState> acceptQueue = new ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<Session>> acceptWaiters = new ArrayDeque<>();
+    private final List<SessionLoopState> dirty = new ArrayList<>();
+    private final List<byte[]> outbound = new ArrayList<>();
+    private Shutdown shutdown;
+    private boolean capacityQueryFailed;
 
     // Counters.
     private final LongAdder framesReceived = new LongAdder();
     private final LongAdder malformedDropped = new LongAdder();
     private final LongAdder inboundQueueDrops = new LongAdder();
-    private final LongAdder resetsSent = new LongAdder();
-    private final LongAdder synsRefused = new LongAdder();
-    private final LongAdder sessionsOpened = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
 
-    private Endpoint(Network network, String localInbox, SessionConfig config, Clock clock) throws IOException {
+    private Endpoint(Network network, String localInbox, EndpointConfig config, Clock clock, RandomGenerator random,
+                     boolean ownThread) throws IOException {
         this.network = Objects.requireNonNull(network, "network");
         this.localInbox = Objects.requireNonNull(localInbox, "localInbox");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.config = capToNetwork(Objects.requireNonNull(config, "config"));
-        this.loopThread = new Thread(this::runLoop, "swp-loop-" + localInbox);
-        this.loopThread.setDaemon(true);
+        Objects.requireNonNull(config, "config");
+        this.sessionDefaults = capToNetwork(config.sessionDefaults());
+        this.config = config.toBuilder().sessionDefaults(sessionDefaults).build();
+        this.demux = new Demux<>(localInbox, sessionDefaults.engineConfig(), config.acceptBacklog(),
+                Objects.requireNonNull(random, "random"),
+                engine -> new SessionLoopState(this, engine, sessionDefaults, clock));
+        this.loopThread = ownThread ? new Thread(this::runLoop, "swp-loop-" + localInbox) : null;
         this.binding = network.bind(localInbox, this::onFrame);
-        this.loopThread.start();
+        if (loopThread != null) {
+            loopThread.setDaemon(true);
+            loopThread.start();
+        }
     }
 
     /**
@@ -137,36 +143,58 @@ public final class Endpoint implements AutoCloseable {
      * @throws IOException if the inbox cannot be bound
      */
     public static Endpoint open(Network network, String localInbox) throws IOException {
-        return open(network, localInbox, SessionConfig.defaults());
+        return open(network, localInbox, EndpointConfig.defaults());
     }
 
     /**
-     * Opens an endpoint.
+     * Opens an endpoint with default endpoint settings and the given session defaults.
      *
      * @param network the transport
      * @param localInbox the inbox to bind
-     * @param config the configuration of accepted sessions and the default for connects
+     * @param sessionDefaults the configuration of accepted sessions and the default for connects
      * @return the endpoint, accepting incoming sessions
      * @throws IOException if the inbox cannot be bound
      * @throws IllegalArgumentException if the network's frames cannot hold a payload
      */
-    public static Endpoint open(Network network, String localInbox, SessionConfig config) throws IOException {
-        return open(network, localInbox, config, Clock.SYSTEM);
+    public static Endpoint open(Network network, String localInbox, SessionConfig sessionDefaults)
+            throws IOException {
+        return open(network, localInbox, EndpointConfig.withSessionDefaults(sessionDefaults));
     }
 
     /**
-     * Opens an endpoint that reads time from {@code clock}.
+     * Opens an endpoint that runs its own loop thread on the system clock.
      *
      * @param network the transport
      * @param localInbox the inbox to bind
-     * @param config the configuration of accepted sessions and the default for connects
-     * @param clock the time source passed to the engines and used for timeouts
+     * @param config the endpoint's settings, with the session defaults
+     * @return the endpoint, accepting incoming sessions
+     * @throws IOException if the inbox cannot be bound
+     * @throws IllegalArgumentException if the network's frames cannot hold a payload
+     */
+    public static Endpoint open(Network network, String localInbox, EndpointConfig config) throws IOException {
+        return new Endpoint(network, localInbox, config, Clock.SYSTEM, new SecureRandom(), true);
+    }
+
+    /**
+     * Opens an endpoint without a loop thread: the caller drives it with {@link #step(long)}
+     * and {@link #pollTimeout()}, for instance over a simulated network in virtual time.
+     * Blocking calls ({@link #connect}, {@link #accept()}, a session's reads and writes)
+     * wait for steps that the caller must make from another thread, so a single-threaded
+     * test uses the asynchronous forms and non-blocking reads instead, and
+     * {@link #closeAsync()} rather than {@link #close()}.
+     *
+     * @param network the transport
+     * @param localInbox the inbox to bind
+     * @param config the endpoint's settings, with the session defaults
+     * @param clock the time source of the sessions' blocking calls and timeouts; steps get
+     *     their time as an argument, which should agree with it
+     * @param random the source of session nonces (seeded, for a reproducible run)
      * @return the endpoint, accepting incoming sessions
      * @throws IOException if the inbox cannot be bound
      */
-    public static Endpoint open(Network network, String localInbox, SessionConfig config, Clock clock)
-            throws IOException {
-        return new Endpoint(network, localInbox, config, clock);
+    public static Endpoint openSteppable(Network network, String localInbox, EndpointConfig config, Clock clock,
+                                         RandomGenerator random) throws IOException {
+        return new Endpoint(network, localInbox, config, clock, random, false);
     }
 
     /** @return the bound inbox */
@@ -174,43 +202,54 @@ public final class Endpoint implements AutoCloseable {
         return localInbox;
     }
 
-    /** @return the configuration of accepted sessions (payload capped to the network) */
-    public SessionConfig config() {
+    /** @return the endpoint's settings (session payload capped to the network) */
+    public EndpointConfig config() {
         return config;
+    }
+
+    /** @return the configuration of accepted sessions (payload capped to the network) */
+    public SessionConfig sessionDefaults() {
+        return sessionDefaults;
     }
 
     /** @return the endpoint's counters */
     public EndpointStats stats() {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
-                resetsSent.sum(), synsRefused.sum(), sessionsOpened.sum(), sessions.size(), sendFailures.sum());
+                demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum());
     }
 
-    /** @return sessions registered now, closing ones included */
+    /** @return sessions registered after the latest loop step, closing ones included */
     public int sessionCount() {
-        return sessions.size();
+        return sessionsOpen;
     }
 
     /**
-     * Turns accepting of incoming sessions on or off (on by default). While off, SYNs are
-     * answered with a RESET: connecting peers fail fast with "refused".
+     * Turns accepting of incoming sessions on or off (on by default), from the next loop
+     * step on. While off, SYNs are answered with a RESET: connecting peers fail fast with
+     * "refused".
      *
      * @param on whether to accept
      */
     public void setAccepting(boolean on) {
-        accepting = on;
+        post(now -> demux.setAccepting(on && shutdown == null));
+    }
+
+    /** @return whether {@link #close()} or {@link #closeAsync()} was called */
+    public boolean isClosed() {
+        return closing;
     }
 
     // ------------------------------------------------------------------ connect / accept
 
     /**
-     * Opens a session to {@code remoteInbox} with the endpoint's configuration.
+     * Opens a session to {@code remoteInbox} with the endpoint's session defaults.
      *
      * @param remoteInbox the peer's inbox
      * @return the established session
      * @throws IOException as for {@link #connect(String, SessionConfig)}
      */
     public Session connect(String remoteInbox) throws IOException {
-        return connect(remoteInbox, config);
+        return connect(remoteInbox, sessionDefaults);
     }
 
     /**
@@ -222,46 +261,60 @@ public final class Endpoint implements AutoCloseable {
      * @throws SessionException with {@link CloseReason#CONNECT_TIMEOUT} if nobody answered
      *     within {@link SessionConfig#connectTimeoutNanos()}, or
      *     {@link CloseReason#RESET_BY_PEER} if the peer refused
+     * @throws InterruptedIOException if interrupted (the handshake is abandoned)
      * @throws IOException if the endpoint is closed
      */
     public Session connect(String remoteInbox, SessionConfig sessionConfig) throws IOException {
-        Objects.requireNonNull(remoteInbox, "remoteInbox");
-        if (closed) {
-            throw new IOException("endpoint " + localInbox + " is closed");
-        }
         SessionConfig effective = capToNetwork(sessionConfig);
-        long now = clock.nanoTime();
-        Session session;
-        SessionKey key;
-        do {
-            long nonce = newNonce(remoteInbox);
-            Engine engine = Engine.connect(effective.engineConfig(), localInbox, remoteInbox, nonce, now);
-            session = new Session(this, engine, effective, clock, false);
-            key = new SessionKey(remoteInbox, nonce);
-        } while (sessions.putIfAbsent(key, session) != null);
-        session.key = key;
-        sessionsOpened.increment();
-        nudge(session);
-        Duration timeout = Duration.ofNanos(effective.connectTimeoutNanos());
+        CompletableFuture<Session> f = connectAsync(remoteInbox, effective);
+        long wait = effective.connectTimeoutNanos() + CONNECT_GRACE_NANOS;
         try {
-            if (!session.awaitEstablished(now + effective.connectTimeoutNanos() + CONNECT_GRACE_NANOS)) {
-                session.abort();
-                throw connectTimedOut(remoteInbox, timeout);
-            }
-        } catch (SessionException e) {
-            if (e.reason() == CloseReason.CONNECT_TIMEOUT) {
-                throw connectTimedOut(remoteInbox, timeout);
-            }
-            if (e.reason() == CloseReason.RESET_BY_PEER) {
-                throw new SessionException(CloseReason.RESET_BY_PEER, "connection to " + remoteInbox
-                        + " refused: reset by peer (nobody accepting at that inbox, or its backlog is full)");
-            }
-            throw e;
-        } catch (InterruptedIOException e) {
-            session.abort();
-            throw e;
+            return f.get(wait, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw connectTimedOut(remoteInbox, Duration.ofNanos(effective.connectTimeoutNanos()));
+        } catch (InterruptedException e) {
+            f.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while connecting to " + remoteInbox);
+        } catch (ExecutionException e) {
+            throw asIOException(e.getCause());
         }
-        return session;
+    }
+
+    /**
+     * Starts opening a session to {@code remoteInbox}. Cancelling the future abandons the
+     * handshake (the session is aborted).
+     *
+     * @param remoteInbox the peer's inbox
+     * @param sessionConfig the session's configuration
+     * @return completed with the established session, or exceptionally with a
+     *     {@link SessionException} as {@link #connect(String, SessionConfig)} throws it
+     */
+    public CompletableFuture<Session> connectAsync(String remoteInbox, SessionConfig sessionConfig) {
+        Objects.requireNonNull(remoteInbox, "remoteInbox");
+        SessionConfig effective = capToNetwork(sessionConfig);
+        CompletableFuture<Session> f = new CompletableFuture<>();
+        if (closing) {
+            f.completeExceptionally(closedException());
+            return f;
+        }
+        post(now -> {
+            if (shutdown != null) {
+                f.completeExceptionally(closedException());
+                return;
+            }
+            SessionLoopState s = demux.connect(remoteInbox, effective.engineConfig(), now,
+                    engine -> new SessionLoopState(this, engine, effective, clock));
+            s.connectFuture = f;
+            f.whenComplete((session, failure) -> {
+                if (f.isCancelled()) {
+                    s.session.abort();
+                }
+            });
+            markDirty(s);
+        });
+        return f;
     }
 
     private static SessionException connectTimedOut(String remoteInbox, Duration timeout) {
@@ -277,224 +330,236 @@ public final class Endpoint implements AutoCloseable {
      * @throws InterruptedIOException if interrupted
      */
     public Session accept() throws IOException {
-        return acceptUntil(Long.MAX_VALUE);
+        CompletableFuture<Session> f = acceptAsync();
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            return afterInterruptedAccept(f);
+        } catch (ExecutionException e) {
+            throw asIOException(e.getCause());
+        }
     }
 
     /**
      * Waits at most {@code timeout} for the next incoming session.
      *
      * @param timeout how long to wait
-     * @return an established session, or null if none arrived in time
+     * @return an established session
+     * @throws SocketTimeoutException if none arrived in time
      * @throws IOException if the endpoint is closed
+     * @throws InterruptedIOException if interrupted
      */
     public Session accept(Duration timeout) throws IOException {
-        long now = clock.nanoTime();
-        long t = timeout.toNanos();
-        return acceptUntil(t >= Long.MAX_VALUE - now ? Long.MAX_VALUE : now + t);
+        CompletableFuture<Session> f = acceptAsync();
+        try {
+            return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            if (f.cancel(false)) {
+                throw new SocketTimeoutException("no session arrived at " + localInbox + " within " + timeout);
+            }
+            return f.join(); // the loop handed one over just as the wait ended
+        } catch (InterruptedException e) {
+            return afterInterruptedAccept(f);
+        } catch (ExecutionException e) {
+            throw asIOException(e.getCause());
+        }
     }
 
-    private Session acceptUntil(long deadline) throws IOException {
-        acceptLock.lock();
-        try {
-            while (true) {
-                if (closed) {
-                    throw new IOException("endpoint " + localInbox + " is closed");
-                }
-                Session s = acceptQueue.poll();
-                if (s != null) {
-                    s.takenByAccept = true;
-                    backlog.decrementAndGet();
-                    return s;
-                }
-                if (deadline == Long.MAX_VALUE) {
-                    acceptReady.await();
-                } else {
-                    long wait = deadline - clock.nanoTime();
-                    if (wait <= 0) {
-                        return null;
-                    }
-                    acceptReady.awaitNanos(wait);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while accepting on " + localInbox);
-        } finally {
-            acceptLock.unlock();
+    private Session afterInterruptedAccept(CompletableFuture<Session> f) throws IOException {
+        Thread.currentThread().interrupt();
+        if (!f.cancel(false) && !f.isCompletedExceptionally()) {
+            // Handed over just as the interrupt came: the session is the caller's now, and
+            // is closed so that it is not leaked.
+            f.join().abort();
         }
+        throw new InterruptedIOException("interrupted while accepting on " + localInbox);
+    }
+
+    /**
+     * Asks for the next incoming session. Waiting requests are served in order; a
+     * cancelled one is skipped and its session goes to the next.
+     *
+     * @return completed with an established session, or exceptionally with an
+     *     {@link IOException} when the endpoint closes
+     */
+    public CompletableFuture<Session> acceptAsync() {
+        CompletableFuture<Session> f = new CompletableFuture<>();
+        if (closing) {
+            f.completeExceptionally(closedException());
+            return f;
+        }
+        post(now -> {
+            if (shutdown != null) {
+                f.completeExceptionally(closedException());
+                return;
+            }
+            acceptWaiters.add(f);
+            matchAccepts();
+        });
+        return f;
     }
 
     // ------------------------------------------------------------------ close
 
     /**
-     * Closes every session gracefully: sends FIN after their data and waits, at most
-     * {@link SessionConfig#closeTimeoutNanos()} in total, until our data and FIN are
-     * acknowledged; then at most {@link SessionConfig#shutdownLingerNanos()} for the peers
-     * to finish their side (their FIN), lingering about two retransmission timeouts more
-     * to answer a late FIN; then resets sessions
-     * still open (their peers can still read what arrived, then see
-     * {@link CloseReason#RESET_BY_PEER}), stops the event loop and unbinds the inbox.
-     * Handshakes in progress are aborted at once. Blocked {@link #accept()} calls fail.
-     * Idempotent; never throws.
+     * Closes every session gracefully and waits until that is done: sends FIN after their
+     * data and waits, at most {@link SessionConfig#closeTimeoutNanos()} in total, until our
+     * data and FIN are acknowledged; then at most {@link EndpointConfig#shutdownLingerNanos()}
+     * for the peers to finish their side (their FIN), lingering about two retransmission
+     * timeouts more to answer a late FIN; then resets sessions still open (their peers can
+     * still read what arrived, then see {@link CloseReason#RESET_BY_PEER}), stops the loop
+     * and unbinds the inbox. Handshakes in progress are aborted at once. Blocked
+     * {@link #accept()} calls fail. Idempotent; never throws.
+     *
+     * <p>An endpoint without a loop thread ({@link #openSteppable}) cannot wait for steps
+     * here: if its graceful close has not finished, it resets every session at once.
      */
     @Override
     public void close() {
-        if (closed) {
+        CompletableFuture<Void> done = closeAsync();
+        if (loopThread == null) {
+            if (!done.isDone()) {
+                post(this::finishShutdown);
+                step(clock.nanoTime());
+            }
             return;
         }
-        closed = true;
-        accepting = false;
-        acceptLock.lock();
+        if (Thread.currentThread() == loopThread) {
+            return; // from a callback on the loop: the loop finishes the shutdown by itself
+        }
+        long wait = sessionDefaults.closeTimeoutNanos() + config.shutdownLingerNanos()
+                + sessionDefaults.timeWaitNanos() + CLOSE_GRACE_NANOS;
+        boolean interrupted = false;
         try {
-            acceptReady.signalAll();
-        } finally {
-            acceptLock.unlock();
-        }
-        List<Session> all = new ArrayList<>(sessions.values());
-        for (Session s : all) {
-            s.beginShutdownClose();
-        }
-        long deadline = clock.nanoTime() + config.closeTimeoutNanos();
-        for (Session s : all) {
-            s.awaitOutputFinished(deadline);
-        }
-        long peerDeadline = Math.min(deadline, clock.nanoTime() + config.shutdownLingerNanos());
-        long linger = 0;
-        for (Session s : all) {
-            linger = Math.max(linger, s.awaitBothFinished(peerDeadline));
-        }
-        lingerForLateFins(Math.min(linger, config.timeWaitNanos()));
-        running = false;
-        LockSupport.unpark(loopThread);
-        try {
-            loopThread.join(LOOP_JOIN_MILLIS);
+            done.get(wait, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
+            interrupted = true;
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("endpoint {} did not shut down cleanly: {}", localInbox, e.toString());
+        }
+        try {
+            loopThread.join(TimeUnit.NANOSECONDS.toMillis(CLOSE_GRACE_NANOS));
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        for (Session s : new ArrayList<>(sessions.values())) {
-            List<byte[]> resets = s.abortForShutdown();
-            for (byte[] f : resets) {
-                send(s.engine.remoteInbox(), f);
-            }
-        }
-        sessions.clear();
-        binding.close();
     }
 
     /**
-     * Keeps the loop running a little after the last FIN handshake, so a peer whose FIN
-     * we acknowledged, but whose copy of that ACK was lost, gets its retransmitted FIN
-     * answered instead of waiting out its own timeout.
+     * Starts the graceful close that {@link #close()} describes, without waiting.
+     *
+     * @return completed when every session is finished or reset and the inbox is unbound
      */
-    private void lingerForLateFins(long nanos) {
-        long end = clock.nanoTime() + nanos;
-        long left;
-        while ((left = end - clock.nanoTime()) > 0) {
-            LockSupport.parkNanos(this, left);
-            if (Thread.currentThread().isInterrupted()) {
-                return;
+    public CompletableFuture<Void> closeAsync() {
+        if (!closing) {
+            closing = true;
+            post(this::beginShutdown);
+        }
+        return terminated.copy();
+    }
+
+    // ------------------------------------------------------------------ the loop
+
+    /**
+     * Runs one round of the loop at time {@code now}: application requests, then up to
+     * {@link EndpointConfig#maxFramesPerStep()} arrived frames, then nudged sessions and
+     * due timers, then everything the touched sessions' engines want sent. Only for an
+     * endpoint from {@link #openSteppable}, and only from one thread at a time.
+     *
+     * @param now the current time, on the clock the endpoint was opened with
+     * @return the next deadline ({@link #pollTimeout()})
+     * @throws IllegalStateException if the endpoint runs its own loop thread
+     */
+    public long step(long now) {
+        if (loopThread != null && Thread.currentThread() != loopThread) {
+            throw new IllegalStateException("endpoint " + localInbox + " runs its own loop thread");
+        }
+        if (terminated.isDone()) {
+            return Long.MAX_VALUE;
+        }
+        LoopTask task;
+        while ((task = tasks.poll()) != null) {
+            task.run(now);
+        }
+        if (terminated.isDone()) {
+            return Long.MAX_VALUE;
+        }
+        Inbound in;
+        int routed = 0;
+        while (routed < config.maxFramesPerStep() && (in = inbound.poll()) != null) {
+            inboundCount.decrementAndGet();
+            inboundBytes.addAndGet(-in.frameBytes);
+            routed++;
+            route(in.frame, now);
+        }
+        SessionLoopState s;
+        while ((s = nudged.poll()) != null) {
+            s.session.nudged.set(false);
+            markDirty(s);
+        }
+        Timer t;
+        while ((t = timers.peek()) != null && t.deadline <= now) {
+            timers.poll();
+            if (t.session.scheduledDeadline == t.deadline) {
+                t.session.scheduledDeadline = Long.MAX_VALUE;
+                markDirty(t.session);
             }
         }
+        long[] share = sharedCapacity();
+        for (SessionLoopState d : dirty) {
+            d.dirty = false;
+            if (!d.removed) {
+                service(d, now, share);
+            }
+        }
+        dirty.clear();
+        if (shutdown != null) {
+            advanceShutdown(now);
+        }
+        sessionsOpen = demux.sessionCount();
+        return pollTimeout();
     }
 
-    // ------------------------------------------------------------------ transport side
-
-    /** The network's frame handler: decode once, queue for the loop, never block. */
-    private void onFrame(byte[] frame) {
-        framesReceived.increment();
-        Frame packet;
-        try {
-            // The handler owns the frame, so the packet may keep its payload in place.
-            packet = FrameCodec.decodeOwned(frame);
-        } catch (MalformedFrameException e) {
-            malformedDropped.increment();
-            LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());
-            return;
-        }
-        int count = inboundCount.incrementAndGet();
-        long bytes = inboundBytes.addAndGet(frame.length);
-        if (count > MAX_QUEUED_INBOUND_FRAMES || bytes > MAX_QUEUED_INBOUND_BYTES) {
-            inboundCount.decrementAndGet();
-            inboundBytes.addAndGet(-frame.length);
-            inboundQueueDrops.increment();
-            return;
-        }
-        inbound.add(new Inbound(packet, frame.length));
-        wakeLoop();
+    /**
+     * @return the time of the loop's next deadline (a session timer, or a shutdown phase
+     *     ending), or {@code Long.MAX_VALUE} if none; work that arrived in between is
+     *     reported by {@link #hasPendingWork()} instead
+     */
+    public long pollTimeout() {
+        Timer next = timers.peek();
+        long t = next == null ? Long.MAX_VALUE : next.deadline;
+        return shutdown == null ? t : Math.min(t, shutdown.deadline());
     }
 
-    /** Asks the loop to service {@code session} soon; coalesces repeated nudges. */
-    void nudge(Session session) {
-        if (session.nudged.compareAndSet(false, true)) {
-            nudgedSessions.add(session);
-            wakeLoop();
-        }
+    /** @return whether frames, nudges or requests wait for the next {@link #step(long)} */
+    public boolean hasPendingWork() {
+        return !inbound.isEmpty() || !nudged.isEmpty() || !tasks.isEmpty();
     }
 
-    private void wakeLoop() {
-        if (!wakeRequested.getAndSet(true)) {
-            LockSupport.unpark(loopThread);
-        }
+    /** @return whether the endpoint has shut down: sessions finished, inbox unbound */
+    public boolean isTerminated() {
+        return terminated.isDone();
     }
-
-    private void send(String inbox, byte[] frame) {
-        try {
-            network.send(inbox, frame);
-        } catch (IOException | RuntimeException e) {
-            sendFailures.increment();
-            LOG.debug("send to {} failed: {}", inbox, e.toString());
-        }
-    }
-
-    // ------------------------------------------------------------------ event loop
 
     private void runLoop() {
-        List<Session> dirty = new ArrayList<>();
-        List<byte[]> out = new ArrayList<>();
-        while (running) {
+        while (!terminated.isDone()) {
             wakeRequested.set(false);
-            long now = clock.nanoTime();
-            Inbound in;
-            int routed = 0;
-            while (routed < MAX_FRAMES_PER_PASS && (in = inbound.poll()) != null) {
-                inboundCount.decrementAndGet();
-                inboundBytes.addAndGet(-in.frameBytes);
-                routed++;
-                try {
-                    route(in.packet, now, dirty);
-                } catch (RuntimeException e) {
-                    LOG.warn("failed to route {} on {}", in.packet, localInbox, e);
-                }
-            }
-            Session s;
-            while ((s = nudgedSessions.poll()) != null) {
-                s.nudged.set(false);
-                markDirty(s, dirty);
-            }
-            Timer t;
-            while ((t = timers.peek()) != null && t.deadline <= now) {
-                timers.poll();
-                if (t.session.scheduledDeadline == t.deadline) {
-                    t.session.scheduledDeadline = Long.MAX_VALUE;
-                    markDirty(t.session, dirty);
-                }
-            }
-            long[] capacity = sharedCapacity();
-            for (Session d : dirty) {
-                d.dirty = false;
-                if (!d.removed) {
-                    service(d, now, capacity, out);
-                }
-            }
-            dirty.clear();
-            if (!inbound.isEmpty() || !nudgedSessions.isEmpty()) {
+            long next;
+            try {
+                next = step(clock.nanoTime());
+            } catch (RuntimeException e) {
+                LOG.error("event loop of {} failed a step; going on", localInbox, e);
                 continue;
             }
-            Timer next = timers.peek();
-            if (next == null) {
+            if (hasPendingWork()) {
+                continue;
+            }
+            if (next == Long.MAX_VALUE) {
                 LockSupport.park(this);
             } else {
-                long wait = next.deadline - clock.nanoTime();
+                long wait = next - clock.nanoTime();
                 if (wait > 0) {
                     LockSupport.parkNanos(this, wait);
                 }
@@ -502,71 +567,150 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
-    private static void markDirty(Session s, List<Session> dirty) {
+    private void route(Frame frame, long now) {
+        Demux.Outcome<SessionLoopState> outcome;
+        try {
+            outcome = demux.route(frame, now);
+        } catch (RuntimeException e) {
+            LOG.warn("failed to route {} on {}", frame, localInbox, e);
+            return;
+        }
+        if (outcome instanceof Demux.Deliver<SessionLoopState> d) {
+            d.session().pendingFrames.add(frame);
+            markDirty(d.session());
+        } else if (outcome instanceof Demux.Accept<SessionLoopState> a) {
+            markDirty(a.session());
+        } else if (outcome instanceof Demux.Reply<SessionLoopState> r) {
+            send(r.inbox(), r.frame());
+        } else if (outcome instanceof Demux.Drop<SessionLoopState> d && d.reason() == Demux.DropReason.INVALID_SYN) {
+            malformedDropped.increment();
+        }
+    }
+
+    private void markDirty(SessionLoopState s) {
         if (!s.dirty) {
             s.dirty = true;
             dirty.add(s);
         }
     }
 
-    private void route(Frame p, long now, List<Session> dirty) {
-        if (p.dstNonce() != 0) {
-            Session s = sessions.get(new SessionKey(p.from(), p.dstNonce()));
-            if (s != null && !s.removed) {
-                s.pendingPackets.add(p);
-                markDirty(s, dirty);
-            } else {
-                answerUnknown(p);
-            }
-            return;
-        }
-        if (p.kind() != FrameKind.SYN) {
-            answerUnknown(p);
-            return;
-        }
-        SessionKey synKey = new SessionKey(p.from(), p.srcNonce());
-        Session existing = incomingBySynKey.get(synKey);
-        if (existing != null) {
-            existing.pendingPackets.add(p);
-            markDirty(existing, dirty);
-            return;
-        }
-        if (!accepting || closed || backlog.get() >= config.acceptBacklog()) {
-            synsRefused.increment();
-            answerUnknown(p);
-            return;
-        }
-        long nonce = newNonce(p.from());
-        Engine engine;
+    private void service(SessionLoopState s, long now, long[] share) {
+        Session session = s.session;
+        boolean closedNow;
+        boolean established = false;
+        long deadline;
+        session.lock.lock();
         try {
-            engine = Engine.accept(config.engineConfig(), localInbox, p, nonce, now);
-        } catch (IllegalArgumentException e) {
-            malformedDropped.increment();
-            return;
+            var e = s.engine;
+            try {
+                List<Frame> pending = s.pendingFrames;
+                for (int i = 0, n = pending.size(); i < n; i++) {
+                    e.handleFrame(pending.get(i), now);
+                }
+                pending.clear();
+                if (now >= e.pollTimeout()) {
+                    e.handleTimeout(now);
+                }
+                e.setTransportCapacity(share[0], share[1]);
+                byte[] f;
+                while ((f = e.pollTransmit(now)) != null) {
+                    outbound.add(f);
+                }
+                EngineEvent ev;
+                while ((ev = e.pollEvent()) != null) {
+                    session.onEvent(ev);
+                    if (ev == EngineEvent.ESTABLISHED) {
+                        established = true;
+                    } else if (ev == EngineEvent.OUTPUT_FINISHED) {
+                        s.outputFinished = true;
+                    }
+                }
+                session.drainUnordered();
+            } catch (RuntimeException ex) {
+                LOG.error("engine failure in {}; aborting the session", session, ex);
+                s.pendingFrames.clear();
+                if (!e.state().isClosed()) {
+                    e.abort(now);
+                }
+                byte[] f;
+                while ((f = e.pollTransmit(now)) != null) {
+                    outbound.add(f);
+                }
+            }
+            session.wakeWaiters();
+            deadline = e.pollTimeout();
+            closedNow = e.state().isClosed();
+        } finally {
+            session.lock.unlock();
         }
-        Session s = new Session(this, engine, config, clock, true);
-        s.key = new SessionKey(p.from(), nonce);
-        s.synKey = synKey;
-        sessions.put(s.key, s);
-        incomingBySynKey.put(synKey, s);
-        backlog.incrementAndGet();
-        sessionsOpened.increment();
-        markDirty(s, dirty);
+        String remote = s.engine.remoteInbox();
+        for (int i = 0, n = outbound.size(); i < n; i++) {
+            send(remote, outbound.get(i));
+        }
+        outbound.clear();
+        if (established && !closedNow) {
+            onEstablished(s);
+        }
+        if (closedNow) {
+            remove(s);
+        } else if (deadline < s.scheduledDeadline) {
+            s.scheduledDeadline = deadline;
+            timers.add(new Timer(deadline, s));
+        }
     }
 
-    private void answerUnknown(Frame p) {
-        byte[] reset = Engine.resetFor(p, localInbox);
-        if (reset != null) {
-            resetsSent.increment();
-            send(p.from(), reset);
+    private void onEstablished(SessionLoopState s) {
+        if (s.connectFuture != null) {
+            if (!s.connectFuture.complete(s.session)) {
+                s.session.abort(); // the connect was given up
+            }
+        } else if (!s.offeredToAccept) {
+            s.offeredToAccept = true;
+            acceptQueue.add(s);
+            matchAccepts();
         }
     }
 
-    /** @return {freeFrames, freeBytes} each session may advertise, or UNKNOWN */
+    /** Hands queued sessions to waiting accept requests, skipping cancelled requests. */
+    private void matchAccepts() {
+        while (!acceptQueue.isEmpty() && !acceptWaiters.isEmpty()) {
+            CompletableFuture<Session> waiter = acceptWaiters.poll();
+            SessionLoopState s = acceptQueue.peek();
+            if (waiter.complete(s.session)) {
+                acceptQueue.poll();
+                demux.accepted(s);
+            }
+        }
+    }
+
+    private void remove(SessionLoopState s) {
+        s.removed = true;
+        demux.remove(s);
+        acceptQueue.remove(s);
+        CloseReason reason = s.engine.closeReason();
+        if (s.connectFuture != null && !s.connectFuture.isDone()) {
+            s.connectFuture.completeExceptionally(connectFailure(s, reason));
+        }
+        s.session.onRemoved(reason);
+    }
+
+    private SessionException connectFailure(SessionLoopState s, CloseReason reason) {
+        String remote = s.engine.remoteInbox();
+        if (reason == CloseReason.CONNECT_TIMEOUT) {
+            return connectTimedOut(remote, Duration.ofNanos(s.session.config().connectTimeoutNanos()));
+        }
+        if (reason == CloseReason.RESET_BY_PEER) {
+            return new SessionException(CloseReason.RESET_BY_PEER, "connection to " + remote
+                    + " refused: reset by peer (nobody accepting at that inbox, or its backlog is full)");
+        }
+        CloseReason r = reason == null ? CloseReason.ABORTED : reason;
+        return new SessionException(r, "connect with " + remote + " failed: " + r.description());
+    }
+
+    /** @return {freeFrames, freeBytes} each session may advertise */
     private long[] sharedCapacity() {
-        int n = Math.max(1, sessions.size());
-        long queueFree = Math.max(0, MAX_QUEUED_INBOUND_FRAMES - inboundCount.get());
-        long queueBytesFree = Math.max(0, MAX_QUEUED_INBOUND_BYTES - inboundBytes.get());
+        long queueFree = Math.max(0, config.maxQueuedInboundFrames() - inboundCount.get());
+        long queueBytesFree = Math.max(0, config.maxQueuedInboundBytes() - inboundBytes.get());
         long fm;
         long fb;
         try {
@@ -584,113 +728,187 @@ public final class Endpoint implements AutoCloseable {
             fm = Network.InboxBinding.UNKNOWN;
             fb = Network.InboxBinding.UNKNOWN;
         }
-        long messages = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
+        long frames = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
         long bytes = fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree);
-        return new long[] {messages / n, bytes / n};
+        return demux.capacityShare(frames, bytes);
     }
 
-    private void service(Session s, long now, long[] capacity, List<byte[]> out) {
-        boolean offerToAccept = false;
-        boolean closedNow;
-        long deadline;
-        s.lock.lock();
-        try {
-            Engine e = s.engine;
-            try {
-                List<Frame> pending = s.pendingPackets;
-                for (int i = 0, n = pending.size(); i < n; i++) {
-                    e.handleFrame(pending.get(i), now);
-                }
-                pending.clear();
-                if (now >= e.pollTimeout()) {
-                    e.handleTimeout(now);
-                }
-                e.setTransportCapacity(capacity[0], capacity[1]);
-                byte[] f;
-                while ((f = e.pollTransmit(now)) != null) {
-                    out.add(f);
-                }
-                EngineEvent ev;
-                while ((ev = e.pollEvent()) != null) {
-                    s.afterService(ev);
-                    if (ev == EngineEvent.ESTABLISHED && s.incoming && !s.offeredToAccept) {
-                        s.offeredToAccept = true;
-                        offerToAccept = true;
-                    }
-                }
-                s.drainUnordered();
-            } catch (RuntimeException ex) {
-                LOG.error("engine failure in {}; aborting the session", s, ex);
-                s.pendingPackets.clear();
-                if (!e.state().isClosed()) {
-                    e.abort(now);
-                }
-                byte[] f;
-                while ((f = e.pollTransmit(now)) != null) {
-                    out.add(f);
+    // ------------------------------------------------------------------ shutdown
+
+    /** Where a graceful shutdown stands; see {@link #close()}. */
+    private enum ShutdownPhase {
+        /** Waiting for every session's data and FIN to be acknowledged. */
+        OUTPUT,
+        /** Waiting for peers to send their FIN. */
+        PEERS,
+        /** Answering late FINs a little longer. */
+        LINGER
+    }
+
+    private static final class Shutdown {
+        ShutdownPhase phase = ShutdownPhase.OUTPUT;
+        long outputDeadline;
+        long peerDeadline;
+        long lingerUntil;
+
+        long deadline() {
+            return switch (phase) {
+                case OUTPUT -> outputDeadline;
+                case PEERS -> peerDeadline;
+                case LINGER -> lingerUntil;
+            };
+        }
+    }
+
+    private void beginShutdown(long now) {
+        if (shutdown != null) {
+            return;
+        }
+        shutdown = new Shutdown();
+        shutdown.outputDeadline = saturatedAdd(now, sessionDefaults.closeTimeoutNanos());
+        demux.setAccepting(false);
+        failAcceptWaiters();
+        for (SessionLoopState s : demux.sessions()) {
+            s.session.beginShutdownClose(now);
+            markDirty(s);
+        }
+    }
+
+    private void advanceShutdown(long now) {
+        Shutdown sd = shutdown;
+        if (sd.phase == ShutdownPhase.OUTPUT) {
+            boolean allSent = true;
+            for (SessionLoopState s : demux.sessionsView()) {
+                allSent &= s.outputFinished;
+            }
+            if (!allSent && now < sd.outputDeadline) {
+                return;
+            }
+            sd.peerDeadline = Math.min(sd.outputDeadline, saturatedAdd(now, config.shutdownLingerNanos()));
+            sd.phase = ShutdownPhase.PEERS;
+        }
+        if (sd.phase == ShutdownPhase.PEERS) {
+            boolean allFinished = true;
+            long linger = 0;
+            for (SessionLoopState s : demux.sessionsView()) {
+                if (s.engine.state() == EngineState.TIME_WAIT) {
+                    linger = Math.max(linger, 2 * s.engine.stats().rtoNanos());
+                } else {
+                    allFinished = false;
                 }
             }
-            s.wakeWaiters();
-            deadline = e.pollTimeout();
-            closedNow = e.state().isClosed();
-        } finally {
-            s.lock.unlock();
+            if (!allFinished && now < sd.peerDeadline) {
+                return;
+            }
+            // Keep answering a little after the last FIN handshake, so a peer whose FIN we
+            // acknowledged, but whose copy of that ACK was lost, gets its retransmitted FIN
+            // answered instead of waiting out its own timeout.
+            sd.lingerUntil = saturatedAdd(now, Math.min(linger, sessionDefaults.timeWaitNanos()));
+            sd.phase = ShutdownPhase.LINGER;
         }
-        String remote = s.engine.remoteInbox();
-        for (int i = 0, n = out.size(); i < n; i++) {
-            send(remote, out.get(i));
+        if (now >= sd.lingerUntil) {
+            finishShutdown(now);
         }
-        out.clear();
-        if (offerToAccept && !closedNow) {
-            offerToAccept(s);
+    }
+
+    /** Resets every session still open, unbinds the inbox and ends the loop. */
+    private void finishShutdown(long now) {
+        if (terminated.isDone()) {
+            return;
         }
-        if (closedNow) {
+        if (shutdown == null) {
+            beginShutdown(now);
+        }
+        for (SessionLoopState s : demux.sessions()) {
+            List<byte[]> frames = s.session.abortForShutdown(now);
+            for (byte[] f : frames) {
+                send(s.engine.remoteInbox(), f);
+            }
             remove(s);
-        } else if (deadline < s.scheduledDeadline) {
-            s.scheduledDeadline = deadline;
-            timers.add(new Timer(deadline, s));
+        }
+        failAcceptWaiters();
+        sessionsOpen = 0;
+        binding.close();
+        terminated.complete(null);
+    }
+
+    private void failAcceptWaiters() {
+        CompletableFuture<Session> w;
+        while ((w = acceptWaiters.poll()) != null) {
+            w.completeExceptionally(closedException());
         }
     }
 
-    private void offerToAccept(Session s) {
-        acceptLock.lock();
+    // ------------------------------------------------------------------ transport side
+
+    /** The network's frame handler: decode once, queue for the loop, never block. */
+    private void onFrame(byte[] encoded) {
+        framesReceived.increment();
+        Frame frame;
         try {
-            acceptQueue.add(s);
-            acceptReady.signal();
-        } finally {
-            acceptLock.unlock();
+            // The handler owns the bytes, so the frame may keep its payload in place.
+            frame = FrameCodec.decodeOwned(encoded);
+        } catch (MalformedFrameException e) {
+            malformedDropped.increment();
+            LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());
+            return;
+        }
+        int count = inboundCount.incrementAndGet();
+        long bytes = inboundBytes.addAndGet(encoded.length);
+        if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
+            inboundCount.decrementAndGet();
+            inboundBytes.addAndGet(-encoded.length);
+            inboundQueueDrops.increment();
+            return;
+        }
+        inbound.add(new Inbound(frame, encoded.length));
+        wakeLoop();
+    }
+
+    /** Asks the loop to service {@code session} soon; coalesces repeated nudges. */
+    void nudge(Session session) {
+        if (session.nudged.compareAndSet(false, true)) {
+            nudged.add(session.loopState);
+            wakeLoop();
         }
     }
 
-    private void remove(Session s) {
-        s.removed = true;
-        sessions.remove(s.key, s);
-        if (s.synKey != null) {
-            incomingBySynKey.remove(s.synKey, s);
-        }
-        if (s.incoming) {
-            acceptLock.lock();
-            try {
-                if (!s.takenByAccept) {
-                    acceptQueue.remove(s);
-                    s.takenByAccept = true;
-                    backlog.decrementAndGet();
-                }
-            } finally {
-                acceptLock.unlock();
-            }
+    private void post(LoopTask task) {
+        tasks.add(task);
+        wakeLoop();
+    }
+
+    private void wakeLoop() {
+        if (loopThread != null && !wakeRequested.getAndSet(true)) {
+            LockSupport.unpark(loopThread);
         }
     }
 
-    private long newNonce(String peer) {
-        long n;
-        do {
-            n = random.nextLong();
-        } while (n == 0 || sessions.containsKey(new SessionKey(peer, n)));
-        return n;
+    private void send(String inbox, byte[] frame) {
+        try {
+            network.send(inbox, frame);
+        } catch (IOException | RuntimeException e) {
+            sendFailures.increment();
+            LOG.debug("send to {} failed: {}", inbox, e.toString());
+        }
+    }
+
+    private IOException closedException() {
+        return new IOException("endpoint " + localInbox + " is closed");
+    }
+
+    private static IOException asIOException(Throwable cause) {
+        if (cause instanceof IOException io) {
+            return io;
+        }
+        if (cause instanceof CancellationException) {
+            return new InterruptedIOException("cancelled");
+        }
+        return new IOException(cause);
     }
 
     private SessionConfig capToNetwork(SessionConfig c) {
+        Objects.requireNonNull(c, "sessionConfig");
         int fit = network.maxFrameSize() - FrameCodec.MAX_OVERHEAD_BYTES;
         if (fit < 1) {
             throw new IllegalArgumentException("network frames of " + network.maxFrameSize()
@@ -699,20 +917,27 @@ public final class Endpoint implements AutoCloseable {
         return c.maxPayloadBytes() <= fit ? c : c.toBuilder().maxPayloadBytes(fit).build();
     }
 
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
     @Override
     public String toString() {
-        return "Endpoint{" + localInbox + ", sessions=" + sessions.size() + "}";
+        return "Endpoint{" + localInbox + ", sessions=" + sessionsOpen + "}";
+    }
+
+    /** Work an application thread hands to the loop, run at the start of the next step. */
+    @FunctionalInterface
+    private interface LoopTask {
+        void run(long now);
     }
 
     /** A decoded frame waiting for the loop, with its encoded size for the queue's byte bound. */
-    private record Inbound(Frame packet, int frameBytes) {
+    private record Inbound(Frame frame, int frameBytes) {
     }
 
-    /** Routing key: the peer's inbox and a nonce (ours for established routing, the peer's for SYNs). */
-    record SessionKey(String peer, long nonce) {
-    }
-
-    private record Timer(long deadline, Session session) implements Comparable<Timer> {
+    private record Timer(long deadline, SessionLoopState session) implements Comparable<Timer> {
         @Override
         public int compareTo(Timer o) {
             return Long.compare(deadline, o.deadline);

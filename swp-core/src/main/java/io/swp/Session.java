@@ -1,14 +1,10 @@
 package io.swp;
 
-import io.swp.file.FileTransfer;
-import io.swp.file.FileTransferStats;
-import io.swp.file.ReceivedFile;
 import io.swp.protocol.CloseReason;
 import io.swp.protocol.Engine;
 import io.swp.protocol.EngineEvent;
 import io.swp.protocol.EngineState;
 import io.swp.protocol.EngineStats;
-import io.swp.protocol.Frame;
 import io.swp.protocol.ReceivedChunk;
 import java.io.EOFException;
 import java.io.IOException;
@@ -16,13 +12,12 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -71,22 +66,16 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Session implements AutoCloseable {
 
-    final Endpoint endpoint;
-    final Engine engine;
-    final boolean incoming;
+    private final Endpoint endpoint;
+    /** The loop's record of this session: handed to the loop with each nudge, never read here. */
+    final SessionLoopState loopState;
+    private final Engine engine;
+    private final boolean incoming;
+    /** Guards the engine and the fields below; the loop holds it while it services the session. */
     final ReentrantLock lock = new ReentrantLock();
+    /** Set while a nudge is queued for the loop, so repeated nudges coalesce. */
     final AtomicBoolean nudged = new AtomicBoolean();
-
-    // Owned by the event loop thread.
-    long scheduledDeadline = Long.MAX_VALUE;
-    final ArrayList<Frame> pendingPackets = new ArrayList<>();
-    boolean dirty;
-    boolean removed;
-    boolean offeredToAccept;
-    Endpoint.SessionKey key;
-    Endpoint.SessionKey synKey;
-    /** Guarded by the endpoint's accept lock. */
-    boolean takenByAccept;
+    private final CompletableFuture<CloseReason> closeFuture = new CompletableFuture<>();
 
     private final SessionConfig config;
     private final Clock clock;
@@ -108,11 +97,11 @@ public final class Session implements AutoCloseable {
     private boolean aborted;
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
     private long unorderedDropped;
-    private byte[] partialMessage = new byte[0];
-    private int partialLength;
+    private final MessageAssembler partial;
     private long readSinceNudge;
 
     private volatile long readTimeoutNanos;
+    private volatile long writeTimeoutNanos;
 
     /** Fraction of the send buffer that must be free before a blocked writer is woken. */
     private static final int WRITE_WAKE_DIVISOR = 4;
@@ -124,12 +113,14 @@ public final class Session implements AutoCloseable {
      */
     private static final int READ_NUDGE_DIVISOR = 4;
 
-    Session(Endpoint endpoint, Engine engine, SessionConfig config, Clock clock, boolean incoming) {
+    Session(Endpoint endpoint, SessionLoopState loopState, Engine engine, SessionConfig config, Clock clock) {
         this.endpoint = endpoint;
+        this.loopState = loopState;
         this.engine = engine;
         this.config = config;
         this.clock = clock;
-        this.incoming = incoming;
+        this.incoming = !engine.isInitiator();
+        this.partial = new MessageAssembler(config.maxPayloadBytes() * 4);
         this.writeLowWater = Math.max(1, Math.min(config.sendBufferBytes() / WRITE_WAKE_DIVISOR,
                 WRITE_WAKE_MAX_BYTES));
         this.readNudgeBytes = Math.max(1, config.windowBytes() / READ_NUDGE_DIVISOR);
@@ -253,6 +244,42 @@ public final class Session implements AutoCloseable {
     }
 
     /**
+     * Sets how long a write (output stream, {@link #sendMessage(byte[])},
+     * {@link #sendUnordered(byte[])}) waits for room in the send buffer before giving up.
+     * Default: no timeout. On a timeout the output stream throws
+     * {@link SocketTimeoutException} whose {@code bytesTransferred} says how much of that
+     * call was written; the session stays usable. A message is all or nothing: a message
+     * that timed out before any of it was queued throws {@link SocketTimeoutException},
+     * and one that timed out with only part of it queued aborts the session
+     * ({@link SessionException}), since the peer would otherwise merge that part with
+     * the next message.
+     *
+     * @param timeout the timeout, or null / zero for none
+     */
+    public void setWriteTimeout(Duration timeout) {
+        writeTimeoutNanos = timeout == null || timeout.isZero() || timeout.isNegative() ? 0 : timeout.toNanos();
+    }
+
+    /** @return the write timeout, or {@link Duration#ZERO} for none */
+    public Duration getWriteTimeout() {
+        return Duration.ofNanos(writeTimeoutNanos);
+    }
+
+    /**
+     * A future that the endpoint's loop completes when the session has closed and left
+     * the endpoint, with why: {@link CloseReason#isFailure()} tells a clean close from a
+     * failure. A server holding many sessions can learn of each close this way without a
+     * thread per session. Actions attached with non-async methods may run on the loop
+     * thread and must not block.
+     *
+     * @return a new dependent of the session's close future (completing it does not
+     *     affect the session)
+     */
+    public CompletableFuture<CloseReason> closeFuture() {
+        return closeFuture.copy();
+    }
+
+    /**
      * Half-closes: a FIN follows everything written; the peer reads end of stream. Reading
      * continues. Idempotent.
      *
@@ -309,6 +336,7 @@ public final class Session implements AutoCloseable {
                     + " bytes exceeds maxMessageBytes " + config.maxMessageBytes());
         }
         int end = off + len;
+        long deadline = writeDeadline();
         lock.lock();
         try {
             int pos = off;
@@ -328,8 +356,16 @@ public final class Session implements AutoCloseable {
                 } else if (free > 0 && remaining > 1) {
                     pos += engineWrite(message, pos, (int) Math.min(free, remaining - 1), false);
                     endpoint.nudge(this);
-                } else {
-                    awaitWriteRoom();
+                } else if (!awaitWriteRoom(deadline)) {
+                    if (pos == off) {
+                        throw writeTimedOut("message", 0);
+                    }
+                    // Part of the message is queued and cannot be taken back; the peer
+                    // would otherwise merge it with the next message.
+                    abortLocked();
+                    throw new SessionException(CloseReason.ABORTED, "message to " + remoteInbox()
+                            + " timed out after " + Duration.ofNanos(writeTimeoutNanos) + " with " + (pos - off)
+                            + " of " + len + " bytes queued; session aborted");
                 }
             }
         } finally {
@@ -417,21 +453,22 @@ public final class Session implements AutoCloseable {
                 ReceivedChunk chunk = engine.pollChunk(clock.nanoTime());
                 if (chunk != null) {
                     nudge |= consumedLocked(chunk.data().length);
-                    appendPartial(chunk.data(), limit);
+                    if (!partial.append(chunk.data(), limit)) {
+                        abortLocked();
+                        throw new IOException("message from " + remoteInbox()
+                                + (limit == config.maxMessageBytes() ? " exceeds maxMessageBytes " + limit
+                                        : " exceeds the limit of " + limit + " bytes")
+                                + "; session aborted");
+                    }
                     if (chunk.endOfMessage()) {
-                        byte[] message = Arrays.copyOf(partialMessage, partialLength);
-                        partialLength = 0;
-                        if (partialMessage.length > config.maxPayloadBytes() * 4) {
-                            partialMessage = new byte[0];
-                        }
-                        return message;
+                        return partial.take();
                     }
                     continue;
                 }
                 if (engine.isInputFinished()) {
-                    if (partialLength > 0) {
+                    if (partial.length() > 0) {
                         throw new EOFException("stream from " + remoteInbox() + " ended inside a message after "
-                                + partialLength + " bytes");
+                                + partial.length() + " bytes");
                     }
                     return null;
                 }
@@ -464,25 +501,6 @@ public final class Session implements AutoCloseable {
         return false;
     }
 
-    private void appendPartial(byte[] data, int limit) throws IOException {
-        long total = (long) partialLength + data.length;
-        if (total > limit) {
-            partialLength = 0;
-            partialMessage = new byte[0];
-            abortLocked();
-            throw new IOException("message from " + remoteInbox()
-                    + (limit == config.maxMessageBytes() ? " exceeds maxMessageBytes " + limit
-                            : " exceeds the limit of " + limit + " bytes")
-                    + "; session aborted");
-        }
-        if (total > partialMessage.length) {
-            long grown = Math.max(total, Math.min((long) partialMessage.length * 2, limit));
-            partialMessage = Arrays.copyOf(partialMessage, (int) grown);
-        }
-        System.arraycopy(data, 0, partialMessage, partialLength, data.length);
-        partialLength = (int) total;
-    }
-
     /**
      * Sends a message for unordered, as-soon-as-possible delivery: reliable, but handed to
      * the peer's {@link #receiveUnordered(Duration)} on arrival, not in stream order. Blocks
@@ -499,6 +517,7 @@ public final class Session implements AutoCloseable {
                     + " bytes exceeds maxUnorderedBytes " + maxUnorderedBytes()
                     + " (one frame payload, at most the send buffer)");
         }
+        long deadline = writeDeadline();
         lock.lock();
         try {
             while (true) {
@@ -512,7 +531,9 @@ public final class Session implements AutoCloseable {
                 if (queued) {
                     break;
                 }
-                awaitWriteRoom();
+                if (!awaitWriteRoom(deadline)) {
+                    throw writeTimedOut("unordered message", 0);
+                }
             }
         } finally {
             lock.unlock();
@@ -552,35 +573,6 @@ public final class Session implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    // ------------------------------------------------------------------ files
-
-    /**
-     * Sends a regular file over this session with the file protocol (see
-     * {@link FileTransfer}); returns once the receiver has verified its BLAKE2b-256 and
-     * stored it. Several files may be sent one after another on one session.
-     *
-     * @param file the file to send
-     * @return what the transfer took
-     * @throws IOException if the file cannot be read, the receiver refused or failed to
-     *     verify it, or the session failed
-     */
-    public FileTransferStats sendFile(Path file) throws IOException {
-        return FileTransfer.send(this, file);
-    }
-
-    /**
-     * Receives the next file into {@code dir} (see {@link FileTransfer} for the naming and
-     * overwrite rules).
-     *
-     * @param dir an existing directory
-     * @return the stored file, or null when the sender has finished (no more files)
-     * @throws IOException if the name is unsafe, the file exists, the checksum does not
-     *     match, or the session failed; no file is left under the final name
-     */
-    public ReceivedFile receiveFile(Path dir) throws IOException {
-        return FileTransfer.receive(this, dir);
     }
 
     // ------------------------------------------------------------------ close
@@ -660,8 +652,8 @@ public final class Session implements AutoCloseable {
 
     // ------------------------------------------------------------------ event loop side
 
-    /** Called by the event loop, lock held, after feeding the engine. */
-    void afterService(EngineEvent event) {
+    /** Called by the loop, lock held, for each event the engine reported. */
+    void onEvent(EngineEvent event) {
         switch (event) {
             case ESTABLISHED -> established = true;
             case OUTPUT_FINISHED -> outputFinished = true;
@@ -670,7 +662,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** Called by the event loop, lock held: moves unordered messages to the session's queue. */
+    /** Called by the loop, lock held: moves unordered messages to the session's queue. */
     void drainUnordered() {
         byte[] m;
         while ((m = engine.pollUnordered()) != null) {
@@ -682,7 +674,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** Called by the event loop, lock held: wakes application threads whose wait is over. */
+    /** Called by the loop, lock held: wakes application threads whose wait is over. */
     void wakeWaiters() {
         boolean closed = engine.state().isClosed();
         if (stateWaiters > 0
@@ -693,78 +685,37 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** Starts a graceful close because the endpoint is closing; never blocks or throws. */
-    void beginShutdownClose() {
+    /**
+     * Called by the loop when the endpoint starts shutting down: a graceful close, or an
+     * abort for a handshake in progress (it has nothing to deliver).
+     */
+    void beginShutdownClose(long now) {
         lock.lock();
         try {
             closeCalled = true;
             outputShut = true;
             EngineState state = engine.state();
             if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
-                // A handshake in progress has nothing to deliver: do not wait for it.
                 aborted = true;
-                engine.abort(clock.nanoTime());
+                engine.abort(now);
                 changed.signalAll();
             } else if (!state.isClosed()) {
-                engine.close(clock.nanoTime());
+                engine.close(now);
             }
-        } finally {
-            lock.unlock();
-        }
-        endpoint.nudge(this);
-    }
-
-    /** Waits until everything we sent is acknowledged or the session closed; never throws. */
-    void awaitOutputFinished(long deadline) {
-        lock.lock();
-        try {
-            while (!outputFinished && !engine.state().isClosed()) {
-                if (!awaitState(deadline)) {
-                    return;
-                }
-            }
-        } catch (InterruptedIOException e) {
-            // the endpoint closes anyway; the interrupt flag is kept
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Waits until both sides have finished (TIME-WAIT or closed), or the deadline; never throws.
-     *
-     * @return how long to linger for a late FIN from the peer: two retransmission timeouts
-     *     if the session is in TIME-WAIT, else 0
-     */
-    long awaitBothFinished(long deadline) {
-        lock.lock();
-        try {
-            while (true) {
-                EngineState state = engine.state();
-                if (state == EngineState.TIME_WAIT) {
-                    return 2 * engine.stats().rtoNanos();
-                }
-                if (state.isClosed() || !awaitState(deadline)) {
-                    return 0;
-                }
-            }
-        } catch (InterruptedIOException e) {
-            return 0; // the endpoint closes anyway; the interrupt flag is kept
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Aborts because the endpoint is shutting down and its loop has stopped.
+     * Called by the loop when the endpoint's shutdown gives up on this session.
      *
      * @return the frames (a RESET) the engine wants sent
      */
-    List<byte[]> abortForShutdown() {
+    List<byte[]> abortForShutdown(long now) {
         List<byte[]> frames = new ArrayList<>();
         lock.lock();
         try {
-            long now = clock.nanoTime();
             if (!engine.state().isClosed()) {
                 aborted = true;
                 engine.abort(now);
@@ -780,28 +731,9 @@ public final class Session implements AutoCloseable {
         return frames;
     }
 
-    /**
-     * Waits, lock held, until the handshake completes or fails.
-     *
-     * @param deadline clock time to give up
-     * @return true if established; false on timeout
-     * @throws SessionException if the handshake failed
-     */
-    boolean awaitEstablished(long deadline) throws IOException {
-        lock.lock();
-        try {
-            while (!established) {
-                if (engine.state().isClosed()) {
-                    throw failed(engine.closeReason(), "connect");
-                }
-                if (!awaitState(deadline)) {
-                    return false;
-                }
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
+    /** Called by the loop once the session has closed and left the endpoint. */
+    void onRemoved(CloseReason reason) {
+        closeFuture.complete(reason == null ? CloseReason.ABORTED : reason);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -861,13 +793,26 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private void awaitWriteRoom() throws InterruptedIOException {
+    /** @return false if the write timeout passed; true after a wakeup (maybe spurious) */
+    private boolean awaitWriteRoom(long deadline) throws InterruptedIOException {
         writeWaiters++;
         try {
-            awaitUntil(Long.MAX_VALUE);
+            return awaitUntil(deadline);
         } finally {
             writeWaiters--;
         }
+    }
+
+    private long writeDeadline() {
+        long t = writeTimeoutNanos;
+        return t == 0 ? Long.MAX_VALUE : deadlineAfter(t);
+    }
+
+    private SocketTimeoutException writeTimedOut(String what, int bytesTransferred) {
+        SocketTimeoutException e = new SocketTimeoutException(what + " to " + remoteInbox() + " timed out after "
+                + Duration.ofNanos(writeTimeoutNanos) + ": the send buffer stayed full");
+        e.bytesTransferred = bytesTransferred;
+        return e;
     }
 
     private boolean awaitState(long deadline) throws InterruptedIOException {
@@ -987,6 +932,8 @@ public final class Session implements AutoCloseable {
             if (len == 0) {
                 return;
             }
+            long deadline = writeDeadline();
+            int written = 0;
             lock.lock();
             try {
                 while (len > 0) {
@@ -995,9 +942,10 @@ public final class Session implements AutoCloseable {
                     if (n > 0) {
                         off += n;
                         len -= n;
+                        written += n;
                         endpoint.nudge(Session.this);
-                    } else {
-                        awaitWriteRoom();
+                    } else if (!awaitWriteRoom(deadline)) {
+                        throw writeTimedOut("write", written);
                     }
                 }
             } finally {

@@ -33,8 +33,6 @@ public final class SessionConfig {
     private final int maxMessageBytes;
     private final int unorderedQueueLimit;
     private final long closeTimeoutNanos;
-    private final int acceptBacklog;
-    private final long shutdownLingerNanos;
     private final EngineConfig engineConfig;
 
     private SessionConfig(Builder b) {
@@ -56,8 +54,6 @@ public final class SessionConfig {
         this.maxMessageBytes = b.maxMessageBytes;
         this.unorderedQueueLimit = b.unorderedQueueLimit;
         this.closeTimeoutNanos = b.closeTimeout.toNanos();
-        this.acceptBacklog = b.acceptBacklog;
-        this.shutdownLingerNanos = b.shutdownLinger.toNanos();
         this.engineConfig = new EngineConfig(windowFrames, windowBytes, sendBufferBytes, maxPayloadBytes,
                 initialRtoNanos, minRtoNanos, maxRtoNanos, ackEveryFrames, ackDelayNanos, keepaliveIntervalNanos,
                 deadPeerNanos(), unackedTimeoutNanos, maxRetransmitsPerFrame, connectTimeoutNanos, timeWaitNanos,
@@ -94,9 +90,7 @@ public final class SessionConfig {
                 .timeWait(Duration.ofNanos(timeWaitNanos))
                 .maxMessageBytes(maxMessageBytes)
                 .unorderedQueueLimit(unorderedQueueLimit)
-                .closeTimeout(Duration.ofNanos(closeTimeoutNanos))
-                .acceptBacklog(acceptBacklog)
-                .shutdownLinger(Duration.ofNanos(shutdownLingerNanos));
+                .closeTimeout(Duration.ofNanos(closeTimeoutNanos));
     }
 
     /** @return receive window in frames; see {@link Builder#windowFrames(int)} */
@@ -135,10 +129,6 @@ public final class SessionConfig {
     public int unorderedQueueLimit() { return unorderedQueueLimit; }
     /** @return how long a graceful close waits for our data to be acknowledged, in nanoseconds */
     public long closeTimeoutNanos() { return closeTimeoutNanos; }
-    /** @return incoming sessions an endpoint holds that {@code accept()} has not taken yet */
-    public int acceptBacklog() { return acceptBacklog; }
-    /** @return how long {@code Endpoint.close()} waits for peers to finish their side, in nanoseconds */
-    public long shutdownLingerNanos() { return shutdownLingerNanos; }
 
     /**
      * @return the protocol engine's part of this configuration
@@ -191,8 +181,6 @@ public final class SessionConfig {
         private int maxMessageBytes = 64 * 1024 * 1024;
         private int unorderedQueueLimit = 1024;
         private Duration closeTimeout = Duration.ofSeconds(30);
-        private int acceptBacklog = 128;
-        private Duration shutdownLinger = Duration.ofSeconds(1);
 
         private Builder() {
         }
@@ -336,20 +324,7 @@ public final class SessionConfig {
          */
         public Builder closeTimeout(Duration v) { this.closeTimeout = positive(v, "closeTimeout"); return this; }
 
-        /**
-         * Incoming sessions (handshaking or established) an endpoint holds for
-         * {@code accept()}; further SYNs are answered with a RESET. Default 128.
-         * @param v at least 1 @return this
-         */
-        public Builder acceptBacklog(int v) { this.acceptBacklog = positive(v, "acceptBacklog"); return this; }
 
-        /**
-         * How long {@code Endpoint.close()}, once our side of every session is
-         * acknowledged, waits for peers to finish theirs (their FIN), so they see a clean
-         * close rather than a reset. Zero resets at once. Default 1 s.
-         * @param v zero or positive @return this
-         */
-        public Builder shutdownLinger(Duration v) { this.shutdownLinger = nonNegative(v, "shutdownLinger"); return this; }
 
         /** @return the configuration */
         public SessionConfig build() {

@@ -1,6 +1,7 @@
 package io.swp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Duration;
@@ -11,18 +12,40 @@ class SessionConfigTest {
     void runtimeSettingsHaveDocumentedDefaultsAndSurviveToBuilder() {
         SessionConfig d = SessionConfig.defaults();
         assertEquals(Duration.ofSeconds(30).toNanos(), d.closeTimeoutNanos());
-        assertEquals(128, d.acceptBacklog());
-        assertEquals(Duration.ofSeconds(1).toNanos(), d.shutdownLingerNanos());
-        SessionConfig c = d.toBuilder().closeTimeout(Duration.ofMillis(1500)).acceptBacklog(7).build();
+        SessionConfig c = d.toBuilder().closeTimeout(Duration.ofMillis(1500)).build();
         SessionConfig copy = c.toBuilder().build();
         assertEquals(Duration.ofMillis(1500).toNanos(), copy.closeTimeoutNanos());
+    }
+
+    @Test
+    void endpointSettingsHaveDocumentedDefaultsAndSurviveToBuilder() {
+        EndpointConfig d = EndpointConfig.defaults();
+        assertEquals(128, d.acceptBacklog());
+        assertEquals(Duration.ofSeconds(1).toNanos(), d.shutdownLingerNanos());
+        assertEquals(1 << 16, d.maxQueuedInboundFrames());
+        assertEquals(64L * 1024 * 1024, d.maxQueuedInboundBytes());
+        assertEquals(256, d.maxFramesPerStep());
+        assertSame(SessionConfig.defaults(), d.sessionDefaults());
+        EndpointConfig c = d.toBuilder().acceptBacklog(7).shutdownLinger(Duration.ZERO).build();
+        EndpointConfig copy = c.toBuilder().build();
         assertEquals(7, copy.acceptBacklog());
+        assertEquals(0, copy.shutdownLingerNanos());
+    }
+
+    @Test
+    void theEngineGetsTheSessionsNumbers() {
+        SessionConfig c = SessionConfig.builder().windowFrames(33).keepaliveInterval(Duration.ofMillis(10))
+                .failedKeepalivesBeforeClose(3).build();
+        assertEquals(33, c.engineConfig().windowFrames());
+        assertEquals(Duration.ofMillis(30).toNanos(), c.engineConfig().deadPeerNanos());
+        assertEquals(c.closeTimeoutNanos(), c.engineConfig().closeTimeoutNanos());
     }
 
     @Test
     void invalidRuntimeSettingsAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().acceptBacklog(0));
+        assertThrows(IllegalArgumentException.class, () -> EndpointConfig.builder().acceptBacklog(0));
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().closeTimeout(Duration.ZERO));
-        assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().shutdownLinger(Duration.ofNanos(-1)));
+        assertThrows(IllegalArgumentException.class, () -> EndpointConfig.builder().shutdownLinger(Duration.ofNanos(-1)));
+        assertThrows(IllegalArgumentException.class, () -> EndpointConfig.builder().maxFramesPerStep(0));
     }
 }

@@ -293,6 +293,11 @@ public final class Engine {
         return localNonce;
     }
 
+    /** @return whether this side opened the session (sent the SYN) */
+    public boolean isInitiator() {
+        return initiator;
+    }
+
     /** @return the peer's nonce, or 0 before it is known */
     public long remoteNonce() {
         return remoteNonce;

@@ -1,5 +1,6 @@
 package io.swp.nats;
 
+import io.swp.file.FileTransfer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,7 +61,7 @@ class SessionOverNatsTest {
                 Endpoint receiver = Endpoint.open(b, "swp.it.file.receiver")) {
             CompletableFuture<FileTransferStats> sent = CompletableFuture.supplyAsync(() -> {
                 try (Session s = sender.connect(receiver.localInbox())) {
-                    return s.sendFile(source);
+                    return FileTransfer.send(s, source);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -68,7 +69,7 @@ class SessionOverNatsTest {
             ReceivedFile got;
             try (Session s = receiver.accept(Transfers.ACCEPT_TIMEOUT)) {
                 assertNotNull(s, "session arrived");
-                got = s.receiveFile(outDir);
+                got = FileTransfer.receive(s, outDir);
             }
             FileTransferStats stats = sent.get(120, TimeUnit.SECONDS);
             System.out.printf("file over nats-server: %d bytes in %s (%.1f MB/s), blake2b %s%n", stats.bytes(),
@@ -245,7 +246,7 @@ class SessionOverNatsTest {
                     assertEquals(bytesPerSession, f.get(60, TimeUnit.SECONDS));
                 }
                 long framesThroughDispatcher = shared.dispatcher().getDeliveredCount();
-                long payloadFrames = clients * sessionsPerClient * bytesPerSession / hub.config().maxPayloadBytes();
+                long payloadFrames = clients * sessionsPerClient * bytesPerSession / hub.sessionDefaults().maxPayloadBytes();
                 System.out.printf("%d sessions over %d endpoints on one connection: %d frames via one dispatcher%n",
                         clients * sessionsPerClient, clients + 1, framesThroughDispatcher);
                 assertTrue(framesThroughDispatcher >= payloadFrames, "all data went through the one dispatcher");

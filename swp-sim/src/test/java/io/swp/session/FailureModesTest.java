@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.Endpoint;
+import io.swp.EndpointConfig;
 import io.swp.Session;
 import io.swp.SessionConfig;
 import io.swp.SessionException;
@@ -80,8 +81,8 @@ class FailureModesTest {
 
     @Test
     void aFullBacklogRefusesFurtherSessions() throws Exception {
-        SessionConfig oneBacklog = SHORT_KEEPALIVE.toBuilder().acceptBacklog(1)
-                .connectTimeout(Duration.ofSeconds(30)).build();
+        SessionConfig sessions = SHORT_KEEPALIVE.toBuilder().connectTimeout(Duration.ofSeconds(30)).build();
+        EndpointConfig oneBacklog = EndpointConfig.builder().sessionDefaults(sessions).acceptBacklog(1).build();
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Endpoint server = Endpoint.open(net, "server", oneBacklog);
              Endpoint client = Endpoint.open(net, "client", oneBacklog)) {

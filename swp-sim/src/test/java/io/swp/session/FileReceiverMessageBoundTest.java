@@ -1,5 +1,6 @@
 package io.swp.session;
 
+import io.swp.file.FileTransfer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +36,7 @@ class FileReceiverMessageBoundTest {
                 }
             });
             sender.start();
-            IOException e = assertThrows(IOException.class, () -> p.server().receiveFile(to));
+            IOException e = assertThrows(IOException.class, () -> FileTransfer.receive(p.server(), to));
             assertTrue(e.getMessage().contains("exceeds the limit of " + (1 + 64 * 1024) + " bytes"), e.getMessage());
             sender.join(10_000);
             try (Stream<Path> left = Files.list(to)) {

@@ -1,5 +1,6 @@
 package io.swp.session;
 
+import io.swp.file.FileTransfer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -89,20 +90,20 @@ class FileTransferTest {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
             CompletableFuture<List<FileTransferStats>> sender = async(() -> {
-                List<FileTransferStats> stats = List.of(p.client().sendFile(a), p.client().sendFile(empty),
-                        p.client().sendFile(c));
+                List<FileTransferStats> stats = List.of(FileTransfer.send(p.client(), a), FileTransfer.send(p.client(), empty),
+                        FileTransfer.send(p.client(), c));
                 p.client().close();
                 return stats;
             });
             for (Path f : List.of(a, empty, c)) {
-                ReceivedFile r = p.server().receiveFile(to);
+                ReceivedFile r = FileTransfer.receive(p.server(), to);
                 byte[] content = Files.readAllBytes(f);
                 assertEquals(to.resolve(f.getFileName().toString()), r.path());
                 assertArrayEquals(content, Files.readAllBytes(r.path()));
                 assertEquals(blake2b(content), r.blake2b256());
                 assertEquals(content.length, r.size());
             }
-            assertNull(p.server().receiveFile(to), "no more files after the sender closed");
+            assertNull(FileTransfer.receive(p.server(), to), "no more files after the sender closed");
             List<FileTransferStats> stats = Harness.get(sender, Duration.ofSeconds(20));
             assertEquals(Files.size(a), stats.get(0).bytes());
             assertEquals(blake2b(Files.readAllBytes(a)), stats.get(0).blake2b256());
@@ -137,8 +138,8 @@ class FileTransferTest {
                 return frame;
             });
             try (Harness.Pair p = Harness.connect(clientNet, net, SessionConfig.defaults())) {
-                CompletableFuture<FileTransferStats> sender = async(() -> p.client().sendFile(a));
-                IOException atReceiver = assertThrows(IOException.class, () -> p.server().receiveFile(to));
+                CompletableFuture<FileTransferStats> sender = async(() -> FileTransfer.send(p.client(), a));
+                IOException atReceiver = assertThrows(IOException.class, () -> FileTransfer.receive(p.server(), to));
                 assertTrue(atReceiver.getMessage().contains("mismatch"), atReceiver.getMessage());
                 IOException atSender = failure(sender);
                 assertTrue(atSender.getMessage().contains("rejected") && atSender.getMessage().contains("mismatch"),
@@ -156,7 +157,7 @@ class FileTransferTest {
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
             for (String name : unsafe) {
                 p.client().sendMessage(header(name, 10));
-                IOException e = assertThrows(IOException.class, () -> p.server().receiveFile(to), name);
+                IOException e = assertThrows(IOException.class, () -> FileTransfer.receive(p.server(), to), name);
                 assertTrue(e.getMessage().contains("unsafe file name"), e.getMessage());
                 byte[] reply = p.client().receiveMessage(Duration.ofSeconds(5));
                 assertEquals('E', reply[0], "the sender is told: " + name);
@@ -172,8 +173,8 @@ class FileTransferTest {
         Files.writeString(to.resolve("keep.txt"), "old content");
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
-            CompletableFuture<FileTransferStats> sender = async(() -> p.client().sendFile(a));
-            assertThrows(FileAlreadyExistsException.class, () -> p.server().receiveFile(to));
+            CompletableFuture<FileTransferStats> sender = async(() -> FileTransfer.send(p.client(), a));
+            assertThrows(FileAlreadyExistsException.class, () -> FileTransfer.receive(p.server(), to));
             IOException atSender = failure(sender);
             assertTrue(atSender.getMessage().contains("refused") && atSender.getMessage().contains("already exists"),
                     atSender.getMessage());
@@ -186,7 +187,7 @@ class FileTransferTest {
     void aSenderThatDiesMidFileLeavesNothingBehind() throws Exception {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
-            CompletableFuture<ReceivedFile> receiver = async(() -> p.server().receiveFile(to));
+            CompletableFuture<ReceivedFile> receiver = async(() -> FileTransfer.receive(p.server(), to));
             p.client().sendMessage(header("partial.bin", 1_000_000));
             assertEquals('R', p.client().receiveMessage(Duration.ofSeconds(5))[0]);
             byte[] data = new byte[1 + 50_000];

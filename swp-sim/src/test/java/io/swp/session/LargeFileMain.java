@@ -1,5 +1,6 @@
 package io.swp.session;
 
+import io.swp.file.FileTransfer;
 import io.swp.Endpoint;
 import io.swp.Session;
 import io.swp.file.FileTransferStats;
@@ -43,14 +44,14 @@ public final class LargeFileMain {
              Endpoint sender = Endpoint.open(net, "large.sender")) {
             CompletableFuture<ReceivedFile> received = CompletableFuture.supplyAsync(() -> {
                 try (Session s = receiver.accept(Duration.ofSeconds(30))) {
-                    return s.receiveFile(outDir);
+                    return FileTransfer.receive(s, outDir);
                 } catch (IOException e) {
                     throw new CompletionException(e);
                 }
             });
             FileTransferStats sent;
             try (Session s = sender.connect("large.receiver")) {
-                sent = s.sendFile(source);
+                sent = FileTransfer.send(s, source);
             }
             ReceivedFile got = received.join();
             double secs = (System.nanoTime() - start) / 1e9;

@@ -1,5 +1,6 @@
 package io.swp.session;
 
+import io.swp.file.FileTransfer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -34,12 +35,12 @@ class ReceivedFilePermissionsTest {
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
             CompletableFuture<ReceivedFile> received = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return p.server().receiveFile(to);
+                    return FileTransfer.receive(p.server(), to);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
-            p.client().sendFile(file);
+            FileTransfer.send(p.client(), file);
             ReceivedFile f = Harness.get(received, Duration.ofSeconds(10));
             assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.path())),
                     "permissions of the received file");

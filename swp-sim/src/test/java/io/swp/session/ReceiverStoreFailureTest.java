@@ -1,5 +1,6 @@
 package io.swp.session;
 
+import io.swp.file.FileTransfer;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,14 +43,14 @@ class ReceiverStoreFailureTest {
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
             CompletableFuture<Object> received = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return p.server().receiveFile(receiveDir);
+                    return FileTransfer.receive(p.server(), receiveDir);
                 } catch (IOException e) {
                     throw new CompletionException(e);
                 }
             });
             CompletableFuture<Object> sent = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return p.client().sendFile(file);
+                    return FileTransfer.send(p.client(), file);
                 } catch (IOException e) {
                     throw new CompletionException(e);
                 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.swp.Endpoint;
+import io.swp.EndpointConfig;
 import io.swp.Session;
 import io.swp.SessionConfig;
 import io.swp.protocol.EngineStats;
@@ -88,7 +89,7 @@ class SessionGoodputBenchmark {
 
     private static String idleSessionMemory() throws Exception {
         try (InMemoryNetwork net = InMemoryNetwork.create();
-             Endpoint server = Endpoint.open(net, "server", SessionConfig.builder().acceptBacklog(IDLE_SESSIONS).build());
+             Endpoint server = Endpoint.open(net, "server", EndpointConfig.builder().acceptBacklog(IDLE_SESSIONS).build());
              Endpoint client = Endpoint.open(net, "client")) {
             System.gc();
             long before = usedHeap();

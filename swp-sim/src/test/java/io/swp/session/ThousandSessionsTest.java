@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.Endpoint;
+import io.swp.EndpointConfig;
 import io.swp.Session;
 import io.swp.SessionConfig;
 import io.swp.sim.InMemoryNetwork;
@@ -49,7 +50,7 @@ class ThousandSessionsTest {
         ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
         long start = System.nanoTime();
         try (InMemoryNetwork net = InMemoryNetwork.create();
-             Endpoint server = Endpoint.open(net, "server", SessionConfig.builder().acceptBacklog(SESSIONS).build());
+             Endpoint server = Endpoint.open(net, "server", EndpointConfig.builder().acceptBacklog(SESSIONS).build());
              Endpoint client = Endpoint.open(net, "client")) {
             List<Future<Session>> connects = new ArrayList<>();
             for (int i = 0; i < SESSIONS; i++) {

@@ -1,5 +1,6 @@
 package io.swp.examples.cli;
 
+import io.swp.file.FileTransfer;
 import io.swp.Endpoint;
 import io.swp.Network;
 import io.swp.Session;
@@ -90,7 +91,7 @@ final class Transfers {
             try {
                 Future<ReceivedFile> received = pool.submit(() -> {
                     try (Session s = receiver.accept(Duration.ofSeconds(30))) {
-                        ReceivedFile f = s.receiveFile(outDir);
+                        ReceivedFile f = FileTransfer.receive(s, outDir);
                         if (f == null) {
                             throw new IOException("the sender closed the session before sending the file");
                         }
@@ -103,7 +104,7 @@ final class Transfers {
                 try (Session s = sender.connect(receiver.localInbox());
                      Progress p = Progress.start("send", Files.size(file), () -> s.stats().payloadBytesSent(),
                              System.out)) {
-                    sent = s.sendFile(file);
+                    sent = FileTransfer.send(s, file);
                     senderStats = s.stats();
                 }
                 ReceivedFile got = unwrap(received);
@@ -143,9 +144,6 @@ final class Transfers {
             try {
                 Future<Long> received = pool.submit(() -> {
                     try (Session s = receiver.accept(Duration.ofSeconds(30))) {
-                        if (s == null) {
-                            throw new IOException("no session arrived within 30 s");
-                        }
                         byte[] buf = new byte[STREAM_WRITE_BYTES];
                         long total = 0;
                         for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
@@ -202,7 +200,7 @@ final class Transfers {
                     FileTransferStats st;
                     try (Progress p = Progress.start(f.getFileName().toString(), Files.size(f),
                             () -> session.stats().payloadBytesSent() - base, System.out)) {
-                        st = session.sendFile(f);
+                        st = FileTransfer.send(session, f);
                     }
                     out.printf(Locale.ROOT, "sent %s (%s) in %.2f s, %.1f MB/s, %d retransmits, blake2b-256 %s%n",
                             st.name(), ByteSize.format(st.bytes()), st.duration().toNanos() / 1e9,
@@ -232,7 +230,7 @@ final class Transfers {
                         ReceivedFile f;
                         try (Progress p = Progress.start("recv", -1, () -> session.stats().payloadBytesReceived(),
                                 System.out)) {
-                            f = session.receiveFile(dir);
+                            f = FileTransfer.receive(session, dir);
                         }
                         if (f == null) {
                             break;

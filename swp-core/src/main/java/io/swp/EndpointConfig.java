@@ -1,0 +1,174 @@
+package io.swp;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What tunes an {@link Endpoint} as a whole, as opposed to each of its sessions
+ * ({@link SessionConfig}): the accept backlog, how long shutdown lingers, and the bounds
+ * of its event loop. Immutable; build one with {@link #builder()} or use {@link #defaults()}.
+ */
+public final class EndpointConfig {
+    private static final EndpointConfig DEFAULTS = builder().build();
+
+    private final SessionConfig sessionDefaults;
+    private final int acceptBacklog;
+    private final long shutdownLingerNanos;
+    private final int maxQueuedInboundFrames;
+    private final long maxQueuedInboundBytes;
+    private final int maxFramesPerStep;
+
+    private EndpointConfig(Builder b) {
+        this.sessionDefaults = b.sessionDefaults;
+        this.acceptBacklog = b.acceptBacklog;
+        this.shutdownLingerNanos = b.shutdownLinger.toNanos();
+        this.maxQueuedInboundFrames = b.maxQueuedInboundFrames;
+        this.maxQueuedInboundBytes = b.maxQueuedInboundBytes;
+        this.maxFramesPerStep = b.maxFramesPerStep;
+    }
+
+    /** @return the default configuration */
+    public static EndpointConfig defaults() {
+        return DEFAULTS;
+    }
+
+    /** @return a builder holding the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * @param sessionDefaults the configuration of accepted sessions and of connects that name none
+     * @return the default endpoint settings with these session defaults
+     */
+    public static EndpointConfig withSessionDefaults(SessionConfig sessionDefaults) {
+        return builder().sessionDefaults(sessionDefaults).build();
+    }
+
+    /** @return a builder pre-filled with this configuration */
+    public Builder toBuilder() {
+        return new Builder()
+                .sessionDefaults(sessionDefaults)
+                .acceptBacklog(acceptBacklog)
+                .shutdownLinger(Duration.ofNanos(shutdownLingerNanos))
+                .maxQueuedInboundFrames(maxQueuedInboundFrames)
+                .maxQueuedInboundBytes(maxQueuedInboundBytes)
+                .maxFramesPerStep(maxFramesPerStep);
+    }
+
+    /** @return the configuration of accepted sessions and of connects that name none */
+    public SessionConfig sessionDefaults() { return sessionDefaults; }
+    /** @return incoming sessions held for {@code accept()}; see {@link Builder#acceptBacklog(int)} */
+    public int acceptBacklog() { return acceptBacklog; }
+    /** @return how long {@code Endpoint.close()} waits for peers to finish their side, in nanoseconds */
+    public long shutdownLingerNanos() { return shutdownLingerNanos; }
+    /** @return frames decoded but not yet routed, beyond which arrivals are dropped */
+    public int maxQueuedInboundFrames() { return maxQueuedInboundFrames; }
+    /** @return the same bound in bytes */
+    public long maxQueuedInboundBytes() { return maxQueuedInboundBytes; }
+    /** @return frames routed in one loop step before the sessions they touched are serviced */
+    public int maxFramesPerStep() { return maxFramesPerStep; }
+
+    @Override
+    public String toString() {
+        return "EndpointConfig{acceptBacklog=" + acceptBacklog + ", shutdownLinger="
+                + Duration.ofNanos(shutdownLingerNanos) + ", inboundQueue=" + maxQueuedInboundFrames + " frames/"
+                + maxQueuedInboundBytes + " B, framesPerStep=" + maxFramesPerStep + ", sessions=" + sessionDefaults
+                + "}";
+    }
+
+    /** Builds an {@link EndpointConfig}; every setter documents its default. */
+    public static final class Builder {
+        private SessionConfig sessionDefaults = SessionConfig.defaults();
+        private int acceptBacklog = 128;
+        private Duration shutdownLinger = Duration.ofSeconds(1);
+        private int maxQueuedInboundFrames = 1 << 16;
+        private long maxQueuedInboundBytes = 64L * 1024 * 1024;
+        private int maxFramesPerStep = 256;
+
+        private Builder() {
+        }
+
+        /**
+         * The configuration of accepted sessions, and of {@code connect} calls that name
+         * none. Default {@link SessionConfig#defaults()}.
+         * @param v the session configuration @return this
+         */
+        public Builder sessionDefaults(SessionConfig v) {
+            this.sessionDefaults = Objects.requireNonNull(v, "sessionDefaults");
+            return this;
+        }
+
+        /**
+         * Incoming sessions (handshaking, or established and not yet taken by
+         * {@code accept()}) the endpoint holds; further SYNs are answered with a RESET.
+         * Default 128.
+         * @param v at least 1 @return this
+         */
+        public Builder acceptBacklog(int v) {
+            this.acceptBacklog = positive(v, "acceptBacklog");
+            return this;
+        }
+
+        /**
+         * How long {@code Endpoint.close()}, once our side of every session is
+         * acknowledged, waits for peers to finish theirs (their FIN), so they see a clean
+         * close rather than a reset. Zero resets at once. Default 1 s.
+         * @param v zero or positive @return this
+         */
+        public Builder shutdownLinger(Duration v) {
+            Objects.requireNonNull(v, "shutdownLinger");
+            if (v.isNegative()) {
+                throw new IllegalArgumentException("shutdownLinger must not be negative, got " + v);
+            }
+            this.shutdownLinger = v;
+            return this;
+        }
+
+        /**
+         * Frames the network delivered that the event loop has not routed yet, beyond
+         * which arrivals are dropped and counted: bounds the loop's memory if the network
+         * outruns it. Sessions' advertised windows share this room too. Default 65,536.
+         * @param v at least 1 @return this
+         */
+        public Builder maxQueuedInboundFrames(int v) {
+            this.maxQueuedInboundFrames = positive(v, "maxQueuedInboundFrames");
+            return this;
+        }
+
+        /**
+         * The same bound in bytes (encoded frame sizes summed). Default 64 MiB.
+         * @param v at least 1 @return this
+         */
+        public Builder maxQueuedInboundBytes(long v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("maxQueuedInboundBytes must be positive, got " + v);
+            }
+            this.maxQueuedInboundBytes = v;
+            return this;
+        }
+
+        /**
+         * Frames routed per loop step before the sessions they touched are serviced:
+         * large enough to coalesce acknowledgements, small enough that they are not held
+         * back for long. Default 256.
+         * @param v at least 1 @return this
+         */
+        public Builder maxFramesPerStep(int v) {
+            this.maxFramesPerStep = positive(v, "maxFramesPerStep");
+            return this;
+        }
+
+        /** @return the configuration */
+        public EndpointConfig build() {
+            return new EndpointConfig(this);
+        }
+
+        private static int positive(int v, String name) {
+            if (v < 1) {
+                throw new IllegalArgumentException(name + " must be positive, got " + v);
+            }
+            return v;
+        }
+    }
+}
