@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.function.BooleanSupplier;
+import java.util.random.RandomGenerator;
 
 /**
  * A small virtual-time driver for two engines: A connects, B is created by
@@ -49,6 +50,15 @@ final class VirtualLink {
         Fate fate(Direction direction, int index, Frame packet, long now);
     }
 
+    /** B's session as its demux knows it. */
+    private record Accepted(Engine engine) implements Demux.Routed {
+    }
+
+    /** A random source whose every draw is {@code nonce}: B's nonce is fixed for assertions. */
+    private static RandomGenerator fixedNonce(long nonce) {
+        return () -> nonce;
+    }
+
     /** A frame as it was sent, for assertions. */
     record Sent(long at, Frame packet) {
     }
@@ -86,6 +96,7 @@ final class VirtualLink {
     final List<EngineState> statesA = new ArrayList<>();
     final List<EngineState> statesB = new ArrayList<>();
     private final PriorityQueue<InFlight> queue = new PriorityQueue<>();
+    private final Demux<Accepted> bDemux;
     private long order;
     private int indexAToB;
     private int indexBToA;
@@ -99,6 +110,7 @@ final class VirtualLink {
         this.configA = configA;
         this.configB = configB;
         this.a = Engine.connect(configA.engineConfig(), A_INBOX, B_INBOX, NONCE_A, now);
+        this.bDemux = new Demux<>(B_INBOX, configB.engineConfig(), 1, fixedNonce(NONCE_B), Accepted::new);
         statesA.add(a.state());
     }
 
@@ -235,16 +247,16 @@ final class VirtualLink {
             return;
         }
         if (b == null) {
-            Frame p = decode(f.frame);
-            if (p.kind() == FrameKind.SYN && !bAnswersUnknownWithReset) {
-                b = Engine.accept(configB.engineConfig(), B_INBOX, p, NONCE_B, now);
+            // B's inbox routes like an endpoint until its session exists; from then on
+            // this link talks to the engine directly, strays included.
+            bDemux.setAccepting(!bAnswersUnknownWithReset);
+            Demux.Outcome<Accepted> outcome = bDemux.route(decode(f.frame), now);
+            if (outcome instanceof Demux.Accept<Accepted> a) {
+                b = a.session().engine();
                 onAccept.accept(b);
                 statesB.add(b.state());
-            } else {
-                byte[] reset = Engine.resetFor(p, B_INBOX);
-                if (reset != null) {
-                    enqueue(Direction.B_TO_A, reset);
-                }
+            } else if (outcome instanceof Demux.Reply<Accepted> r) {
+                enqueue(Direction.B_TO_A, r.frame());
             }
             return;
         }

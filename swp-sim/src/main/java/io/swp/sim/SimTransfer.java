@@ -2,6 +2,7 @@ package io.swp.sim;
 
 import io.swp.Network;
 import io.swp.SessionConfig;
+import io.swp.protocol.Demux;
 import io.swp.protocol.Engine;
 import io.swp.protocol.EngineEvent;
 import io.swp.protocol.EngineState;
@@ -9,7 +10,6 @@ import io.swp.protocol.EngineStats;
 import io.swp.protocol.MalformedFrameException;
 import io.swp.protocol.Frame;
 import io.swp.protocol.FrameCodec;
-import io.swp.protocol.FrameKind;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -25,8 +25,9 @@ import java.util.SplittableRandom;
  * read pause, a scheduled close or vanish). After every input both engines are drained
  * of frames and events.
  *
- * <p>Like a real endpoint, a side whose session has finished answers further frames with
- * {@link Engine#resetFor}; a side that has vanished answers nothing.
+ * <p>Each side routes what arrives through a {@link Demux}, as a real endpoint does: the
+ * server accepts the first SYN and refuses later ones, and a side whose session has
+ * finished answers further frames with a RESET; a side that has vanished answers nothing.
  *
  * <p>How each side closes: a side that expects data shuts its output down once it has
  * written everything and calls {@code close()} when it reads end of stream; a side that
@@ -76,9 +77,9 @@ public final class SimTransfer {
             net.setFrameFilter(spec.frameFilter);
         }
         SplittableRandom nonces = new SplittableRandom(spec.seed ^ CLIENT_DATA_SALT ^ SERVER_DATA_SALT);
-        this.client = new Peer(Side.CLIENT, CLIENT_INBOX, SERVER_INBOX, spec.clientConfig, nonZero(nonces.nextLong()),
+        this.client = new Peer(Side.CLIENT, CLIENT_INBOX, SERVER_INBOX, spec.clientConfig, nonces.split(),
                 spec.bytesToServer, spec.bytesToClient, spec.seed ^ CLIENT_DATA_SALT, spec.seed ^ SERVER_DATA_SALT);
-        this.server = new Peer(Side.SERVER, SERVER_INBOX, CLIENT_INBOX, spec.serverConfig, nonZero(nonces.nextLong()),
+        this.server = new Peer(Side.SERVER, SERVER_INBOX, CLIENT_INBOX, spec.serverConfig, nonces.split(),
                 spec.bytesToClient, spec.bytesToServer, spec.seed ^ SERVER_DATA_SALT, spec.seed ^ CLIENT_DATA_SALT);
     }
 
@@ -99,7 +100,8 @@ public final class SimTransfer {
         long wallStart = System.nanoTime();
         try {
             bindInboxes();
-            client.engine = Engine.connect(client.config.engineConfig(), CLIENT_INBOX, SERVER_INBOX, client.nonce, now);
+            client.demux.setAccepting(false);
+            client.demux.connect(SERVER_INBOX, client.config.engineConfig(), now, client::adopt);
             boolean timedOut = loop();
             return result(timedOut, System.nanoTime() - wallStart);
         } catch (RuntimeException | IOException e) {
@@ -154,43 +156,39 @@ public final class SimTransfer {
             if (p.vanished) {
                 return;
             }
-            if (p.engine == null) {
-                acceptOrReset(p, frame);
-            } else if (p.closedAt >= 0) {
-                answerWithReset(p, frame);
-            } else {
-                p.engine.handleFrame(frame, now);
-            }
+            route(p, frame);
             drive(p);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private void acceptOrReset(Peer p, byte[] frame) throws IOException {
-        Frame packet;
+    /**
+     * Routes a frame as an endpoint does ({@link Demux}): to the session, to a new session
+     * the server accepts (one only), or a RESET for a frame that matches no session.
+     */
+    private void route(Peer p, byte[] encoded) throws IOException {
+        Frame frame;
         try {
-            packet = FrameCodec.decode(frame);
+            frame = FrameCodec.decode(encoded);
         } catch (MalformedFrameException e) {
-            p.framesDroppedBeforeSession++;
+            if (p.isLive()) {
+                p.engine.handleFrame(encoded, now); // the engine counts it
+            } else {
+                p.framesDroppedBeforeSession++;
+            }
             return;
         }
-        if (packet.kind() == FrameKind.SYN) {
-            p.engine = Engine.accept(p.config.engineConfig(), p.inbox, packet, p.nonce, now);
-        } else {
-            reply(Engine.resetFor(packet, p.inbox), packet.from());
-        }
-    }
-
-    private void answerWithReset(Peer p, byte[] frame) throws IOException {
-        try {
-            Frame packet = FrameCodec.decode(frame);
-            if (packet.kind() != FrameKind.SYN) {
+        Demux.Outcome<Peer> outcome = p.demux.route(frame, now);
+        if (outcome instanceof Demux.Deliver<Peer>) {
+            p.engine.handleFrame(frame, now);
+        } else if (outcome instanceof Demux.Accept<Peer>) {
+            p.demux.setAccepting(false);
+        } else if (outcome instanceof Demux.Reply<Peer> r) {
+            if (p.closedAt >= 0) {
                 p.resetsAfterClose++;
-                reply(Engine.resetFor(packet, p.inbox), packet.from());
             }
-        } catch (MalformedFrameException e) {
-            p.framesDroppedBeforeSession++;
+            reply(r.frame(), r.inbox());
         }
     }
 
@@ -225,6 +223,7 @@ public final class SimTransfer {
             p.observe();
         } while (progress && e.state() != EngineState.CLOSED);
         if (e.state() == EngineState.CLOSED) {
+            p.demux.remove(p);
             p.closedAt = now;
             p.finalStats = e.stats();
         }
@@ -364,17 +363,13 @@ public final class SimTransfer {
                 lastByteAt, now, timedOut, net.traceHash(), wallNanos);
     }
 
-    private static long nonZero(long v) {
-        return v == 0 ? 1 : v;
-    }
-
     /** One party: its engine, its application's progress, and what was observed. */
-    private final class Peer {
+    private final class Peer implements Demux.Routed {
         final Side side;
         final String inbox;
         final String remoteInbox;
         final SessionConfig config;
-        final long nonce;
+        final Demux<Peer> demux;
         final long toSend;
         final long expect;
         final long sendSeed;
@@ -401,17 +396,27 @@ public final class SimTransfer {
         long framesDroppedBeforeSession;
         long resetsAfterClose;
 
-        Peer(Side side, String inbox, String remoteInbox, SessionConfig config, long nonce, long toSend, long expect,
-             long sendSeed, long receiveSeed) {
+        Peer(Side side, String inbox, String remoteInbox, SessionConfig config, SplittableRandom nonces, long toSend,
+             long expect, long sendSeed, long receiveSeed) {
             this.side = side;
             this.inbox = inbox;
             this.remoteInbox = remoteInbox;
             this.config = config;
-            this.nonce = nonce;
+            this.demux = new Demux<>(inbox, config.engineConfig(), 1, nonces, this::adopt);
             this.toSend = toSend;
             this.expect = expect;
             this.sendSeed = sendSeed;
             this.receiveSeed = receiveSeed;
+        }
+
+        Peer adopt(Engine e) {
+            this.engine = e;
+            return this;
+        }
+
+        @Override
+        public Engine engine() {
+            return engine;
         }
 
         boolean isLive() {
