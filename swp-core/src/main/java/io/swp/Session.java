@@ -112,6 +112,8 @@ public final class Session implements AutoCloseable {
      * let the engine advertise the room (also nudged whenever the buffer is drained).
      */
     private static final int READ_NUDGE_DIVISOR = 4;
+    /** How long a blocking close waits past the close timeout for the loop to report it. */
+    private static final long CLOSE_GRACE_NANOS = 1_000_000_000L;
 
     Session(Endpoint endpoint, SessionLoopState loopState, Engine engine, SessionConfig config, Clock clock) {
         this.endpoint = endpoint;
@@ -583,31 +585,26 @@ public final class Session implements AutoCloseable {
      * Unread incoming data is discarded. Idempotent; a no-op after {@link #abort()}.
      *
      * @throws SessionException if the session failed before all data was acknowledged, or
-     *     the close timeout passed (the session is then aborted)
+     *     the close timeout passed ({@link CloseReason#CLOSE_TIMEOUT}; the session is then reset)
      * @throws InterruptedIOException if interrupted while waiting (the close continues)
      */
     @Override
     public void close() throws IOException {
-        long deadline = deadlineAfter(config.closeTimeoutNanos());
+        // The engine's close timer decides; this deadline only guards against a loop that
+        // stopped running.
+        long deadline = deadlineAfter(config.closeTimeoutNanos() + CLOSE_GRACE_NANOS);
         lock.lock();
         try {
             if (aborted) {
                 return;
             }
-            if (!closeCalled) {
-                closeCalled = true;
-                outputShut = true;
-                if (!engine.state().isClosed()) {
-                    engine.close(clock.nanoTime());
-                }
-                // Readers and writers blocked in other threads fail now, as on a socket;
-                // otherwise a reader would wait for as long as the peer keeps its side open.
-                changed.signalAll();
-                endpoint.nudge(this);
-            }
+            startCloseLocked();
             while (!outputFinished) {
                 if (engine.state().isClosed()) {
                     CloseReason reason = engine.closeReason();
+                    if (reason == CloseReason.CLOSE_TIMEOUT) {
+                        throw closeTimedOut();
+                    }
                     if (reason.isFailure()) {
                         throw failed(reason, "close");
                     }
@@ -615,14 +612,53 @@ public final class Session implements AutoCloseable {
                 }
                 if (!awaitState(deadline)) {
                     abortLocked();
-                    throw new SessionException(CloseReason.ABORTED, "close of session with " + remoteInbox()
-                            + " timed out after " + Duration.ofNanos(config.closeTimeoutNanos())
-                            + ": data not acknowledged; session aborted");
+                    throw closeTimedOut();
                 }
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Starts the graceful close that {@link #close()} describes and returns at once.
+     * Unread incoming data is discarded. A no-op after {@link #abort()}.
+     *
+     * @return {@link #closeFuture()}: completed when the session has closed and left the
+     *     endpoint, which is later than {@link #close()} returns when this side closes
+     *     first (the session lingers in TIME-WAIT)
+     */
+    public CompletableFuture<CloseReason> closeAsync() {
+        lock.lock();
+        try {
+            if (!aborted) {
+                startCloseLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return closeFuture();
+    }
+
+    private void startCloseLocked() {
+        if (closeCalled) {
+            return;
+        }
+        closeCalled = true;
+        outputShut = true;
+        if (!engine.state().isClosed()) {
+            engine.close(clock.nanoTime());
+        }
+        // Readers and writers blocked in other threads fail now, as on a socket;
+        // otherwise a reader would wait for as long as the peer keeps its side open.
+        changed.signalAll();
+        endpoint.nudge(this);
+    }
+
+    private SessionException closeTimedOut() {
+        return new SessionException(CloseReason.CLOSE_TIMEOUT, "close of session with " + remoteInbox()
+                + " timed out after " + Duration.ofNanos(config.closeTimeoutNanos())
+                + ": data not acknowledged; session aborted");
     }
 
     /** Aborts at once: sends a RESET, discards buffers, fails blocked readers and writers. */

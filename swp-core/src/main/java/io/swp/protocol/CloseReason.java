@@ -15,7 +15,9 @@ public enum CloseReason {
     /** Data stayed unacknowledged longer than the configured unacked timeout. */
     UNACKED_TIMEOUT("data unacknowledged longer than the configured timeout"),
     /** A frame was retransmitted more often than the configured limit. */
-    TOO_MANY_RETRANSMITS("a frame exceeded the configured retransmission limit");
+    TOO_MANY_RETRANSMITS("a frame exceeded the configured retransmission limit"),
+    /** After close, our data and FIN stayed unacknowledged longer than the close timeout. */
+    CLOSE_TIMEOUT("close timed out: data not acknowledged; session aborted");
 
     private final String description;
 

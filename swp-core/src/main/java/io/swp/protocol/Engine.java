@@ -159,6 +159,8 @@ public final class Engine {
     // FIN_WAIT_2 after close(): the application reads no more, so waiting for the peer's
     // FIN is bounded by the close timeout (a live peer could otherwise hold it forever).
     private long orphanDeadline = NEVER;
+    // After close(): everything we sent, FIN included, must be acknowledged by then.
+    private long closeDeadline = NEVER;
     private boolean timeoutRecovery;
     private long timeoutRecoveryPoint;
 
@@ -623,6 +625,9 @@ public final class Engine {
         }
         shutdownOutput(now);
         if (!inputClosed) {
+            if (!emitted.contains(EngineEvent.OUTPUT_FINISHED)) {
+                closeDeadline = saturatedAdd(now, config.closeTimeoutNanos());
+            }
             inputClosed = true;
             receive.discardFromNowOn();
             considerWindowUpdate();
@@ -730,6 +735,8 @@ public final class Engine {
                 return oldest != null && config.unackedTimeoutNanos() > 0
                         ? saturatedAdd(oldest.firstSentAt, config.unackedTimeoutNanos()) : NEVER;
             }
+            case CLOSE:
+                return closeDeadline;
             case TIME_WAIT:
                 return state == EngineState.TIME_WAIT ? timeWaitDeadline
                         : state == EngineState.FIN_WAIT_2 ? orphanDeadline : NEVER;
@@ -757,6 +764,9 @@ public final class Engine {
                 break;
             case UNACKED:
                 finish(CloseReason.UNACKED_TIMEOUT, true);
+                break;
+            case CLOSE:
+                finish(CloseReason.CLOSE_TIMEOUT, true);
                 break;
             case TIME_WAIT:
                 // An orphaned FIN_WAIT_2 resets the peer, which would otherwise write on
@@ -1051,6 +1061,7 @@ public final class Engine {
 
     private void onFinAcknowledged(long now) {
         emit(EngineEvent.OUTPUT_FINISHED);
+        closeDeadline = NEVER;
         switch (state) {
             case FIN_WAIT_1:
                 state = EngineState.FIN_WAIT_2;

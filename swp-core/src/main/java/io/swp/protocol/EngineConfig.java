@@ -21,7 +21,9 @@ package io.swp.protocol;
  * @param maxRetransmitsPerFrame the session fails when one frame was resent this often; 0 never
  * @param connectTimeoutNanos how long a handshake may take, counted from the first SYN
  * @param timeWaitNanos how long a closed session answers late duplicates (TIME_WAIT)
- * @param closeTimeoutNanos how long an orphaned FIN_WAIT_2 waits for the peer's FIN
+ * @param closeTimeoutNanos how long, after {@link Engine#close}, our data and FIN may stay
+ *     unacknowledged before the session is reset, and how long an orphaned FIN_WAIT_2 waits
+ *     for the peer's FIN
  * @param unorderedQueueLimit unordered messages held before the oldest are dropped
  */
 public record EngineConfig(

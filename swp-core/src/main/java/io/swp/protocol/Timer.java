@@ -14,6 +14,11 @@ enum Timer {
     /** The oldest unacknowledged frame has waited longer than the configured unacked timeout. */
     UNACKED,
     /**
+     * close() was called and what we sent, FIN included, is still not all acknowledged
+     * after the close timeout: the session is reset ({@link CloseReason#CLOSE_TIMEOUT}).
+     */
+    CLOSE,
+    /**
      * TIME_WAIT is over, or FIN_WAIT_2 after close() has lasted the close timeout: the
      * session closes normally (resetting a peer that never finished).
      */

@@ -226,7 +226,9 @@ class SimScenariosTest {
 
     @Test
     void zeroWindowThatReopens() {
-        SessionConfig config = fastDeadPeer(SMALL_FRAMES);
+        // The client closes as soon as it has written everything: its close timeout must
+        // outlast the reader's pause, or the close gives up (as Session.close() would).
+        SessionConfig config = fastDeadPeer(SMALL_FRAMES).toBuilder().closeTimeout(Duration.ofMinutes(2)).build();
         TransferResult r = assertClean(SimTransfer.Spec.builder(23).config(config).bytesToServer(256 * KIB)
                 .impairBoth(Impairments.builder().latency(Duration.ofMillis(10)).lossRate(0.05).build())
                 .pauseReading(SimTransfer.Side.SERVER, Duration.ZERO, Duration.ofSeconds(30)).build());
