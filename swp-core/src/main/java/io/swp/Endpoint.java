@@ -528,6 +528,9 @@ public final class Endpoint implements AutoCloseable {
      *     reported by {@link #hasPendingWork()} instead
      */
     public long pollTimeout() {
+        if (terminated.isDone()) {
+            return Long.MAX_VALUE;
+        }
         Timer next = timers.peek();
         long t = next == null ? Long.MAX_VALUE : next.deadline;
         return shutdown == null ? t : Math.min(t, shutdown.deadline());
@@ -552,6 +555,9 @@ public final class Endpoint implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.error("event loop of {} failed a step; going on", localInbox, e);
                 continue;
+            }
+            if (terminated.isDone()) {
+                return;
             }
             if (hasPendingWork()) {
                 continue;
@@ -827,6 +833,7 @@ public final class Endpoint implements AutoCloseable {
             remove(s);
         }
         failAcceptWaiters();
+        timers.clear();
         sessionsOpen = 0;
         binding.close();
         terminated.complete(null);

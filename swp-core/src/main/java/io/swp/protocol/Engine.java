@@ -639,12 +639,20 @@ public final class Engine {
 
     /**
      * Aborts: sends a RESET, discards all buffers and closes with
-     * {@link CloseReason#ABORTED} at once.
+     * {@link CloseReason#ABORTED} at once. In TIME_WAIT, where both sides have finished,
+     * it only ends the wait: the session closes {@link CloseReason#NORMAL}, without a RESET.
      *
      * @param now the current time
      */
     public void abort(long now) {
         if (state == EngineState.CLOSED) {
+            return;
+        }
+        if (state == EngineState.TIME_WAIT) {
+            // Both sides finished and everything was acknowledged: ending TIME_WAIT early
+            // only stops answering late duplicates, so the close stays a normal one and
+            // the peer, already closed, gets no RESET.
+            finish(CloseReason.NORMAL, false);
             return;
         }
         receive.discardFromNowOn();

@@ -93,6 +93,10 @@ public final class SteppedEndpoints implements AutoCloseable {
                 }
                 return condition.getAsBoolean();
             }
+            if (next <= network.now()) {
+                throw new IllegalStateException("a deadline at virtual " + Duration.ofNanos(next)
+                        + " stays due after every endpoint was stepped: " + endpoints);
+            }
             network.advanceTo(next);
         }
     }

@@ -1,0 +1,316 @@
+package io.swp.session;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.swp.Endpoint;
+import io.swp.EndpointConfig;
+import io.swp.Session;
+import io.swp.SessionConfig;
+import io.swp.SessionException;
+import io.swp.protocol.CloseReason;
+import io.swp.protocol.EngineState;
+import io.swp.sim.Impairments;
+import io.swp.sim.SteppedEndpoints;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Session-level timeouts of real endpoints, stepped in virtual time over a simulated
+ * network: every duration is asserted to the millisecond, with no sleeps and no wall
+ * clock, and a minute of protocol time takes milliseconds.
+ */
+class VirtualTimeEndpointTest {
+    private static final long SEED = 0x5EED_0009L;
+    private static final Duration LATENCY = Duration.ofMillis(5);
+    private static final long MS = 1_000_000L;
+    private static final Impairments LINK = Impairments.builder().latency(LATENCY).build();
+    private static final Impairments CUT = Impairments.builder().latency(LATENCY)
+            .blackHole(Impairments.BlackHole.forever(Duration.ZERO)).build();
+
+    private static SteppedEndpoints world() {
+        SteppedEndpoints w = new SteppedEndpoints(SEED);
+        w.network().impair("a", LINK);
+        w.network().impair("b", LINK);
+        return w;
+    }
+
+    /** A connected pair: a's outgoing session and b's accepted one. */
+    private record Pair(Session a, Session b) {
+    }
+
+    private static Pair connect(SteppedEndpoints w, Endpoint a, Endpoint b, SessionConfig config) {
+        CompletableFuture<Session> out = a.connectAsync("b", config);
+        CompletableFuture<Session> in = b.acceptAsync();
+        assertTrue(w.runUntil(() -> out.isDone() && in.isDone(), Duration.ofSeconds(5)), "handshake");
+        return new Pair(out.join(), in.join());
+    }
+
+    @Test
+    void connectTimesOutExactlyAtTheConnectTimeout() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            long start = w.now();
+            CompletableFuture<Session> f = a.connectAsync("nobody", SessionConfig.defaults());
+            assertTrue(w.runUntil(f::isDone, Duration.ofMinutes(1)));
+            SessionException e = assertInstanceOf(SessionException.class, cause(f));
+            assertEquals(CloseReason.CONNECT_TIMEOUT, e.reason());
+            assertTrue(e.getMessage().contains("nobody") && e.getMessage().contains("timed out"), e.getMessage());
+            assertEquals(SessionConfig.defaults().connectTimeoutNanos(), w.now() - start);
+            assertEquals(0, a.sessionCount(), "the failed session left the endpoint");
+        }
+    }
+
+    @Test
+    void aRefusedConnectFailsAfterOneRoundTrip() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            b.setAccepting(false);
+            long start = w.now();
+            CompletableFuture<Session> f = a.connectAsync("b", SessionConfig.defaults());
+            assertTrue(w.runUntil(f::isDone, Duration.ofMinutes(1)));
+            assertEquals(CloseReason.RESET_BY_PEER, assertInstanceOf(SessionException.class, cause(f)).reason());
+            assertEquals(2 * LATENCY.toNanos(), w.now() - start);
+            assertEquals(1, b.stats().synsRefused());
+            assertEquals(1, b.stats().resetsSent());
+        }
+    }
+
+    @Test
+    void aSilentPeerIsDeclaredDeadAtTheKeepaliveBound() throws Exception {
+        SessionConfig config = SessionConfig.defaults();
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            Pair p = connect(w, a, b, config);
+            CompletableFuture<CloseReason> closed = p.a().closeFuture();
+            w.runFor(Duration.ofSeconds(3)); // keepalives flow both ways: nobody dies
+            assertFalse(closed.isDone());
+            w.network().impair("a", CUT);
+            long cutAt = w.now();
+            assertTrue(w.runUntil(closed::isDone, Duration.ofMinutes(5)));
+            assertEquals(CloseReason.PEER_DEAD, closed.join());
+            long dead = w.now() - cutAt;
+            // Heard last at most one keepalive interval (plus a round trip) before the cut,
+            // or one latency after it (frames already on the wire still arrive).
+            assertTrue(dead <= config.deadPeerNanos() + LATENCY.toNanos() && dead >= config.deadPeerNanos()
+                    - config.keepaliveIntervalNanos() - 2 * LATENCY.toNanos(), "dead after " + Duration.ofNanos(dead));
+        }
+    }
+
+    @Test
+    void closeResetsTheSessionWhenItsDataStaysUnacknowledgedForTheCloseTimeout() throws Exception {
+        SessionConfig config = SessionConfig.builder().closeTimeout(Duration.ofSeconds(7)).build();
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.withSessionDefaults(config));
+            Endpoint b = w.open("b", EndpointConfig.withSessionDefaults(config));
+            Pair p = connect(w, a, b, config);
+            w.network().impair("b", CUT);
+            p.a().getOutputStream().write(new byte[1000]);
+            long closeAt = w.now();
+            CompletableFuture<CloseReason> closed = p.a().closeAsync();
+            assertTrue(w.runUntil(closed::isDone, Duration.ofMinutes(1)));
+            assertEquals(CloseReason.CLOSE_TIMEOUT, closed.join());
+            assertEquals(config.closeTimeoutNanos(), w.now() - closeAt);
+        }
+    }
+
+    @Test
+    void theSideThatClosesFirstLingersInTimeWaitForTheConfiguredTime() throws Exception {
+        SessionConfig config = SessionConfig.builder().timeWait(Duration.ofSeconds(3)).build();
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.withSessionDefaults(config));
+            Endpoint b = w.open("b", EndpointConfig.withSessionDefaults(config));
+            Pair p = connect(w, a, b, config);
+            CompletableFuture<CloseReason> aClosed = p.a().closeAsync();
+            assertTrue(w.runUntil(() -> p.b().state() == EngineState.CLOSE_WAIT, Duration.ofSeconds(5)));
+            CompletableFuture<CloseReason> bClosed = p.b().closeAsync();
+            assertTrue(w.runUntil(() -> p.a().state() == EngineState.TIME_WAIT, Duration.ofSeconds(5)));
+            long timeWaitFrom = w.now();
+            assertTrue(w.runUntil(bClosed::isDone, Duration.ofSeconds(5)));
+            assertEquals(CloseReason.NORMAL, bClosed.join());
+            assertFalse(aClosed.isDone(), "still in TIME_WAIT");
+            assertTrue(w.runUntil(aClosed::isDone, Duration.ofMinutes(1)));
+            assertEquals(CloseReason.NORMAL, aClosed.join());
+            assertEquals(config.timeWaitNanos(), w.now() - timeWaitFrom);
+            assertEquals(0, a.sessionCount());
+            assertEquals(0, b.sessionCount());
+        }
+    }
+
+    @Test
+    void endpointShutdownWaitsTheLingerForPeersThatDoNotFinishThenResetsThem() throws Exception {
+        EndpointConfig config = EndpointConfig.builder().shutdownLinger(Duration.ofMillis(1500)).build();
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", config);
+            Endpoint b = w.open("b", config);
+            Pair p = connect(w, a, b, SessionConfig.defaults());
+            CompletableFuture<CloseReason> bClosed = p.b().closeFuture();
+            long closeAt = w.now();
+            CompletableFuture<Void> shutdown = a.closeAsync();
+            assertTrue(w.runUntil(shutdown::isDone, Duration.ofMinutes(1)));
+            // Our FIN is acknowledged after one round trip; then the linger runs out
+            // because b never sends its FIN.
+            assertEquals(2 * LATENCY.toNanos() + config.shutdownLingerNanos(), w.now() - closeAt);
+            assertTrue(w.runUntil(bClosed::isDone, Duration.ofSeconds(1)));
+            assertEquals(CloseReason.RESET_BY_PEER, bClosed.join());
+            assertTrue(a.isTerminated());
+        }
+    }
+
+    @Test
+    void endpointShutdownIsCleanWhenPeersFinishWithinTheLinger() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            Pair p = connect(w, a, b, SessionConfig.defaults());
+            CompletableFuture<CloseReason> aClosed = p.a().closeFuture();
+            CompletableFuture<CloseReason> bClosed = p.b().closeFuture();
+            CompletableFuture<Void> shutdown = a.closeAsync();
+            // b's application closes when it sees the end of a's stream.
+            assertTrue(w.runUntil(() -> {
+                if (p.b().state() == EngineState.CLOSE_WAIT) {
+                    p.b().closeAsync();
+                }
+                return shutdown.isDone();
+            }, Duration.ofMinutes(1)));
+            assertEquals(CloseReason.NORMAL, aClosed.join());
+            assertTrue(w.runUntil(bClosed::isDone, Duration.ofSeconds(1)));
+            assertEquals(CloseReason.NORMAL, bClosed.join());
+            assertTrue(assertInstanceOf(IOException.class, cause(a.acceptAsync())).getMessage().contains("closed"));
+        }
+    }
+
+    @Test
+    void tenThousandSessionsConnectTransferAndCloseInVirtualTime() throws Exception {
+        int sessions = Integer.getInteger("swp.virtualSessions", 10_000);
+        int bytes = 1024;
+        EndpointConfig config = EndpointConfig.builder().acceptBacklog(sessions).build();
+        try (SteppedEndpoints w = world()) {
+            Endpoint client = w.open("a", config);
+            Endpoint server = w.open("b", config);
+            long wallStart = System.nanoTime();
+            @SuppressWarnings("unchecked")
+            CompletableFuture<Session>[] out = new CompletableFuture[sessions];
+            @SuppressWarnings("unchecked")
+            CompletableFuture<Session>[] in = new CompletableFuture[sessions];
+            for (int i = 0; i < sessions; i++) {
+                out[i] = client.connectAsync("b", SessionConfig.defaults());
+                in[i] = server.acceptAsync();
+            }
+            assertTrue(w.runUntil(() -> CompletableFuture.allOf(out).isDone() && CompletableFuture.allOf(in).isDone(),
+                    Duration.ofMinutes(1)), "every handshake completes");
+            EchoApp[] clients = new EchoApp[sessions];
+            EchoApp[] servers = new EchoApp[sessions];
+            for (int i = 0; i < sessions; i++) {
+                byte[] payload = payload(i, bytes);
+                clients[i] = new EchoApp(out[i].join(), payload, bytes);
+                servers[i] = new EchoApp(in[i].join(), null, bytes);
+            }
+            assertTrue(w.runUntil(() -> pumpAll(clients) & pumpAll(servers), Duration.ofMinutes(5)),
+                    "every session transfers and closes");
+            for (int i = 0; i < sessions; i++) {
+                assertArrayEquals(payload(i, bytes), clients[i].received, "session " + i);
+                assertEquals(CloseReason.NORMAL, clients[i].closed.join(), "session " + i);
+                assertEquals(CloseReason.NORMAL, servers[i].closed.join(), "session " + i);
+            }
+            assertEquals(0, client.sessionCount());
+            assertEquals(0, server.sessionCount());
+            System.out.printf("%d sessions connected, echoed %d B each and closed in %s virtual, %d ms wall, %d steps%n",
+                    sessions, bytes, Duration.ofNanos(w.now()), (System.nanoTime() - wallStart) / 1_000_000, w.steps());
+        }
+    }
+
+    /** @return true once every app is done */
+    private static boolean pumpAll(EchoApp[] apps) {
+        boolean all = true;
+        for (EchoApp app : apps) {
+            all &= app.pump();
+        }
+        return all;
+    }
+
+    private static byte[] payload(int session, int bytes) {
+        byte[] b = new byte[bytes];
+        for (int i = 0; i < bytes; i++) {
+            b[i] = (byte) (session * 31 + i);
+        }
+        return b;
+    }
+
+    /**
+     * A non-blocking application: a client writes its payload, half-closes and reads the
+     * echo; a server reads everything, writes it back and closes. Both close on end of stream.
+     */
+    private static final class EchoApp {
+        final Session session;
+        final byte[] toSend;
+        final byte[] received;
+        final CompletableFuture<CloseReason> closed;
+        int receivedBytes;
+        boolean sent;
+        boolean done;
+
+        EchoApp(Session session, byte[] toSend, int expect) {
+            this.session = session;
+            this.toSend = toSend;
+            this.received = new byte[expect];
+            this.closed = session.closeFuture();
+        }
+
+        boolean pump() {
+            if (done) {
+                return closed.isDone();
+            }
+            try {
+                if (toSend != null && !sent) {
+                    session.getOutputStream().write(toSend);
+                    session.shutdownOutput();
+                    sent = true;
+                }
+                int available = session.getInputStream().available();
+                if (available > 0) {
+                    receivedBytes += session.getInputStream().read(received, receivedBytes,
+                            Math.min(available, received.length - receivedBytes));
+                }
+                if (toSend == null && !sent && receivedBytes == received.length) {
+                    session.getOutputStream().write(received);
+                    sent = true;
+                }
+                if (sent && receivedBytes == received.length && session.getInputStream().available() == 0
+                        && peerFinished(session.state())) {
+                    session.closeAsync();
+                    done = true;
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return done && closed.isDone();
+        }
+
+        private static boolean peerFinished(EngineState s) {
+            return s == EngineState.CLOSE_WAIT || s == EngineState.LAST_ACK || s == EngineState.CLOSING
+                    || s == EngineState.TIME_WAIT || s == EngineState.CLOSED;
+        }
+    }
+
+    private static Throwable cause(CompletableFuture<?> f) throws InterruptedException {
+        try {
+            f.get();
+            throw new AssertionError("expected a failure, got " + f.join());
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (CompletionException e) {
+            return e.getCause();
+        }
+    }
+}
