@@ -70,6 +70,7 @@ class NatsThroughputBenchmark {
     }
 
     /** One publisher and one subscriber connection, jnats defaults: what applications do today. */
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     private static String rawPubSub(String url, long bytes, int messageBytes) throws Exception {
         long messages = bytes / messageBytes;
         AtomicLong received = new AtomicLong();
