@@ -70,8 +70,20 @@ public final class NatsEvents implements ErrorListener, ConnectionListener {
         return discardedMessages.get();
     }
 
+    /**
+     * jnats declares this abstract but deprecated and calls only the four-argument form,
+     * so this merely forwards there.
+     *
+     * @deprecated jnats calls {@link #connectionEvent(Connection, Events, Long, String)}
+     */
+    @Deprecated
     @Override
     public void connectionEvent(Connection connection, Events event) {
+        connectionEvent(connection, event, null, null);
+    }
+
+    @Override
+    public void connectionEvent(Connection connection, Events event, Long time, String uriDetails) {
         switch (event) {
             case CONNECTED -> {
                 rememberUrl(connection);

@@ -1,7 +1,5 @@
 package io.swp.nats;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Nats;
@@ -22,17 +20,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Steady-state goodput and CPU per megabyte of raw pub/sub against an swp stream (no file,
  * no hashing), alternating in one warmed-up JVM over one loopback nats-server. CPU is this
  * JVM's process time and, when the fixture started a local {@code nats-server}, the
  * server's: on a small machine goodput follows CPU per byte, and these figures say whose.
- * Not part of the default build; run with
- * {@code ./mvnw -B -pl swp-nats -am verify -Dtest=CpuPerMegabyteBenchmark -Dsurefire.failIfNoSpecifiedTests=false -Dswp.cpuBench=true [-Dswp.cpuBench.mib=256] [-Dswp.cpuBench.rounds=3]}
- * and read {@code swp-nats/target/surefire-reports/io.swp.nats.CpuPerMegabyteBenchmark-output.txt}.
+ * A benchmark, not part of the default build; run with
+ * {@code ./mvnw -B -pl swp-nats -am verify -Pbench -Dtest=CpuPerMegabyteBenchmark -Dsurefire.failIfNoSpecifiedTests=false [-Dswp.cpuBench.mib=256] [-Dswp.cpuBench.rounds=3]}
+ * and read the table on the console.
  */
+@Tag("benchmark")
+@Timeout(value = 60, unit = TimeUnit.MINUTES) // the run length follows the size properties
 class CpuPerMegabyteBenchmark {
     private static final long MIB = 1024 * 1024;
     private static final int DEFAULT_MIB = 256;
@@ -45,7 +47,6 @@ class CpuPerMegabyteBenchmark {
 
     @Test
     void rawAgainstSwpStream() throws Exception {
-        assumeTrue(Boolean.getBoolean("swp.cpuBench"), "benchmark: run with -Dswp.cpuBench=true");
         long bytes = Long.getLong("swp.cpuBench.mib", DEFAULT_MIB) * MIB;
         int rounds = Integer.getInteger("swp.cpuBench.rounds", DEFAULT_ROUNDS);
         try (NatsTestServer server = NatsServers.start()) {
@@ -103,6 +104,7 @@ class CpuPerMegabyteBenchmark {
     }
 
     /** One publisher and one subscriber connection, jnats defaults; waits for every message. */
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     private static String raw(String url, long bytes) throws Exception {
         long messages = bytes / FRAME_BYTES;
         AtomicLong received = new AtomicLong();
@@ -153,15 +155,14 @@ class CpuPerMegabyteBenchmark {
             });
             byte[] chunk = new byte[WRITE_BYTES];
             new SplittableRandom(2).nextBytes(chunk);
-            EngineStats stats;
-            try (Session s = sender.connect(receiver.localInbox())) {
+            Session s = sender.connect(receiver.localInbox());
+            try (s) {
                 OutputStream out = s.getOutputStream();
                 for (long left = bytes; left > 0; left -= chunk.length) {
                     out.write(chunk, 0, (int) Math.min(left, chunk.length));
                 }
-                s.close();
-                stats = s.stats();
-            }
+            } // close() returns once the receiver acknowledged everything
+            EngineStats stats = s.stats();
             long got = read.get(DRAIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             if (got != bytes) {
                 throw new AssertionError("sent " + bytes + " bytes, received " + got);

@@ -118,6 +118,7 @@ class NatsNetworkTest {
     }
 
     @Test
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     void bindingsShareOneDispatcherAndSplitItsCapacity(NatsTestServer server) throws Exception {
         try (Connection shared = Nats.connect(server.url())) {
             Set<String> threads = ConcurrentHashMap.newKeySet();
@@ -179,6 +180,7 @@ class NatsNetworkTest {
     }
 
     @Test
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     void eventsAreExposedForSelfOpenedConnections(NatsTestServer server) throws Exception {
         try (NatsNetwork net = NatsNetwork.connect(server.url())) {
             assertTrue(net.events().isPresent());

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class NatsServersTest {
 
     @Test
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     void jetStreamServerRestartsOnTheSamePortAndCleansUp() throws Exception {
         Path workDir;
         try (NatsServerProcess server = NatsServers.process().jetStream().start()) {
@@ -50,6 +51,7 @@ class NatsServersTest {
     }
 
     @Test
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     void clusterNodeRestartsAndRejoinsTheRoutes() throws Exception {
         try (var cluster = NatsServers.startCluster(2)) {
             assertEquals(cluster.node(1), cluster.nodeAt(cluster.node(1).url()));

@@ -1,7 +1,5 @@
 package io.swp.nats;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Nats;
@@ -15,15 +13,19 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Throughput over a loopback nats-server: raw core NATS pub/sub for comparison (no
- * flow control, drops counted) in the same run as swp transfers. Not part of the
- * default build; run with
- * {@code ./mvnw -B -pl swp-nats -am verify -Dtest=NatsThroughputBenchmark -Dsurefire.failIfNoSpecifiedTests=false -Dswp.bench=true [-Dswp.bench.mib=256]}
- * and read the table in {@code swp-nats/target/surefire-reports/io.swp.nats.NatsThroughputBenchmark-output.txt}.
+ * flow control, drops counted) in the same run as swp transfers. A benchmark, not part
+ * of the default build; run with
+ * {@code ./mvnw -B -pl swp-nats -am verify -Pbench -Dtest=NatsThroughputBenchmark -Dsurefire.failIfNoSpecifiedTests=false [-Dswp.bench.mib=256]}
+ * and read the table on the console.
  */
+@Tag("benchmark")
+@Timeout(value = 60, unit = TimeUnit.MINUTES) // the run length follows the size properties
 class NatsThroughputBenchmark {
     private static final int DEFAULT_MIB = 256;
     private static final int[] RAW_MESSAGE_SIZES = {8 * 1024, 16 * 1024, 64 * 1024};
@@ -32,7 +34,6 @@ class NatsThroughputBenchmark {
 
     @Test
     void loopbackThroughput() throws Exception {
-        assumeTrue(Boolean.getBoolean("swp.bench"), "benchmark: run with -Dswp.bench=true");
         long bytes = Long.getLong("swp.bench.mib", DEFAULT_MIB) * MIB;
         List<String> rows = new ArrayList<>();
         try (NatsTestServer server = NatsServers.start()) {
@@ -70,6 +71,7 @@ class NatsThroughputBenchmark {
     }
 
     /** One publisher and one subscriber connection, jnats defaults: what applications do today. */
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     private static String rawPubSub(String url, long bytes, int messageBytes) throws Exception {
         long messages = bytes / messageBytes;
         AtomicLong received = new AtomicLong();

@@ -114,6 +114,7 @@ class SessionOverNatsTest {
     }
 
     @Test
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     void framesDroppedAsSlowConsumerAreCountedAndRetransmitted(NatsTestServer server) throws Exception {
         // Force slow-consumer drops swp cannot prevent: a foreign publisher floods the
         // receiver's inbox subject while a tiny pending limit is in force. Every drop must
@@ -202,6 +203,7 @@ class SessionOverNatsTest {
     }
 
     @Test
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     void manySessionsAndEndpointsShareOneConnection(NatsTestServer server) throws Exception {
         int clients = 3;
         int sessionsPerClient = 3;

@@ -29,6 +29,7 @@ class SlowConsumerTest {
     private static final int MESSAGE_BYTES = 1_024;
 
     @Test
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     void rawPublisherOverrunningASlowSubscriberLosesMessages(NatsTestServer server) throws Exception {
         NatsNetworkConfig config = NatsNetworkConfig.builder().pendingMessageLimit(PENDING_LIMIT_MESSAGES).build();
         CountDownLatch subscriberBusy = new CountDownLatch(1);

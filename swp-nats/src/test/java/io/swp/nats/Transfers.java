@@ -58,9 +58,12 @@ final class Transfers {
     static Result stream(Endpoint from, Endpoint to, long bytes, long seed, LongConsumer progress) throws Exception {
         long start = System.nanoTime();
         CompletableFuture<Sent> sent = CompletableFuture.supplyAsync(() -> {
-            try (Session session = from.connect(to.localInbox())) {
-                String digest = write(session.getOutputStream(), bytes, seed);
-                session.close(); // waits until the peer acknowledged everything
+            try {
+                Session session = from.connect(to.localInbox());
+                String digest;
+                try (session) {
+                    digest = write(session.getOutputStream(), bytes, seed);
+                } // close() waits until the peer acknowledged everything
                 return new Sent(digest, session.stats());
             } catch (IOException e) {
                 throw new IllegalStateException("sender failed: " + e, e);

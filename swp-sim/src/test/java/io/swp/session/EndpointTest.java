@@ -37,6 +37,7 @@ class EndpointTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the probe binding only has to exist while the try runs
     void framesForUnknownSessionsAreAnsweredWithAReset() throws Exception {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Endpoint server = Endpoint.open(net, "server")) {
@@ -103,6 +104,7 @@ class EndpointTest {
     }
 
     @Test
+    @SuppressWarnings("try") // closing the endpoint mid-try is what this test is about
     void closingTheEndpointClosesItsSessionsGracefully() throws Exception {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Endpoint server = Endpoint.open(net, "server");

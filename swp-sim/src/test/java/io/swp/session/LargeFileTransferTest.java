@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ class LargeFileTransferTest {
     Path work;
 
     @Test
+    @Timeout(value = 35, unit = TimeUnit.MINUTES) // above the forked JVM's 30 minutes, which explains itself
     void multiGigabyteFileWithSixtyFourMegabyteHeap() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = List.of(java, "-Xmx" + HEAP, "-cp", System.getProperty("java.class.path"),

@@ -19,20 +19,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Stream goodput of real sessions over an {@link InMemoryNetwork} in a {@link LossyNetwork}
- * (real time, real threads), and the heap an idle session costs. Prints a table; not part
- * of the default build:
+ * (real time, real threads), and the heap an idle session costs. Prints a table; a
+ * benchmark, not part of the default build:
  * <pre>
- * ./mvnw -B -o -pl swp-sim -am test -Dtest=SessionGoodputBenchmark -Dswp.sessionBench=true \
+ * ./mvnw -B -o -pl swp-sim -am test -Pbench -Dtest=SessionGoodputBenchmark \
  *     -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
  * ({@code -Dswp.benchBytes=N} changes the transfer size, default 128 MiB.)
  */
-@EnabledIfSystemProperty(named = "swp.sessionBench", matches = "true")
+@Tag("benchmark")
+@Timeout(value = 60, unit = TimeUnit.MINUTES) // the run length follows the size properties
 class SessionGoodputBenchmark {
     private static final long BYTES = Long.getLong("swp.benchBytes", 128L << 20);
     private static final long SEED = 77;

@@ -18,9 +18,12 @@ import io.swp.sim.SteppedEndpoints;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -199,22 +202,21 @@ class VirtualTimeEndpointTest {
             Endpoint client = w.open("a", config);
             Endpoint server = w.open("b", config);
             long wallStart = System.nanoTime();
-            @SuppressWarnings("unchecked")
-            CompletableFuture<Session>[] out = new CompletableFuture[sessions];
-            @SuppressWarnings("unchecked")
-            CompletableFuture<Session>[] in = new CompletableFuture[sessions];
+            List<CompletableFuture<Session>> out = new ArrayList<>();
+            List<CompletableFuture<Session>> in = new ArrayList<>();
             for (int i = 0; i < sessions; i++) {
-                out[i] = client.connectAsync("b", SessionConfig.defaults());
-                in[i] = server.acceptAsync();
+                out.add(client.connectAsync("b", SessionConfig.defaults()));
+                in.add(server.acceptAsync());
             }
-            assertTrue(w.runUntil(() -> CompletableFuture.allOf(out).isDone() && CompletableFuture.allOf(in).isDone(),
-                    Duration.ofMinutes(1)), "every handshake completes");
+            CompletableFuture<Void> handshakes = CompletableFuture.allOf(
+                    Stream.concat(out.stream(), in.stream()).toArray(CompletableFuture<?>[]::new));
+            assertTrue(w.runUntil(handshakes::isDone, Duration.ofMinutes(1)), "every handshake completes");
             EchoApp[] clients = new EchoApp[sessions];
             EchoApp[] servers = new EchoApp[sessions];
             for (int i = 0; i < sessions; i++) {
                 byte[] payload = payload(i, bytes);
-                clients[i] = new EchoApp(out[i].join(), payload, bytes);
-                servers[i] = new EchoApp(in[i].join(), null, bytes);
+                clients[i] = new EchoApp(out.get(i).join(), payload, bytes);
+                servers[i] = new EchoApp(in.get(i).join(), null, bytes);
             }
             assertTrue(w.runUntil(() -> pumpAll(clients) & pumpAll(servers), Duration.ofMinutes(5)),
                     "every session transfers and closes");

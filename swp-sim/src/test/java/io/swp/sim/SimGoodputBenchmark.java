@@ -3,17 +3,22 @@ package io.swp.sim;
 import io.swp.SessionConfig;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Goodput over a simulated 100 Mbit/s, 20 ms RTT path at 0..30 % loss (both directions),
  * as a fraction of the link rate (mean and worst of a few seeds; per-seed counters are
  * means), with the window above the bandwidth-delay product and
- * a queue deep enough that the window never overflows it. Not part of the default test
- * run (its name does not match surefire's patterns); run it with
- * {@code ./mvnw -q -o -pl swp-sim -am test -Psim-bench -Dsurefire.failIfNoSpecifiedTests=false}
+ * a queue deep enough that the window never overflows it. A benchmark, not part of the
+ * default build; run it with
+ * {@code ./mvnw -q -o -pl swp-sim -am test -Pbench -Dtest=SimGoodputBenchmark -Dsurefire.failIfNoSpecifiedTests=false}
  * or through {@link #main(String[])}.
  */
+@Tag("benchmark")
+@Timeout(value = 60, unit = TimeUnit.MINUTES) // seconds today; the bound all benchmarks share
 class SimGoodputBenchmark {
     private static final long BANDWIDTH_BITS = 100_000_000L;
     private static final Duration ONE_WAY = Duration.ofMillis(10);

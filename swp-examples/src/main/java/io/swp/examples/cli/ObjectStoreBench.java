@@ -37,6 +37,7 @@ final class ObjectStoreBench {
     private ObjectStoreBench() {
     }
 
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     static Result run(String servers, Path file, Path scratchDir) throws Exception {
         long size = Files.size(file);
         try (Connection nc = Nats.connect(RawPubSubBench.options(servers))) {

@@ -47,6 +47,7 @@ final class RawPubSubBench {
                 .build();
     }
 
+    @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
     static Result run(String servers, long totalBytes, int frameSize) throws Exception {
         Options options = options(servers);
         try (Connection pub = Nats.connect(options); Connection sub = Nats.connect(options)) {

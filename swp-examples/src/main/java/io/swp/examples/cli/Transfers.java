@@ -78,6 +78,7 @@ final class Transfers {
      * @param loss loss probability per frame and direction
      * @param seed seed of the injected loss
      */
+    @SuppressWarnings("try") // the Progress resource is a scope guard: the try only closes it
     static Outcome loopback(String server, double loss, long seed, Path file, Path outDir, PrintWriter out)
             throws Exception {
         String suffix = Long.toHexString(new SplittableRandom().nextLong() >>> 1);
@@ -124,7 +125,6 @@ final class Transfers {
         }
     }
 
-    /** swp over the given server with two connections, as the bench's contender. */
     /** Bytes per write in the stream bench: large, so the figure measures swp rather than the caller. */
     private static final int STREAM_WRITE_BYTES = 64 * 1024;
 
@@ -155,17 +155,16 @@ final class Transfers {
                 byte[] chunk = new byte[STREAM_WRITE_BYTES];
                 new SplittableRandom(42).nextBytes(chunk);
                 long start = System.nanoTime();
-                io.swp.protocol.EngineStats senderStats;
-                try (Session s = sender.connect(receiver.localInbox())) {
+                Session s = sender.connect(receiver.localInbox());
+                try (s) {
                     OutputStream out = s.getOutputStream();
                     for (long left = size; left > 0; ) {
                         int n = (int) Math.min(chunk.length, left);
                         out.write(chunk, 0, n);
                         left -= n;
                     }
-                    s.close();
-                    senderStats = s.stats();
-                }
+                } // close() returns once the receiver acknowledged everything
+                io.swp.protocol.EngineStats senderStats = s.stats();
                 long got = unwrap(received);
                 long nanos = System.nanoTime() - start;
                 if (got != size) {
@@ -179,6 +178,7 @@ final class Transfers {
         }
     }
 
+    /** swp over the given server with two connections, as the bench's contender. */
     static Outcome benchSwp(String server, double loss, Path file, Path work) throws Exception {
         Path outDir = Files.createTempDirectory(work, "recv-");
         try {
@@ -189,6 +189,7 @@ final class Transfers {
     }
 
     /** {@code swp send}: one session, the files one after another. */
+    @SuppressWarnings("try") // the Progress resource is a scope guard: the try only closes it
     static void send(String server, String from, String to, double loss, List<Path> files, PrintWriter out)
             throws IOException {
         try (Network net = lossy(NatsNetwork.connect(server), loss, System.nanoTime(), true);
@@ -212,6 +213,7 @@ final class Transfers {
     }
 
     /** {@code swp recv}: accept sessions until {@code count} files are stored. */
+    @SuppressWarnings("try") // the Progress resource is a scope guard: the try only closes it
     static void receive(String server, String inbox, String from, double loss, Path dir, int count, PrintWriter out)
             throws IOException {
         try (Network net = lossy(NatsNetwork.connect(server), loss, System.nanoTime(), true);
