@@ -1,11 +1,13 @@
 package io.swp;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.swp.protocol.CloseReason;
+import io.swp.protocol.EngineState;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -55,6 +57,14 @@ class EndpointOverDirectNetworkTest {
             c.close();
             assertEquals(CloseReason.NORMAL, s.closeReason() == null ? CloseReason.NORMAL : s.closeReason());
             assertThrows(java.io.IOException.class, () -> c.getOutputStream().write(1));
+            // Both really finished, and normally: the client once its FIN was acknowledged
+            // (LAST_ACK), the server after TIME_WAIT.
+            await("both sessions closed").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertEquals(EngineState.CLOSED, c.state(), "client state");
+                assertEquals(CloseReason.NORMAL, c.closeReason(), "client close reason");
+                assertEquals(EngineState.CLOSED, s.state(), "server state");
+                assertEquals(CloseReason.NORMAL, s.closeReason(), "server close reason");
+            });
         }
     }
 }

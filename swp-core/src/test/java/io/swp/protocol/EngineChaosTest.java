@@ -10,25 +10,27 @@ import io.swp.SessionConfig;
 import io.swp.protocol.VirtualLink.Fate;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Both directions at once through loss, duplication, reordering and corruption, ending
  * in a graceful close from both sides: every byte arrives once and in order, both sides
  * close normally, events come once each in a sensible order, and the send-side
- * scoreboard's counters agree with its frames after every step. Seeded; the seed and the
- * impairments are in every failure message.
+ * scoreboard's counters agree with its frames after every step. Seeded, one test case per
+ * seed; the seed, the impairments and the command that reruns the seed alone are in every
+ * failure message.
  */
 class EngineChaosTest {
 
-    @Test
-    void bidirectionalTransfersSurviveEveryImpairmentAndCloseNormally() {
-        for (long seed = 1; seed <= 16; seed++) {
-            runOne(seed);
-        }
+    static LongStream seeds() {
+        return Seeds.range(1, 16);
     }
 
-    private static void runOne(long seed) {
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void bidirectionalTransfersSurviveEveryImpairmentAndCloseNormally(long seed) {
         Random random = new Random(seed);
         double loss = random.nextDouble() * 0.2;
         double dup = random.nextDouble() * 0.05;
@@ -83,7 +85,8 @@ class EngineChaosTest {
         boolean done = link.runUntil(() -> link.a.state() == EngineState.CLOSED
                 && link.b != null && link.b.state() == EngineState.CLOSED, 3_600 * SECOND);
         String why = params + "\n  A " + link.a + " " + link.a.stats() + "\n  B " + link.b
-                + (link.b == null ? "" : " " + link.b.stats());
+                + (link.b == null ? "" : " " + link.b.stats()) + "\n  rerun: "
+                + Seeds.rerun("EngineChaosTest", "bidirectionalTransfersSurviveEveryImpairmentAndCloseNormally", seed);
         assertTrue(done, "did not finish: " + why);
         assertArrayEquals(ab, readerB.received.toByteArray(), "A->B stream, " + why);
         assertArrayEquals(ba, readerA.received.toByteArray(), "B->A stream, " + why);

@@ -13,9 +13,15 @@ import io.swp.protocol.VirtualLink.Sent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class EngineRecoveryTest {
     private static final SessionConfig CONFIG = SessionConfig.builder()
@@ -162,24 +168,30 @@ class EngineRecoveryTest {
         assertEquals(0, link.a.stats().retransmits());
     }
 
-    @Test
-    void manySeededLossRatesDeliverExactly() {
-        for (long seed = 1; seed <= 12; seed++) {
+    /** Seeds 1..12, each with 2 % more loss than the one before. */
+    static Stream<Arguments> seededLossRates() {
+        return Seeds.range(1, 12).mapToObj(seed -> {
             double loss = 0.02 * seed;
-            Random random = new Random(seed);
-            VirtualLink link = new VirtualLink(CONFIG);
-            link.policy = (d, i, p, t) -> random.nextDouble() < loss ? Fate.DROP
-                    : Fate.delay(random.nextInt(3) * MS);
-            link.establish();
-            byte[] data = randomBytes(200 * 1000, seed);
-            StreamPump.Writer writer = new StreamPump.Writer(link, true, data, 50_000);
-            StreamPump.Reader reader = new StreamPump.Reader(link, true);
-            link.app = StreamPump.all(writer, reader);
-            final long s = seed;
-            assertTrue(link.runUntil(() -> reader.received.size() == data.length, 3_600 * SECOND),
-                    "seed " + s + " loss " + loss + ": " + link.a.stats());
-            assertArrayEquals(data, reader.received.toByteArray(), "seed " + s + " loss " + loss);
-        }
+            return Arguments.of(seed, Named.of(String.format(Locale.ROOT, "%.0f %%", loss * 100), loss));
+        });
+    }
+
+    @ParameterizedTest(name = "seed {0}, loss {1}")
+    @MethodSource("seededLossRates")
+    void manySeededLossRatesDeliverExactly(long seed, double loss) {
+        Random random = new Random(seed);
+        VirtualLink link = new VirtualLink(CONFIG);
+        link.policy = (d, i, p, t) -> random.nextDouble() < loss ? Fate.DROP
+                : Fate.delay(random.nextInt(3) * MS);
+        link.establish();
+        byte[] data = randomBytes(200 * 1000, seed);
+        StreamPump.Writer writer = new StreamPump.Writer(link, true, data, 50_000);
+        StreamPump.Reader reader = new StreamPump.Reader(link, true);
+        link.app = StreamPump.all(writer, reader);
+        String rerun = "\n  rerun: " + Seeds.rerun("EngineRecoveryTest", "manySeededLossRatesDeliverExactly", seed);
+        assertTrue(link.runUntil(() -> reader.received.size() == data.length, 3_600 * SECOND),
+                "seed " + seed + " loss " + loss + ": " + link.a.stats() + rerun);
+        assertArrayEquals(data, reader.received.toByteArray(), "seed " + seed + " loss " + loss + rerun);
     }
 
     @Test

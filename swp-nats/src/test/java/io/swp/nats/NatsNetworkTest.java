@@ -1,5 +1,6 @@
 package io.swp.nats;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +17,7 @@ import io.swp.nats.testing.NatsTestServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +25,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NatsServerExtension.class)
 class NatsNetworkTest {
     private static final long WAIT_MILLIS = 10_000;
+    private static final Duration WAIT = Duration.ofMillis(WAIT_MILLIS);
 
     @Test
     void framesRoundTripBetweenTwoNetworks(NatsTestServer server) throws Exception {
@@ -104,7 +106,8 @@ class NatsNetworkTest {
                 sender.send("swp.test.capacity", new byte[frameBytes]);
             }
             // One frame is held by the blocked handler; the other 100 wait in the dispatcher.
-            awaitCondition(() -> binding.freeFrames() == 1000 - (frames - 1), "100 frames pending: " + binding.freeFrames());
+            await().atMost(WAIT).untilAsserted(() -> assertEquals(1000 - (frames - 1), binding.freeFrames(),
+                    "100 frames pending"));
             // 100 frames and their protocol bytes are pending; 900 more messages may arrive
             long pendingBytes = receiver.dispatcher().getPendingByteCount();
             assertTrue(pendingBytes > (frames - 1) * frameBytes && pendingBytes <= (frames - 1) * (frameBytes + overhead),
@@ -112,8 +115,8 @@ class NatsNetworkTest {
             assertEquals(1_000_000 - pendingBytes - 900 * overhead, binding.freeBytes());
             assertEquals(0, binding.droppedFrames());
             release.countDown();
-            awaitCondition(() -> delivered.get() == frames, "all delivered");
-            awaitCondition(() -> binding.freeFrames() == 1000, "capacity recovers");
+            await("all delivered").atMost(WAIT).until(() -> delivered.get() == frames);
+            await("capacity recovers").atMost(WAIT).until(() -> binding.freeFrames() == 1000);
         }
     }
 
@@ -142,7 +145,7 @@ class NatsNetworkTest {
                 for (int i = 0; i < inboxes; i++) {
                     net.send("swp.test.share." + i, new byte[] {(byte) i});
                 }
-                awaitCondition(() -> received.get() == inboxes, "one frame per inbox");
+                await("one frame per inbox").atMost(WAIT).until(() -> received.get() == inboxes);
                 assertEquals(1, threads.size(), "all inboxes delivered on one dispatcher thread: " + threads);
                 bindings[0].close();
                 assertEquals(inboxes - 1, net.bindingCount());
@@ -198,16 +201,6 @@ class NatsNetworkTest {
             b[i] = (byte) (i * 31 + seed);
         }
         return b;
-    }
-
-    static void awaitCondition(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            Thread.sleep(5);
-        }
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -1,5 +1,6 @@
 package io.swp.nats;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -66,13 +67,13 @@ class NatsServersTest {
             try (Connection sub = Nats.connect(cluster.node(0).url()); Connection pub = Nats.connect(cluster.node(1).url())) {
                 var subscription = sub.subscribe("fixture.route");
                 sub.flush(java.time.Duration.ofSeconds(5));
-                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
-                io.nats.client.Message got = null;
-                while (got == null && System.nanoTime() < deadline) {
-                    pub.publish("fixture.route", new byte[] {1});
-                    got = subscription.nextMessage(java.time.Duration.ofMillis(100));
-                }
-                assertTrue(got != null, "routes re-formed after the restart");
+                // Publish until one arrives; each poll waits up to 100 ms for the message.
+                await("routes re-formed after the restart").atMost(java.time.Duration.ofSeconds(20))
+                        .pollDelay(java.time.Duration.ZERO).pollInterval(java.time.Duration.ofMillis(1))
+                        .until(() -> {
+                            pub.publish("fixture.route", new byte[] {1});
+                            return subscription.nextMessage(java.time.Duration.ofMillis(100)) != null;
+                        });
             }
         }
     }

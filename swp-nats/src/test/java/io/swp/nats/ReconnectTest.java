@@ -1,13 +1,12 @@
 package io.swp.nats;
 
-import static io.swp.nats.NatsNetworkTest.awaitCondition;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nats.client.Connection;
 import io.swp.nats.testing.NatsCluster;
 import io.swp.nats.testing.NatsServerProcess;
 import io.swp.nats.testing.NatsServers;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Set;
@@ -19,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * disconnected neither throw nor hang, and delivery resumes after jnats reconnects.
  */
 class ReconnectTest {
-    private static final long WAIT_MILLIS = 20_000;
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final Duration DELIVERY_WAIT = Duration.ofSeconds(20);
     private static final NatsNetworkConfig CONFIG = NatsNetworkConfig.builder()
             .reconnectWait(Duration.ofMillis(100))
             .reconnectBufferBytes(64 * 1024)
@@ -34,10 +34,11 @@ class ReconnectTest {
             receiver.bind("swp.restart", frame -> received.add(ByteBuffer.wrap(frame).getInt()));
             receiver.connection().flush(Duration.ofSeconds(5));
             sender.send("swp.restart", frame(0, 16));
-            awaitCondition(() -> received.contains(0), "frame before the restart");
+            await("frame before the restart").atMost(WAIT).until(() -> received.contains(0));
 
             server.kill();
-            awaitCondition(() -> sender.connection().getStatus() != Connection.Status.CONNECTED, "sender notices");
+            await("sender notices").atMost(WAIT)
+                    .until(() -> sender.connection().getStatus() != Connection.Status.CONNECTED);
             // While the server is gone: frames fill the small reconnect buffer, then are dropped, never thrown.
             int whileDown = 200;
             for (int i = 1; i <= whileDown; i++) {
@@ -46,8 +47,8 @@ class ReconnectTest {
             assertTrue(sender.sendDrops() > 0, "a full reconnect buffer drops frames (counted): " + sender.sendDrops());
 
             server.restart();
-            awaitCondition(() -> sender.events().orElseThrow().reconnects() >= 1
-                    && receiver.events().orElseThrow().reconnects() >= 1, "both reconnect");
+            await("both reconnect").atMost(WAIT).until(() -> sender.events().orElseThrow().reconnects() >= 1
+                    && receiver.events().orElseThrow().reconnects() >= 1);
             int marker = 1_000_000;
             awaitDelivery(sender, "swp.restart", received, marker);
             assertTrue(sender.events().orElseThrow().disconnects() >= 1, "the disconnect was counted");
@@ -71,9 +72,9 @@ class ReconnectTest {
                 for (int i = 2; i < 50; i++) {
                     sender.send("swp.failover", frame(i, 1024)); // must not throw while failing over
                 }
-                awaitCondition(() -> sender.connection().getStatus() == Connection.Status.CONNECTED
-                        && !sender.connection().getConnectedUrl().endsWith(":" + senderNode.clientPort()),
-                        "sender reconnected to a surviving node");
+                await("sender reconnected to a surviving node").atMost(WAIT)
+                        .until(() -> sender.connection().getStatus() == Connection.Status.CONNECTED
+                                && !sender.connection().getConnectedUrl().endsWith(":" + senderNode.clientPort()));
                 awaitDelivery(sender, "swp.failover", received, 1_000_000);
                 System.out.printf("cluster failover: sender moved from %s to %s%n", senderNode.url(),
                         sender.connection().getConnectedUrl());
@@ -81,24 +82,16 @@ class ReconnectTest {
         }
     }
 
-    /** Sends a marker frame repeatedly until it arrives (route interest propagates asynchronously). */
-    private static void awaitDelivery(NatsNetwork sender, String inbox, Set<Integer> received, int marker)
-            throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMillis(WAIT_MILLIS).toNanos();
-        while (!received.contains(marker)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("frame " + marker + " never arrived at " + inbox);
-            }
-            sender.send(inbox, frame(marker, 16));
-            awaitConditionBriefly(() -> received.contains(marker));
-        }
-    }
-
-    private static void awaitConditionBriefly(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofMillis(100).toNanos();
-        while (!condition.getAsBoolean() && System.nanoTime() < until) {
-            Thread.sleep(2);
-        }
+    /** Sends a marker frame every 100 ms until it arrives (route interest propagates asynchronously). */
+    private static void awaitDelivery(NatsNetwork sender, String inbox, Set<Integer> received, int marker) {
+        await("frame " + marker + " arrives at " + inbox).atMost(DELIVERY_WAIT).pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(100)).until(() -> {
+                    if (received.contains(marker)) {
+                        return true;
+                    }
+                    sender.send(inbox, frame(marker, 16));
+                    return false;
+                });
     }
 
     private static byte[] frame(int id, int size) {

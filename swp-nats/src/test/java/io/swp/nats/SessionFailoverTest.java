@@ -1,5 +1,6 @@
 package io.swp.nats;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.nats.client.Connection;
@@ -8,7 +9,6 @@ import io.swp.nats.testing.NatsCluster;
 import io.swp.nats.testing.NatsServerProcess;
 import io.swp.nats.testing.NatsServers;
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /** swp sessions survive the NATS server going away mid-transfer: they stall, then complete. */
@@ -28,7 +28,8 @@ class SessionFailoverTest {
                 Endpoint receiver = Endpoint.open(b, "swp.it.restart.receiver")) {
             Fault fault = new Fault(() -> {
                 server.kill();
-                await(() -> a.connection().getStatus() != Connection.Status.CONNECTED, "sender sees the outage");
+                await("sender sees the outage").atMost(OUTAGE_WAIT)
+                        .until(() -> a.connection().getStatus() != Connection.Status.CONNECTED);
                 server.restart();
             });
             Transfers.Result r = Transfers.stream(sender, receiver, TRANSFER_BYTES, 5, fault::atProgress);
@@ -83,16 +84,6 @@ class SessionFailoverTest {
 
         boolean happened() {
             return ran;
-        }
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + OUTAGE_WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            SessionOverNatsTest.pause(5);
         }
     }
 }

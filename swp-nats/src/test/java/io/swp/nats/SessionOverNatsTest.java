@@ -89,7 +89,7 @@ class SessionOverNatsTest {
         long windowBytes = SessionConfig.defaults().windowBytes();
         NatsNetworkConfig limits = NatsNetworkConfig.builder().pendingMessageLimit(4096).pendingByteLimit(2 * windowBytes)
                 .build();
-        SlowRun run = slowReader(server, limits, 64 * MIB);
+        SlowRun run = slowReader(server, limits, 64 * MIB, null, 0);
         assertTrue(run.result().identical(), run.toString());
         assertEquals(0, run.dropped(), "swp kept the subscriber within its pending limits: " + run);
         assertEquals(0, run.slowConsumerEvents(), run.toString());
@@ -100,10 +100,16 @@ class SessionOverNatsTest {
     void transportLimitBelowTheWindowIsFedIntoItAndAnyDropIsRepaired(NatsTestServer server) throws Exception {
         // A pending limit far below the session window: the binding's free capacity, not the
         // window, must bound the sender. Whatever the client still drops is counted, never
-        // silent, and retransmission repairs it.
+        // silent, and retransmission repairs it. The tight limit alone may drop nothing, so
+        // frames are also lost on the way (seeded 1 % of the sender's frames, plus its 100th
+        // frame for certainty): the repair is always exercised.
+        long seed = Long.getLong("swp.seed", 20_21);
+        Impairments loss = Impairments.builder().lossRate(0.01).dropFrames(100, 100).build();
+        String params = "1 % loss and frame 100 dropped on the sender's side, seed " + seed
+                + " (rerun: -Dtest=SessionOverNatsTest#transportLimit* -Dswp.seed=" + seed + ")";
         NatsNetworkConfig tight = NatsNetworkConfig.builder().pendingMessageLimit(256).pendingByteLimit(2 * MIB).build();
-        SlowRun run = slowReader(server, tight, 32 * MIB);
-        assertTrue(run.result().identical(), run.toString());
+        SlowRun run = slowReader(server, tight, 32 * MIB, loss, seed);
+        assertTrue(run.result().identical(), params + ": " + run);
         // jnats admits a message while under the limit, so pending may overshoot by one frame.
         long oneFrame = SessionConfig.defaults().maxPayloadBytes() + FRAME_OVERHEAD_ALLOWANCE;
         assertTrue(run.maxPendingBytes() <= tight.pendingByteLimit() + oneFrame, run.toString());
@@ -111,6 +117,9 @@ class SessionOverNatsTest {
             assertTrue(run.result().senderStats().retransmits() > 0,
                     "drops were repaired by retransmission: " + run);
         }
+        assertTrue(run.injectedDrops() > 0, params + ": frames were dropped: " + run);
+        assertTrue(run.result().senderStats().retransmits() > 0,
+                params + ": the drops were repaired by retransmission: " + run);
     }
 
     @Test
@@ -151,20 +160,26 @@ class SessionOverNatsTest {
     }
 
     private record SlowRun(Transfers.Result result, long dropped, long slowConsumerEvents, long maxPendingBytes,
-            long limitBytes) {
+            long limitBytes, long injectedDrops) {
         @Override
         public String toString() {
             return String.format("%s; dispatcher dropped %d (%d slow-consumer events), max pending %d of %d bytes,"
-                    + " sender retransmits %d", result, dropped, slowConsumerEvents, maxPendingBytes, limitBytes,
-                    result.senderStats().retransmits());
+                    + " injected drops %d, sender retransmits %d", result, dropped, slowConsumerEvents, maxPendingBytes,
+                    limitBytes, injectedDrops, result.senderStats().retransmits());
         }
     }
 
-    private static SlowRun slowReader(NatsTestServer server, NatsNetworkConfig receiverLimits, long bytes)
-            throws Exception {
+    /**
+     * @param senderLoss impairments of the sender's outbound frames, or null for none
+     * @param seed the seed of those impairments
+     */
+    private static SlowRun slowReader(NatsTestServer server, NatsNetworkConfig receiverLimits, long bytes,
+            Impairments senderLoss, long seed) throws Exception {
         try (NatsNetwork a = NatsNetwork.connect(server.url());
                 NatsNetwork b = NatsNetwork.connect(server.url(), receiverLimits);
-                Endpoint sender = Endpoint.open(a, "swp.it.slow.sender");
+                LossyNetwork lossyA = senderLoss == null ? null
+                        : LossyNetwork.builder(a).outbound(senderLoss).seed(seed).closeDelegate(false).build();
+                Endpoint sender = Endpoint.open(lossyA == null ? a : lossyA, "swp.it.slow.sender");
                 Endpoint receiver = Endpoint.open(b, "swp.it.slow.receiver")) {
             AtomicLong maxPendingBytes = new AtomicLong();
             AtomicLong lastPause = new AtomicLong();
@@ -178,7 +193,8 @@ class SessionOverNatsTest {
                 }
             });
             SlowRun run = new SlowRun(r, b.droppedFrames(), b.events().orElseThrow().slowConsumerEvents(),
-                    maxPendingBytes.get(), receiverLimits.pendingByteLimit());
+                    maxPendingBytes.get(), receiverLimits.pendingByteLimit(),
+                    lossyA == null ? 0 : lossyA.outboundStats().dropped());
             System.out.println("slow reader through swp: " + run);
             return run;
         }

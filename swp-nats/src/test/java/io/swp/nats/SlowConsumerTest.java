@@ -1,6 +1,6 @@
 package io.swp.nats;
 
-import static io.swp.nats.NatsNetworkTest.awaitCondition;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +27,7 @@ class SlowConsumerTest {
     private static final int PENDING_LIMIT_MESSAGES = 1_000;
     private static final int MESSAGES = 5_000;
     private static final int MESSAGE_BYTES = 1_024;
+    private static final Duration WAIT = Duration.ofSeconds(10);
 
     @Test
     @SuppressWarnings("try") // jnats' Connection.close() declares InterruptedException
@@ -49,10 +50,11 @@ class SlowConsumerTest {
             }
             publisher.flush(Duration.ofSeconds(10));
             // Every message either waits in the dispatcher, is held by the handler, or was dropped.
-            awaitCondition(() -> inbox.droppedFrames() + subscriber.dispatcher().getPendingMessageCount() + 1 == MESSAGES,
-                    "all " + MESSAGES + " messages accounted for (dropped " + inbox.droppedFrames() + ")");
+            await().atMost(WAIT).untilAsserted(() -> assertEquals(MESSAGES,
+                    inbox.droppedFrames() + subscriber.dispatcher().getPendingMessageCount() + 1,
+                    "messages accounted for (dropped " + inbox.droppedFrames() + ")"));
             subscriberBusy.countDown();
-            awaitCondition(() -> delivered.get() + inbox.droppedFrames() == MESSAGES, "pending drained");
+            await("pending drained").atMost(WAIT).until(() -> delivered.get() + inbox.droppedFrames() == MESSAGES);
 
             long dropped = inbox.droppedFrames();
             System.out.printf("raw NATS pub/sub: published %d, delivered %d, dropped %d by the slow subscriber"

@@ -1,5 +1,7 @@
 package io.swp.session;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.Session;
@@ -26,7 +28,7 @@ class ConcurrentCloseTest {
     void blockedReaderFailsWhenAnotherThreadClosesTheSession() throws Exception {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
-            Blocked reader = Blocked.start(() -> p.client().getInputStream().read(new byte[16]));
+            Blocked reader = Blocked.start("read", () -> p.client().getInputStream().read(new byte[16]));
             reader.awaitParked();
             p.client().close();
             reader.assertFailsWith(IOException.class);
@@ -37,7 +39,7 @@ class ConcurrentCloseTest {
     void blockedMessageReaderFailsWhenAnotherThreadClosesTheSession() throws Exception {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
-            Blocked reader = Blocked.start(() -> p.client().receiveMessage());
+            Blocked reader = Blocked.start("receiveMessage", () -> p.client().receiveMessage());
             reader.awaitParked();
             p.client().close();
             reader.assertFailsWith(IOException.class);
@@ -49,7 +51,7 @@ class ConcurrentCloseTest {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
             InputStream in = p.client().getInputStream();
-            Blocked reader = Blocked.start(() -> in.read(new byte[16]));
+            Blocked reader = Blocked.start("read", () -> in.read(new byte[16]));
             reader.awaitParked();
             in.close();
             reader.assertFailsWith(IOException.class);
@@ -64,7 +66,7 @@ class ConcurrentCloseTest {
              Harness.Pair p = Harness.connect(net, net, small)) {
             // The server never reads, so the writer fills the peer's window and then its own buffer.
             byte[] big = new byte[16 * 1024 * 1024];
-            Blocked writer = Blocked.start(() -> {
+            Blocked writer = Blocked.start("write", () -> {
                 p.client().getOutputStream().write(big);
                 return null;
             });
@@ -78,13 +80,19 @@ class ConcurrentCloseTest {
     private static final class Blocked {
         private final CompletableFuture<Object> result = new CompletableFuture<>();
         private final AtomicReference<Thread> thread = new AtomicReference<>();
+        private final String method;
+
+        private Blocked(String method) {
+            this.method = method;
+        }
 
         interface Call {
             Object run() throws Exception;
         }
 
-        static Blocked start(Call call) {
-            Blocked b = new Blocked();
+        /** @param method the Session method (or its streams') the call must block in */
+        static Blocked start(String method, Call call) {
+            Blocked b = new Blocked(method);
             Thread t = new Thread(() -> {
                 try {
                     b.result.complete(call.run());
@@ -98,11 +106,16 @@ class ConcurrentCloseTest {
             return b;
         }
 
-        /** Waits until the call is parked on the session's condition, not merely running. */
-        void awaitParked() throws InterruptedException {
+        /**
+         * Waits until the call is parked on a condition inside the expected Session method:
+         * not merely running, nor waiting for a lock.
+         */
+        void awaitParked() {
             Thread t = thread.get();
-            assertTrue(Harness.await(() -> t.getState() == Thread.State.WAITING && !result.isDone(),
-                    RELEASE_TIMEOUT), "the call never blocked: " + result);
+            await().atMost(RELEASE_TIMEOUT).pollInterval(Duration.ofMillis(5)).untilAsserted(() -> {
+                assertFalse(result.isDone(), () -> "the call never blocked: " + result);
+                ParkedThreads.assertParkedIn(t, method);
+            });
         }
 
         void assertFailsWith(Class<? extends Throwable> type) throws Exception {

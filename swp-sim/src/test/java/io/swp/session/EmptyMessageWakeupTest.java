@@ -1,7 +1,6 @@
 package io.swp.session;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.SessionConfig;
 import io.swp.sim.InMemoryNetwork;
@@ -28,8 +27,8 @@ class EmptyMessageWakeupTest {
             }, "receiver");
             receiver[0].setDaemon(true);
             receiver[0].start();
-            assertTrue(Harness.await(() -> receiver[0].getState() == Thread.State.WAITING, TIMEOUT),
-                    "the receiver never blocked");
+            // Blocked in receiveMessage on the session's condition, not contending for its lock.
+            ParkedThreads.awaitParkedIn(receiver[0], "receiveMessage", TIMEOUT);
             p.client().sendMessage(new byte[0]);
             try {
                 assertArrayEquals(new byte[0], Harness.get(received, TIMEOUT));

@@ -1,5 +1,6 @@
 package io.swp.session;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,7 +59,8 @@ class FailureModesTest {
             assertEquals(CloseReason.CONNECT_TIMEOUT, e.reason());
             assertTrue(e.getMessage().contains("nobody") && e.getMessage().contains("timed out"), e.getMessage());
             assertTrue(elapsedMillis >= 400 && elapsedMillis < 500 + SCHEDULING_SLACK_MILLIS, "took " + elapsedMillis + " ms");
-            assertTrue(Harness.await(() -> client.sessionCount() == 0, Duration.ofSeconds(5)));
+            await("the timed-out session is removed").atMost(Duration.ofSeconds(5))
+                    .until(() -> client.sessionCount() == 0);
         }
     }
 
@@ -142,9 +144,10 @@ class FailureModesTest {
             assertEquals(0, p.client().bufferedOutputBytes());
             assertEquals(100_000, p.server().getInputStream().readAllBytes().length);
             p.server().close();
-            assertTrue(Harness.await(() -> p.client().closeReason() == CloseReason.NORMAL
-                    && p.server().closeReason() == CloseReason.NORMAL, Duration.ofSeconds(10)),
-                    p.client().state() + " / " + p.server().state());
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertEquals(CloseReason.NORMAL, p.client().closeReason(), "client " + p.client().state());
+                assertEquals(CloseReason.NORMAL, p.server().closeReason(), "server " + p.server().state());
+            });
         }
     }
 }

@@ -13,6 +13,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** Helpers shared by the session tests: connected pairs, generated data, running hashes. */
 final class Harness {
@@ -120,16 +122,18 @@ final class Harness {
         }
     }
 
-    /** Polls {@code condition} until it holds or {@code timeout} passes. */
-    static boolean await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(5);
+    /**
+     * Whether {@code condition} comes to hold within {@code timeout}. Kept in this boolean
+     * form for EndpointTest only; other tests call Awaitility's {@code await()} directly.
+     */
+    static boolean await(BooleanSupplier condition, Duration timeout) {
+        try {
+            Awaitility.await().atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+                    .until(condition::getAsBoolean);
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
         }
-        return true;
     }
 
     static <T> T get(CompletableFuture<T> f, Duration timeout) throws Exception {

@@ -1,5 +1,6 @@
 package io.swp.session;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -62,7 +63,7 @@ class InMemoryNetworkTest {
             assertEquals(0, binding.freeFrames());
             assertEquals(1000 - 100, binding.freeBytes());
             release.countDown();
-            assertTrue(Harness.await(() -> binding.freeFrames() == 10, Duration.ofSeconds(5)));
+            await("the queue's room recovers").atMost(Duration.ofSeconds(5)).until(() -> binding.freeFrames() == 10);
             assertThrows(IOException.class, () -> net.send("slow", new byte[net.maxFrameSize() + 1]));
         }
     }

@@ -1,7 +1,9 @@
 package io.swp.session;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.SessionConfig;
@@ -10,6 +12,7 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** A reader that does not keep up makes the writer block; nothing buffers without bound. */
@@ -26,9 +29,9 @@ class SlowReaderTest {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Harness.Pair p = Harness.connect(net, net, config)) {
             AtomicLong written = new AtomicLong();
-            Thread[] writerThread = new Thread[1];
+            AtomicReference<Thread> writerThread = new AtomicReference<>();
             CompletableFuture<byte[]> writer = CompletableFuture.supplyAsync(() -> {
-                writerThread[0] = Thread.currentThread();
+                writerThread.set(Thread.currentThread());
                 try {
                     Harness.Generator g = new Harness.Generator(99);
                     Harness.Digest d = new Harness.Digest();
@@ -47,10 +50,15 @@ class SlowReaderTest {
             }, r -> new Thread(r, "slow-reader-writer").start());
 
             // Nobody reads: the writer must stall once the receive window and send buffer are full.
-            assertTrue(Harness.await(() -> writerThread[0] != null
-                    && writerThread[0].getState() == Thread.State.WAITING
-                    && p.client().bufferedOutputBytes() > SEND_BUFFER / 2, Duration.ofSeconds(10)),
-                    "writer never blocked; written " + written.get());
+            // Blocked in write on the session's condition (not contending for its lock) with
+            // more than half the send buffer full.
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).untilAsserted(() -> {
+                assertNotNull(writerThread.get(), "writer never started");
+                assertTrue(p.client().bufferedOutputBytes() > SEND_BUFFER / 2,
+                        () -> "writer never blocked; written " + written.get() + ", buffered "
+                                + p.client().bufferedOutputBytes());
+                ParkedThreads.assertParkedIn(writerThread.get(), "write");
+            });
             long stalledAt = written.get();
             assertTrue(stalledAt <= SEND_BUFFER + WINDOW_BYTES + CHUNK,
                     "writer got " + stalledAt + " bytes past a " + SEND_BUFFER + " B buffer and "

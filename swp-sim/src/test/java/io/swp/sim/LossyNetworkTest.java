@@ -1,5 +1,6 @@
 package io.swp.sim;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -14,7 +15,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 class LossyNetworkTest {
@@ -71,17 +71,6 @@ class LossyNetworkTest {
         return ((f[0] & 0xff) << 24) | ((f[1] & 0xff) << 16) | ((f[2] & 0xff) << 8) | (f[3] & 0xff);
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + AWAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.onSpinWait();
-            Thread.sleep(1);
-        }
-    }
-
     private static List<Integer> sendAll(Impairments outbound, long seed, int count) throws IOException {
         LoopbackNetwork loop = new LoopbackNetwork();
         List<Integer> received = Collections.synchronizedList(new ArrayList<>());
@@ -128,7 +117,7 @@ class LossyNetworkTest {
             }
             assertTrue(received.isEmpty() || System.nanoTime() - start >= latency.toNanos(),
                     "nothing arrives before the latency");
-            await(() -> received.size() == 100, "100 delayed frames");
+            await("100 delayed frames").atMost(AWAIT).until(() -> received.size() == 100);
             assertTrue(System.nanoTime() - start >= latency.toNanos());
         }
         for (int i = 0; i < 100; i++) {
@@ -149,7 +138,7 @@ class LossyNetworkTest {
                 lossy.send("bob", frame(i));
             }
             LinkStats s = lossy.outboundStats();
-            await(() -> received.size() == count + s.duplicated(), "all copies");
+            await("all copies").atMost(AWAIT).until(() -> received.size() == count + s.duplicated());
             assertTrue(s.duplicated() > 0 && s.reordered() > 0, s.toString());
         }
         int inversions = 0;

@@ -13,7 +13,15 @@ import io.swp.protocol.FrameKind;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Named situations a transport must survive, each in virtual time. */
 class SimScenariosTest {
@@ -33,14 +41,29 @@ class SimScenariosTest {
     /** One-way latency of the dead-peer scenarios. */
     private static final Duration LATENCY = Duration.ofMillis(10);
 
+    private static final String RERUN_ALL = "./mvnw -q -o -pl swp-sim -am test -Dtest=SimScenariosTest "
+            + "-Dsurefire.failIfNoSpecifiedTests=false";
+
     private static String why(TransferResult r) {
-        return SimRuns.explain(r, "./mvnw -q -o -pl swp-sim -am test -Dtest=SimScenariosTest "
-                + "-Dsurefire.failIfNoSpecifiedTests=false");
+        return SimRuns.explain(r, RERUN_ALL);
+    }
+
+    /** The seeds of the scenarios that run one test case per seed. */
+    static LongStream twentySeeds() {
+        return SimRuns.seeds(1, 20);
+    }
+
+    private static String rerun(String method, long seed) {
+        return SimRuns.rerunCommand("SimScenariosTest", method, seed);
     }
 
     private static TransferResult assertClean(SimTransfer.Spec spec) {
+        return assertClean(spec, RERUN_ALL);
+    }
+
+    private static TransferResult assertClean(SimTransfer.Spec spec, String rerun) {
         TransferResult r = SimTransfer.run(spec);
-        String why = why(r);
+        String why = SimRuns.explain(r, rerun);
         assertTrue(!r.timedOut(), "hit the time limit" + why);
         assertTrue(r.delivered(), "data not delivered exactly" + why);
         assertEquals(spec.bytesToServer(), r.server().bytesRead(), why);
@@ -50,25 +73,38 @@ class SimScenariosTest {
         return r;
     }
 
-    @Test
-    void gilbertElliottBurstsOfThirtyPercentDuringTheHandshake() {
+    /**
+     * One test case per seed, then one across them: some seed's bursts must have hit the
+     * handshake (checked only when the whole range ran, not for one seed rerun alone).
+     */
+    @TestFactory
+    Stream<DynamicTest> gilbertElliottBurstsOfThirtyPercentDuringTheHandshake() {
         Impairments bursty = Impairments.builder()
                 // Stepping per 5 ms too: a per-frame chain would keep one burst over a
                 // handshake retried with backoff for tens of seconds.
                 .gilbertElliott(Impairments.GilbertElliott.of(0.3, 4, Duration.ofMillis(5)))
                 .latency(Duration.ofMillis(10))
                 .build();
-        int slowHandshakes = 0;
-        for (long seed = 1; seed <= 20; seed++) {
+        long[] seeds = twentySeeds().toArray();
+        AtomicInteger clean = new AtomicInteger();
+        AtomicInteger slowHandshakes = new AtomicInteger();
+        Stream<DynamicTest> perSeed = LongStream.of(seeds).mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> {
+            String rerun = rerun("gilbertElliottBurstsOfThirtyPercentDuringTheHandshake", seed);
             TransferResult r = assertClean(SimTransfer.Spec.builder(seed).config(SMALL_FRAMES)
-                    .bytesToServer(64 * KIB).impairBoth(bursty).build());
-            assertTrue(r.toServer().droppedBurst() + r.toClient().droppedBurst() > 0, why(r));
+                    .bytesToServer(64 * KIB).impairBoth(bursty).build(), rerun);
+            assertTrue(r.toServer().droppedBurst() + r.toClient().droppedBurst() > 0, SimRuns.explain(r, rerun));
+            clean.incrementAndGet();
             // A clean handshake takes one round trip (20 ms); a lost SYN or SYN-ACK costs an RTO.
             if (r.client().establishedAtNanos() > 100 * MS) {
-                slowHandshakes++;
+                slowHandshakes.incrementAndGet();
             }
+        }));
+        if (seeds.length == 1) {
+            return perSeed;
         }
-        assertTrue(slowHandshakes > 0, "no seed lost a handshake frame: the bursts never hit the handshake");
+        return Stream.concat(perSeed, Stream.of(DynamicTest.dynamicTest("some seed lost a handshake frame",
+                () -> assertTrue(slowHandshakes.get() > 0, "no seed lost a handshake frame: the bursts never hit"
+                        + " the handshake (" + clean.get() + " of " + seeds.length + " seeds ran clean)"))));
     }
 
     @Test
@@ -153,24 +189,24 @@ class SimScenariosTest {
         assertEquals(4, finsDropped[0], "both sides' FINs were dropped twice each" + why(r));
     }
 
-    @Test
-    void bothSidesCloseAtOnce() {
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("twentySeeds")
+    void bothSidesCloseAtOnce(long seed) {
         Impairments link = Impairments.builder().latency(Duration.ofMillis(10)).lossRate(0.1).build();
-        for (long seed = 1; seed <= 20; seed++) {
-            TransferResult r = assertClean(SimTransfer.Spec.builder(seed).config(SMALL_FRAMES).bytesToServer(0)
-                    .closeBothAt(Duration.ofSeconds(1)).impairBoth(link).build());
-            assertTrue(r.client().closedAtNanos() >= SECOND && r.server().closedAtNanos() >= SECOND, why(r));
-        }
+        String rerun = rerun("bothSidesCloseAtOnce", seed);
+        TransferResult r = assertClean(SimTransfer.Spec.builder(seed).config(SMALL_FRAMES).bytesToServer(0)
+                .closeBothAt(Duration.ofSeconds(1)).impairBoth(link).build(), rerun);
+        assertTrue(r.client().closedAtNanos() >= SECOND && r.server().closedAtNanos() >= SECOND,
+                SimRuns.explain(r, rerun));
     }
 
-    @Test
-    void bothSidesSendAndFinishTogether() {
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("twentySeeds")
+    void bothSidesSendAndFinishTogether(long seed) {
         Impairments link = Impairments.builder().latency(Duration.ofMillis(10)).lossRate(0.05)
                 .reorder(0.05, Duration.ofMillis(5)).build();
-        for (long seed = 1; seed <= 20; seed++) {
-            assertClean(SimTransfer.Spec.builder(seed).config(SMALL_FRAMES).bytesToServer(64 * KIB)
-                    .bytesToClient(64 * KIB).impairBoth(link).build());
-        }
+        assertClean(SimTransfer.Spec.builder(seed).config(SMALL_FRAMES).bytesToServer(64 * KIB)
+                .bytesToClient(64 * KIB).impairBoth(link).build(), rerun("bothSidesSendAndFinishTogether", seed));
     }
 
     private static SessionConfig fastDeadPeer(SessionConfig base) {
@@ -250,14 +286,13 @@ class SimScenariosTest {
         assertPeerDeadWithinBound(r, r.client(), r.server().vanishedAtNanos(), config);
     }
 
-    @Test
-    void rttEstimateConvergesOnALosslessLink() {
-        for (long latencyMs : new long[] {5, 25, 100}) {
-            TransferResult r = assertClean(SimTransfer.Spec.builder(31).bytesToServer(4 * MIB)
-                    .impairBoth(Impairments.builder().latency(Duration.ofMillis(latencyMs)).build()).build());
-            long rtt = 2 * latencyMs * MS;
-            assertEquals(rtt, r.client().stats().srttNanos(), 0.2 * rtt, "client srtt at RTT " + rtt / MS + " ms" + why(r));
-        }
+    @ParameterizedTest(name = "one-way latency {0} ms")
+    @ValueSource(longs = {5, 25, 100})
+    void rttEstimateConvergesOnALosslessLink(long latencyMs) {
+        TransferResult r = assertClean(SimTransfer.Spec.builder(31).bytesToServer(4 * MIB)
+                .impairBoth(Impairments.builder().latency(Duration.ofMillis(latencyMs)).build()).build());
+        long rtt = 2 * latencyMs * MS;
+        assertEquals(rtt, r.client().stats().srttNanos(), 0.2 * rtt, "client srtt at RTT " + rtt / MS + " ms" + why(r));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.swp.nats.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -17,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A {@code nats-server} process started by the tests on loopback. The first start picks
@@ -211,25 +214,25 @@ public final class NatsServerProcess implements NatsTestServer {
         }
     }
 
-    private void awaitReady(Process p, Path portsDir) throws IOException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        Path portsFile = null;
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                LIVE.remove(p);
-                throw new IllegalStateException("nats-server " + name + " exited with " + p.exitValue()
-                        + " while starting:\n" + tail(log()));
-            }
-            portsFile = findPortsFile(portsDir, p.pid());
-            if (portsFile != null && readPorts(portsFile) && accepts(clientPort)) {
-                return;
-            }
-            sleep(POLL_INTERVAL);
+    private void awaitReady(Process p, Path portsDir) {
+        try {
+            // In this thread: launch() holds this object's monitor while it waits.
+            await("nats-server " + name + " ready").atMost(START_TIMEOUT).pollInSameThread()
+                    .pollDelay(Duration.ZERO).pollInterval(POLL_INTERVAL).until(() -> {
+                        if (!p.isAlive()) {
+                            LIVE.remove(p);
+                            throw new IllegalStateException("nats-server " + name + " exited with " + p.exitValue()
+                                    + " while starting:\n" + tail(log()));
+                        }
+                        Path portsFile = findPortsFile(portsDir, p.pid());
+                        return portsFile != null && readPorts(portsFile) && accepts(clientPort);
+                    });
+        } catch (ConditionTimeoutException e) {
+            p.destroyForcibly();
+            LIVE.remove(p);
+            throw new IllegalStateException("nats-server " + name + " not ready within " + START_TIMEOUT + ":\n"
+                    + tail(log()), e);
         }
-        p.destroyForcibly();
-        LIVE.remove(p);
-        throw new IllegalStateException("nats-server " + name + " not ready within " + START_TIMEOUT + ":\n"
-                + tail(log()));
     }
 
     private static Path findPortsFile(Path dir, long pid) throws IOException {
@@ -268,15 +271,6 @@ public final class NatsServerProcess implements NatsTestServer {
             return true;
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for nats-server", e);
         }
     }
 
