@@ -1,5 +1,6 @@
 package io.swp.examples.cli;
 
+import io.swp.hash.Blake2b;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +59,7 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup < 0) {
             throw new SwpCli.UsageException("--warmup must not be negative");
         }
+        String digest = Blake2b.selected().label();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
         Path work = Files.createTempDirectory("swp-bench-");
@@ -68,7 +70,8 @@ final class BenchCommand implements Callable<Integer> {
 
             log.println("swp bench: " + ByteSize.format(size) + " per run, frame payload "
                     + ByteSize.format(frame) + ", warm-up " + ByteSize.format(warmup) + ", server " + server + ", "
-                    + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version"));
+                    + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version")
+                    + ", BLAKE2b-256 by " + digest);
             log.flush();
             if (warmup > 0) {
                 RawPubSubBench.run(server, warmup, frame);
@@ -91,6 +94,7 @@ final class BenchCommand implements Callable<Integer> {
                 sb.append(kv("size_bytes", size)).append(',');
                 sb.append(kv("frame_payload_bytes", frame)).append(',');
                 sb.append(kv("warmup_bytes", warmup)).append(',');
+                sb.append("\"blake2b\":\"").append(digest).append("\",");
                 sb.append(kv("raw_pubsub_mbps", rawMbps)).append(',');
                 sb.append(kv("raw_dropped_msgs", raw.dropped())).append(',');
                 sb.append(kv("swp_stream_mbps", streamMbps)).append(',');
@@ -114,7 +118,7 @@ final class BenchCommand implements Callable<Integer> {
             row(out, "swp stream (no file, no hashing)", streamMbps, rawMbps,
                     stream.retransmits() + " retransmits");
             row(out, "swp file transfer", swpMbps, rawMbps,
-                    "BLAKE2b verified, " + swp.retransmits() + " retransmits");
+                    "BLAKE2b (" + digest + ") verified, " + swp.retransmits() + " retransmits");
             if (obj.unavailable() == null) {
                 row(out, "JetStream Object Store put+get", obj.mbps(), rawMbps,
                         String.format(Locale.ROOT, "put %.2f s, get %.2f s", obj.putNanos() / 1e9, obj.getNanos() / 1e9));
