@@ -47,7 +47,9 @@ public class Blake2bBenchmark {
     /**
      * lazysodium-java's own streaming API, for comparison. swp does not use it: its state
      * is a {@code byte[]} that JNA copies in and out of unaligned native memory on every
-     * call (see {@code io.swp.hash.Libsodium}).
+     * call (see {@code io.swp.hash.Libsodium}). Its loader also leaves a
+     * {@code resource-loader*} folder (about 4 MB) under {@code java.io.tmpdir} in every
+     * JVM that runs this; swp's own loader deletes the one file it extracts.
      */
     @State(Scope.Thread)
     public static class LazysodiumApi {
