@@ -1,6 +1,8 @@
 package io.swp.file;
 
 import io.swp.Session;
+import io.swp.hash.Blake2b;
+import io.swp.hash.Blake2b256;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -27,7 +29,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.bouncycastle.crypto.digests.Blake2bDigest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,8 +95,7 @@ public final class FileTransfer {
 
     /** Longest error reason sent to the peer, in characters. */
     private static final int MAX_REASON_CHARS = 500;
-    private static final int DIGEST_BYTES = 32;
-    private static final int DIGEST_BITS = DIGEST_BYTES * 8;
+    private static final int DIGEST_BYTES = Blake2b256.DIGEST_BYTES;
     private static final int NO_MODE = -1;
     private static final int PERMISSION_BITS = 0777;
     /** Never granted by a sender: group and others could then alter the received file. */
@@ -128,7 +128,7 @@ public final class FileTransfer {
         session.sendMessage(header(name, size, modeOf(file)));
         expectReady(session, name);
 
-        Blake2bDigest digest = new Blake2bDigest(DIGEST_BITS);
+        Blake2b256 digest = Blake2b.newBlake2b256();
         byte[] buf = new byte[1 + CHUNK_BYTES];
         buf[0] = DATA;
         long sent = 0;
@@ -146,8 +146,7 @@ public final class FileTransfer {
                 sent += n;
             }
         }
-        byte[] hash = new byte[DIGEST_BYTES];
-        digest.doFinal(hash, 0);
+        byte[] hash = digest.digest();
         byte[] trailer = new byte[1 + DIGEST_BYTES];
         trailer[0] = TRAILER;
         System.arraycopy(hash, 0, trailer, 1, DIGEST_BYTES);
@@ -252,7 +251,7 @@ public final class FileTransfer {
 
     /** Streams DATA into {@code temp} until the TRAILER; verifies size and hash; fsyncs. */
     private static byte[] receiveContent(Session session, Header header, Path temp) throws IOException {
-        Blake2bDigest digest = new Blake2bDigest(DIGEST_BITS);
+        Blake2b256 digest = Blake2b.newBlake2b256();
         long received = 0;
         byte[] trailer;
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -298,8 +297,7 @@ public final class FileTransfer {
             if (trailer.length != 1 + DIGEST_BYTES) {
                 throw protocolError(session, "malformed trailer for " + header.name);
             }
-            byte[] hash = new byte[DIGEST_BYTES];
-            digest.doFinal(hash, 0);
+            byte[] hash = digest.digest();
             byte[] expected = java.util.Arrays.copyOfRange(trailer, 1, trailer.length);
             if (!MessageDigest.isEqual(hash, expected)) {
                 String reason = "BLAKE2b-256 mismatch for " + header.name + ": sender "

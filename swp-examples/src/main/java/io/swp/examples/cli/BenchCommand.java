@@ -1,11 +1,16 @@
 package io.swp.examples.cli;
 
+import io.swp.examples.cli.BenchRuns.Row;
+import io.swp.examples.cli.BenchRuns.Sample;
+import io.swp.hash.Blake2b;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,10 +18,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code swp bench}: one run, side by side on the same server and file size — raw core
- * NATS pub/sub, an swp stream (goodput without file or hashing), an swp file transfer,
- * JetStream Object Store put + get, and swp with
- * injected loss — so ratios are measured under the same conditions.
+ * {@code swp bench}: side by side on the same server and file size — raw core NATS
+ * pub/sub, an swp stream (goodput without file or hashing), an swp file transfer,
+ * JetStream Object Store put + get, and swp with injected loss — so ratios are measured
+ * under the same conditions. With {@code --runs N} every row runs N times, the rows
+ * alternating, and the median of each row is reported (see {@link BenchRuns}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Compare swp with raw NATS pub/sub and JetStream Object Store in one run.",
@@ -44,8 +50,18 @@ final class BenchCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}."})
     long warmup;
 
+    @Option(names = "--runs", defaultValue = "1", paramLabel = "N",
+            description = {"Run every row N times, alternating the rows (1, 2, ..., last, 1, 2, ...), and report "
+                    + "each row's median; --json also lists every run. Default: ${DEFAULT-VALUE}."})
+    int runs;
+
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
+
+    private static final String RAW = "raw NATS pub/sub (no reliability)";
+    private static final String STREAM = "swp stream (no file, no hashing)";
+    private static final String FILE = "swp file transfer";
+    private static final String OBJSTORE = "JetStream Object Store put+get";
 
     @Override
     public Integer call() throws Exception {
@@ -58,6 +74,8 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup < 0) {
             throw new SwpCli.UsageException("--warmup must not be negative");
         }
+        Checks.atLeastOne("--runs", runs);
+        String digest = Blake2b.selected().label();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
         Path work = Files.createTempDirectory("swp-bench-");
@@ -68,64 +86,37 @@ final class BenchCommand implements Callable<Integer> {
 
             log.println("swp bench: " + ByteSize.format(size) + " per run, frame payload "
                     + ByteSize.format(frame) + ", warm-up " + ByteSize.format(warmup) + ", server " + server + ", "
-                    + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version"));
+                    + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version")
+                    + ", BLAKE2b-256 by " + digest
+                    + (runs > 1 ? ", " + runs + " runs per row (rows alternating), medians shown" : ""));
             log.flush();
             if (warmup > 0) {
                 RawPubSubBench.run(server, warmup, frame);
                 Transfers.benchStream(server, warmup);
             }
-            RawPubSubBench.Result raw = RawPubSubBench.run(server, size, frame);
-            Transfers.Outcome stream = Transfers.benchStream(server, size);
-            Transfers.Outcome swp = Transfers.benchSwp(server, 0, file, work);
-            ObjectStoreBench.Result obj = ObjectStoreBench.run(server, file, work);
-            List<Transfers.Outcome> lossy = new ArrayList<>();
-            for (double p : lossLevels) {
-                lossy.add(Transfers.benchSwp(server, p, file, work));
-            }
+            List<Row> rows = rows(file, work, frame);
+            List<List<Sample>> all = BenchRuns.alternate(runs, rows);
+            List<Sample> medians = BenchRuns.medians(all);
 
-            double rawMbps = raw.mbps();
-            double streamMbps = ByteSize.mbps(stream.bytes(), stream.nanos());
-            double swpMbps = ByteSize.mbps(swp.bytes(), swp.nanos());
             if (json) {
                 StringBuilder sb = new StringBuilder("{");
-                sb.append(kv("size_bytes", size)).append(',');
-                sb.append(kv("frame_payload_bytes", frame)).append(',');
-                sb.append(kv("warmup_bytes", warmup)).append(',');
-                sb.append(kv("raw_pubsub_mbps", rawMbps)).append(',');
-                sb.append(kv("raw_dropped_msgs", raw.dropped())).append(',');
-                sb.append(kv("swp_stream_mbps", streamMbps)).append(',');
-                sb.append(kv("swp_stream_retransmits", stream.retransmits())).append(',');
-                sb.append(kv("swp_mbps", swpMbps)).append(',');
-                sb.append(kv("swp_retransmits", swp.retransmits())).append(',');
-                sb.append("\"objstore_put_get_mbps\":").append(obj.unavailable() == null ? num(obj.mbps()) : "null");
-                for (int i = 0; i < lossLevels.size(); i++) {
-                    Transfers.Outcome o = lossy.get(i);
-                    String key = "swp_loss" + Math.round(lossLevels.get(i) * 100) + "_mbps";
-                    sb.append(',').append(kv(key, ByteSize.mbps(o.bytes(), o.nanos())));
+                sb.append("\"size_bytes\":").append(size).append(',');
+                sb.append("\"frame_payload_bytes\":").append(frame).append(',');
+                sb.append("\"warmup_bytes\":").append(warmup).append(',');
+                sb.append("\"blake2b\":\"").append(digest).append("\",");
+                sb.append("\"run_count\":").append(runs).append(',');
+                sb.append(BenchRuns.jsonFields(medians)).append(',');
+                sb.append("\"runs\":[");
+                for (int i = 0; i < all.size(); i++) {
+                    sb.append(i == 0 ? "{" : ",{").append(BenchRuns.jsonFields(all.get(i))).append('}');
                 }
-                sb.append('}');
+                sb.append("]}");
                 out.println(sb);
                 return 0;
             }
-            out.println();
-            out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", "contender", "MB/s", "vs raw", "notes");
-            row(out, "raw NATS pub/sub (no reliability)", rawMbps, rawMbps,
-                    raw.dropped() + " of " + raw.messagesPublished() + " messages dropped");
-            row(out, "swp stream (no file, no hashing)", streamMbps, rawMbps,
-                    stream.retransmits() + " retransmits");
-            row(out, "swp file transfer", swpMbps, rawMbps,
-                    "BLAKE2b verified, " + swp.retransmits() + " retransmits");
-            if (obj.unavailable() == null) {
-                row(out, "JetStream Object Store put+get", obj.mbps(), rawMbps,
-                        String.format(Locale.ROOT, "put %.2f s, get %.2f s", obj.putNanos() / 1e9, obj.getNanos() / 1e9));
-            } else {
-                out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", "JetStream Object Store put+get", "n/a", "", obj.unavailable());
-            }
-            for (int i = 0; i < lossLevels.size(); i++) {
-                Transfers.Outcome o = lossy.get(i);
-                double m = ByteSize.mbps(o.bytes(), o.nanos());
-                row(out, String.format(Locale.ROOT, "swp at %.0f%% injected loss", lossLevels.get(i) * 100), m, rawMbps,
-                        String.format(Locale.ROOT, "%.0f%% of swp at 0%%, %d retransmits", 100 * m / swpMbps, o.retransmits()));
+            printTable(out, rows, medians, digest);
+            if (runs > 1) {
+                printRuns(out, rows, all);
             }
             return 0;
         } finally {
@@ -133,19 +124,102 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The rows in table order; each measures once per call and names its metrics by JSON key. */
+    private List<Row> rows(Path file, Path work, int frame) {
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row(RAW, "raw_pubsub_mbps", () -> {
+            RawPubSubBench.Result r = RawPubSubBench.run(server, size, frame);
+            return sample("raw_pubsub_mbps", r.mbps(), "raw_dropped_msgs", (double) r.dropped(),
+                    "raw_published_msgs", (double) r.messagesPublished());
+        }));
+        rows.add(new Row(STREAM, "swp_stream_mbps", () -> {
+            Transfers.Outcome o = Transfers.benchStream(server, size);
+            return sample("swp_stream_mbps", ByteSize.mbps(o.bytes(), o.nanos()),
+                    "swp_stream_retransmits", (double) o.retransmits());
+        }));
+        rows.add(new Row(FILE, "swp_mbps", () -> {
+            Transfers.Outcome o = Transfers.benchSwp(server, 0, file, work);
+            return sample("swp_mbps", ByteSize.mbps(o.bytes(), o.nanos()), "swp_retransmits", (double) o.retransmits());
+        }));
+        rows.add(new Row(OBJSTORE, "objstore_put_get_mbps", () -> {
+            ObjectStoreBench.Result r = ObjectStoreBench.run(server, file, work);
+            Map<String, Double> m = new LinkedHashMap<>();
+            boolean ok = r.unavailable() == null;
+            m.put("objstore_put_get_mbps", ok ? r.mbps() : null);
+            m.put("objstore_put_s", ok ? r.putNanos() / 1e9 : null);
+            m.put("objstore_get_s", ok ? r.getNanos() / 1e9 : null);
+            return new Sample(m, r.unavailable());
+        }));
+        for (double p : lossLevels) {
+            String prefix = "swp_loss" + Math.round(p * 100);
+            String name = String.format(Locale.ROOT, "swp at %.0f%% injected loss", p * 100);
+            rows.add(new Row(name, prefix + "_mbps", () -> {
+                Transfers.Outcome o = Transfers.benchSwp(server, p, file, work);
+                return sample(prefix + "_mbps", ByteSize.mbps(o.bytes(), o.nanos()),
+                        prefix + "_retransmits", (double) o.retransmits());
+            }));
+        }
+        return rows;
+    }
+
+    private static Sample sample(Object... keysAndValues) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], (Double) keysAndValues[i + 1]);
+        }
+        return new Sample(m, null);
+    }
+
+    private void printTable(PrintWriter out, List<Row> rows, List<Sample> m, String digest) {
+        Sample raw = m.get(0);
+        Sample stream = m.get(1);
+        Sample swp = m.get(2);
+        Sample obj = m.get(3);
+        double rawMbps = raw.get("raw_pubsub_mbps");
+        double swpMbps = swp.get("swp_mbps");
+        out.println();
+        out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", "contender", "MB/s", "vs raw", "notes");
+        row(out, RAW, rawMbps, rawMbps, count(raw.get("raw_dropped_msgs")) + " of "
+                + count(raw.get("raw_published_msgs")) + " messages dropped");
+        row(out, STREAM, stream.get("swp_stream_mbps"), rawMbps,
+                count(stream.get("swp_stream_retransmits")) + " retransmits");
+        row(out, FILE, swpMbps, rawMbps,
+                "BLAKE2b (" + digest + ") verified, " + count(swp.get("swp_retransmits")) + " retransmits");
+        if (obj.get("objstore_put_get_mbps") != null) {
+            row(out, OBJSTORE, obj.get("objstore_put_get_mbps"), rawMbps, String.format(Locale.ROOT,
+                    "put %.2f s, get %.2f s", obj.get("objstore_put_s"), obj.get("objstore_get_s")));
+        } else {
+            out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", OBJSTORE, "n/a", "", obj.unavailable());
+        }
+        for (int i = 4; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            double mbps = m.get(i).get(r.mbpsKey());
+            String retransmits = count(m.get(i).get(r.mbpsKey().replace("_mbps", "_retransmits")));
+            row(out, r.name(), mbps, rawMbps, String.format(Locale.ROOT,
+                    "%.0f%% of swp at 0%%, %s retransmits", 100 * mbps / swpMbps, retransmits));
+        }
+    }
+
+    /** Every run's MB/s per row, in the order measured, so the spread behind each median is visible. */
+    private static void printRuns(PrintWriter out, List<Row> rows, List<List<Sample>> all) {
+        out.println();
+        out.println("MB/s of every run, in the order measured (rows alternate):");
+        for (int r = 0; r < rows.size(); r++) {
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-34s", rows.get(r).name()));
+            for (List<Sample> pass : all) {
+                Double mbps = pass.get(r).get(rows.get(r).mbpsKey());
+                sb.append(mbps == null ? String.format(Locale.ROOT, " %10s", "n/a")
+                        : String.format(Locale.ROOT, " %10.1f", mbps));
+            }
+            out.println(sb);
+        }
+    }
+
+    private static String count(Double v) {
+        return v == null ? "?" : BenchRuns.count(v);
+    }
+
     private static void row(PrintWriter out, String name, double mbps, double rawMbps, String notes) {
         out.printf(Locale.ROOT, "%-34s %10.1f %11.2fx  %s%n", name, mbps, rawMbps > 0 ? mbps / rawMbps : 0, notes);
-    }
-
-    private static String kv(String key, double v) {
-        return "\"" + key + "\":" + num(v);
-    }
-
-    private static String kv(String key, long v) {
-        return "\"" + key + "\":" + v;
-    }
-
-    private static String num(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.2f", v) : "null";
     }
 }

@@ -11,6 +11,12 @@ final class Checks {
         }
     }
 
+    static void atLeastOne(String option, int n) {
+        if (n < 1) {
+            throw new SwpCli.UsageException(option + " must be at least 1, got " + n);
+        }
+    }
+
     static void inbox(String option, String inbox) {
         if (inbox == null || inbox.isBlank() || inbox.contains(" ") || inbox.contains("*")
                 || inbox.contains(">") || inbox.startsWith(".") || inbox.endsWith(".")) {

@@ -49,6 +49,27 @@ class SwpCliTest {
     }
 
     @Test
+    void benchRunsMustBeAPositiveWholeNumber() {
+        for (String bad : new String[] {"0", "-1", "-2147483648", "x", "1.5", "", "99999999999"}) {
+            Run r = run("bench", "--server", "nats://127.0.0.1:1", "--runs", bad);
+            assertEquals(2, r.code(), "--runs " + bad + ": " + r.err());
+            String[] lines = r.err().strip().split("\n");
+            assertEquals(2, lines.length, r.err());
+            assertTrue(lines[0].startsWith("swp: ") && lines[0].contains("--runs"), lines[0]);
+            assertTrue(lines[1].contains("swp bench --help"), lines[1]);
+            assertEquals("", r.out(), "nothing measured for --runs " + bad);
+        }
+    }
+
+    @Test
+    void benchHelpDescribesRuns() {
+        Run r = run("bench", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("--runs=N"), r.out());
+        assertTrue(r.out().contains("median"), r.out());
+    }
+
+    @Test
     void missingFileAndDirectoryAreUsageErrors(@TempDir Path dir) {
         Run send = run("send", "--server", "nats://127.0.0.1:1", "--from", "a", "--to", "b",
                 dir.resolve("missing.bin").toString());
