@@ -1,11 +1,11 @@
 package io.swp.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.Endpoint;
+import io.swp.EndpointConfig;
 import io.swp.Network;
 import io.swp.Session;
 import io.swp.SessionConfig;
@@ -14,11 +14,12 @@ import io.swp.protocol.Frame;
 import io.swp.protocol.FrameCodec;
 import io.swp.protocol.FrameKind;
 import io.swp.sim.InMemoryNetwork;
+import io.swp.sim.SteppedEndpoints;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Demultiplexing, resets for strangers, malformed frames, accept and close behaviour. */
@@ -37,29 +38,32 @@ class EndpointTest {
     }
 
     @Test
-    @SuppressWarnings("try") // the probe binding only has to exist while the try runs
     void framesForUnknownSessionsAreAnsweredWithAReset() throws Exception {
-        try (InMemoryNetwork net = InMemoryNetwork.create();
-             Endpoint server = Endpoint.open(net, "server")) {
-            LinkedBlockingQueue<Frame> replies = new LinkedBlockingQueue<>();
-            try (Network.InboxBinding probe = net.bind("probe", f -> {
+        // Stepped in virtual time: "no reply" is then a fact after the run, not a wait.
+        try (SteppedEndpoints w = new SteppedEndpoints(1)) {
+            Endpoint server = w.open("server", EndpointConfig.defaults());
+            List<Frame> replies = new ArrayList<>();
+            w.network().bind("probe", f -> {
                 try {
                     replies.add(FrameCodec.decode(f));
                 } catch (MalformedFrameException e) {
                     throw new IllegalStateException(e);
                 }
-            })) {
-                net.send("server", FrameCodec.encode(Frame.builder(FrameKind.DATA).from("probe").to("server")
-                        .srcNonce(11).dstNonce(12345).seq(0).payload(new byte[10]).build()));
-                Frame reply = replies.poll(5, TimeUnit.SECONDS);
-                assertTrue(reply != null && reply.kind() == FrameKind.RESET, String.valueOf(reply));
-                assertEquals(11, reply.dstNonce());
-                // A RESET for an unknown session is not answered: no reset ping-pong.
-                net.send("server", FrameCodec.encode(Frame.builder(FrameKind.RESET).from("probe").to("server")
-                        .srcNonce(11).dstNonce(12345).build()));
-                assertNull(replies.poll(200, TimeUnit.MILLISECONDS));
-                assertEquals(1, server.stats().resetsSent());
-            }
+            });
+            w.network().send("server", FrameCodec.encode(Frame.builder(FrameKind.DATA).from("probe").to("server")
+                    .srcNonce(11).dstNonce(12345).seq(0).payload(new byte[10]).build()));
+            w.runFor(Duration.ofSeconds(1));
+            assertEquals(1, replies.size(), replies.toString());
+            Frame reply = replies.get(0);
+            assertEquals(FrameKind.RESET, reply.kind());
+            assertEquals(11, reply.dstNonce());
+            // A RESET for an unknown session is not answered: no reset ping-pong.
+            w.network().send("server", FrameCodec.encode(Frame.builder(FrameKind.RESET).from("probe").to("server")
+                    .srcNonce(11).dstNonce(12345).build()));
+            w.runFor(Duration.ofSeconds(1));
+            assertEquals(2, server.stats().framesReceived());
+            assertEquals(1, replies.size(), replies.toString());
+            assertEquals(1, server.stats().resetsSent());
         }
     }
 

@@ -1,0 +1,191 @@
+package io.swp.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import io.swp.SessionConfig;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+import org.junit.jupiter.api.Test;
+
+/** The routing state machine, one crafted frame at a time: every outcome and counter. */
+class DemuxRoutingTest {
+    private static final String LOCAL = "local";
+    private static final EngineConfig CONFIG = SessionConfig.defaults().engineConfig();
+
+    private record S(Engine engine) implements Demux.Routed {
+    }
+
+    private static Demux<S> demux(int backlog, RandomGenerator random) {
+        return new Demux<>(LOCAL, CONFIG, backlog, random, S::new);
+    }
+
+    private static Frame syn(String from, long nonce) {
+        return Frame.builder(FrameKind.SYN).from(from).to(LOCAL).srcNonce(nonce).window(64, 1 << 20).build();
+    }
+
+    private static Frame data(String from, long src, long dst) {
+        return Frame.builder(FrameKind.DATA).from(from).to(LOCAL).srcNonce(src).dstNonce(dst).seq(0)
+                .payload(new byte[] {1}).build();
+    }
+
+    private static Demux.Accept<S> accept(Demux.Outcome<S> o) {
+        assertInstanceOf(Demux.Accept.class, o);
+        return (Demux.Accept<S>) o;
+    }
+
+    private static Demux.Deliver<S> deliver(Demux.Outcome<S> o) {
+        assertInstanceOf(Demux.Deliver.class, o);
+        return (Demux.Deliver<S>) o;
+    }
+
+    private static Demux.Reply<S> reply(Demux.Outcome<S> o) {
+        assertInstanceOf(Demux.Reply.class, o);
+        return (Demux.Reply<S>) o;
+    }
+
+    private static Demux.Drop<S> drop(Demux.Outcome<S> o) {
+        assertInstanceOf(Demux.Drop.class, o);
+        return (Demux.Drop<S>) o;
+    }
+
+    @Test
+    void aSynOpensAnIncomingSessionWithAFreshNonce() {
+        Demux<S> d = demux(4, new SplittableRandom(1));
+        Demux.Accept<S> a = accept(d.route(syn("peer", 77), 0));
+        Engine e = a.session().engine();
+        assertEquals(EngineState.SYN_RECEIVED, e.state());
+        assertEquals("peer", e.remoteInbox());
+        assertEquals(77, e.remoteNonce());
+        assertNotEquals(0, e.localNonce());
+        assertEquals(1, d.sessionCount());
+        assertEquals(1, d.awaitingAcceptCount());
+        assertEquals(1, d.sessionsOpened());
+    }
+
+    @Test
+    void laterFramesFindTheSessionByOurNonceAndARepeatedSynByTheirs() {
+        Demux<S> d = demux(4, new SplittableRandom(2));
+        S s = accept(d.route(syn("peer", 77), 0)).session();
+        long ours = s.engine().localNonce();
+        assertSame(s, deliver(d.route(syn("peer", 77), 1)).session());
+        assertSame(s, deliver(d.route(data("peer", 77, ours), 2)).session());
+        // The same nonce from another inbox is another session: unknown here.
+        reply(d.route(data("other", 77, ours), 3));
+        assertEquals(1, d.sessionCount());
+    }
+
+    @Test
+    void aFrameForNoSessionIsAnsweredWithOneResetThatMirrorsItsNonces() throws Exception {
+        Demux<S> d = demux(4, new SplittableRandom(3));
+        Demux.Reply<S> r = reply(d.route(data("stranger", 11, 12345), 0));
+        assertEquals("stranger", r.inbox());
+        Frame reset = FrameCodec.decode(r.frame());
+        assertEquals(FrameKind.RESET, reset.kind());
+        assertEquals(11, reset.dstNonce());
+        assertEquals(12345, reset.srcNonce());
+        assertEquals(LOCAL, reset.from());
+        assertEquals(1, d.resetsSent());
+        assertArrayEquals(Engine.resetFor(data("stranger", 11, 12345), LOCAL), r.frame());
+    }
+
+    @Test
+    void aResetForNoSessionIsDroppedNeverAnswered() {
+        Demux<S> d = demux(4, new SplittableRandom(4));
+        Frame reset = Frame.builder(FrameKind.RESET).from("stranger").to(LOCAL).srcNonce(11).dstNonce(12345).build();
+        Demux.Drop<S> drop = drop(d.route(reset, 0));
+        assertEquals(Demux.DropReason.UNKNOWN_RESET, drop.reason());
+        assertEquals(0, d.resetsSent());
+        assertEquals(1, d.dropped());
+    }
+
+    @Test
+    void aSynWithoutANonceIsDropped() {
+        Demux<S> d = demux(4, new SplittableRandom(5));
+        Demux.Drop<S> drop = drop(d.route(syn("peer", 0), 0));
+        assertEquals(Demux.DropReason.INVALID_SYN, drop.reason());
+        assertEquals(0, d.sessionCount());
+    }
+
+    @Test
+    void theBacklogCountsSessionsTheApplicationHasNotTakenAndRefusesBeyondIt() {
+        Demux<S> d = demux(2, new SplittableRandom(6));
+        S first = accept(d.route(syn("p", 1), 0)).session();
+        accept(d.route(syn("p", 2), 0));
+        Demux.Reply<S> refused = reply(d.route(syn("p", 3), 0));
+        assertEquals("p", refused.inbox());
+        assertEquals(1, d.synsRefused());
+        d.accepted(first);
+        assertEquals(1, d.awaitingAcceptCount());
+        accept(d.route(syn("p", 4), 0));
+        assertEquals(3, d.sessionCount());
+    }
+
+    @Test
+    void aSessionThatGivesUpBeforeAcceptFreesItsBacklogSlot() {
+        Demux<S> d = demux(1, new SplittableRandom(7));
+        S s = accept(d.route(syn("p", 1), 0)).session();
+        reply(d.route(syn("p", 2), 0));
+        d.remove(s);
+        assertEquals(0, d.sessionCount());
+        assertEquals(0, d.awaitingAcceptCount());
+        // Its nonces route nowhere now, and the slot is free.
+        reply(d.route(data("p", 1, s.engine().localNonce()), 1));
+        accept(d.route(syn("p", 2), 1));
+    }
+
+    @Test
+    void whileNotAcceptingEverySynIsRefused() {
+        Demux<S> d = demux(4, new SplittableRandom(8));
+        d.setAccepting(false);
+        reply(d.route(syn("p", 1), 0));
+        assertEquals(1, d.synsRefused());
+        d.setAccepting(true);
+        accept(d.route(syn("p", 1), 0));
+    }
+
+    @Test
+    void outgoingSessionsAreRoutedByTheirNonceAndDoNotCountAgainstTheBacklog() {
+        Demux<S> d = demux(1, new SplittableRandom(9));
+        S out = d.connect("server", CONFIG, 0, S::new);
+        assertEquals(EngineState.SYN_SENT, out.engine().state());
+        assertEquals(0, d.awaitingAcceptCount());
+        long ours = out.engine().localNonce();
+        assertSame(out, deliver(d.route(
+                Frame.builder(FrameKind.SYN_ACK).from("server").to(LOCAL).srcNonce(5).dstNonce(ours).build(), 1))
+                .session());
+    }
+
+    @Test
+    void noncesAreNeverZeroAndNeverReusedWithTheSamePeer() {
+        // A random source that repeats itself and sometimes says 0.
+        long[] draws = {0, 42, 42, 0, 42, 43};
+        int[] next = {0};
+        RandomGenerator repeating = () -> draws[next[0]++ % draws.length];
+        Demux<S> d = demux(8, repeating);
+        Set<Long> seen = new HashSet<>();
+        for (S s : List.of(d.connect("p", CONFIG, 0, S::new), d.connect("p", CONFIG, 0, S::new))) {
+            assertNotEquals(0, s.engine().localNonce());
+            assertEquals(true, seen.add(s.engine().localNonce()));
+        }
+        assertEquals(Set.of(42L, 43L), seen);
+    }
+
+    @Test
+    void capacityIsSharedEvenlyAndUnknownStaysUnknown() {
+        Demux<S> d = demux(8, new SplittableRandom(10));
+        assertArrayEquals(new long[] {100, 1000}, d.capacityShare(100, 1000), "no session: all of it");
+        d.connect("a", CONFIG, 0, S::new);
+        d.connect("b", CONFIG, 0, S::new);
+        d.connect("c", CONFIG, 0, S::new);
+        assertArrayEquals(new long[] {33, 333}, d.capacityShare(100, 1000));
+        assertArrayEquals(new long[] {Engine.UNKNOWN_CAPACITY, 333},
+                d.capacityShare(Engine.UNKNOWN_CAPACITY, 1000));
+    }
+}
