@@ -98,6 +98,8 @@ public final class Endpoint implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean closing;
     private volatile int sessionsOpen;
+    /** What killed the loop, or null while it runs. */
+    private volatile Throwable failure;
 
     // Owned by the loop.
     private final Demux<SessionLoopState> demux;
@@ -114,6 +116,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder malformedDropped = new LongAdder();
     private final LongAdder inboundQueueDrops = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
+    private final LongAdder loopFailures = new LongAdder();
 
     private Endpoint(Network network, String localInbox, EndpointConfig config, Clock clock, RandomGenerator random,
                      boolean ownThread) throws IOException {
@@ -215,7 +218,8 @@ public final class Endpoint implements AutoCloseable {
     /** @return the endpoint's counters */
     public EndpointStats stats() {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
-                demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum());
+                demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
+                loopFailures.sum());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */
@@ -479,6 +483,17 @@ public final class Endpoint implements AutoCloseable {
         if (terminated.isDone()) {
             return Long.MAX_VALUE;
         }
+        try {
+            return doStep(now);
+        } catch (Throwable t) {
+            // Whatever broke (an OutOfMemoryError, a bug), nobody may be left waiting on a
+            // loop that no longer runs: fail everything, loudly, and stop.
+            die(t);
+            throw t;
+        }
+    }
+
+    private long doStep(long now) {
         LoopTask task;
         while ((task = tasks.poll()) != null) {
             task.run(now);
@@ -546,15 +561,24 @@ public final class Endpoint implements AutoCloseable {
         return terminated.isDone();
     }
 
+    /**
+     * @return what stopped the endpoint's loop (an {@code OutOfMemoryError}, say), or null
+     *     while it runs or after a normal shutdown. A failed endpoint has failed every
+     *     session with a {@link SessionException} naming the cause, woken every blocked
+     *     call, and unbound its inbox; open a new endpoint to go on.
+     */
+    public Throwable failure() {
+        return failure;
+    }
+
     private void runLoop() {
         while (!terminated.isDone()) {
             wakeRequested.set(false);
             long next;
             try {
                 next = step(clock.nanoTime());
-            } catch (RuntimeException e) {
-                LOG.error("event loop of {} failed a step; going on", localInbox, e);
-                continue;
+            } catch (Throwable t) {
+                return; // step() has failed the endpoint and said why
             }
             if (terminated.isDone()) {
                 return;
@@ -846,6 +870,42 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
+    /** Fails every session and request after the loop itself failed; never throws. */
+    private void die(Throwable cause) {
+        if (failure != null) {
+            return;
+        }
+        failure = cause;
+        closing = true;
+        loopFailures.increment();
+        String why = "endpoint " + localInbox + " failed: " + cause;
+        try {
+            LOG.error("event loop of {} failed; failing all its sessions", localInbox, cause);
+        } catch (Throwable ignored) {
+            // logging may fail too (out of memory); the failure is still recorded
+        }
+        for (SessionLoopState s : demux.sessionsView().toArray(new SessionLoopState[0])) {
+            try {
+                s.session.failByEndpoint(why);
+                if (s.connectFuture != null) {
+                    s.connectFuture.completeExceptionally(new SessionException(CloseReason.ABORTED, why));
+                }
+            } catch (Throwable ignored) {
+                // go on with the others
+            }
+        }
+        CompletableFuture<Session> w;
+        while ((w = acceptWaiters.poll()) != null) {
+            w.completeExceptionally(new IOException(why, cause));
+        }
+        try {
+            binding.close();
+        } catch (Throwable ignored) {
+            // the inbox is abandoned either way
+        }
+        terminated.completeExceptionally(cause);
+    }
+
     // ------------------------------------------------------------------ transport side
 
     /** The network's frame handler: decode once, queue for the loop, never block. */
@@ -901,7 +961,9 @@ public final class Endpoint implements AutoCloseable {
     }
 
     private IOException closedException() {
-        return new IOException("endpoint " + localInbox + " is closed");
+        Throwable f = failure;
+        return f != null ? new IOException("endpoint " + localInbox + " failed: " + f, f)
+                : new IOException("endpoint " + localInbox + " is closed");
     }
 
     private static IOException asIOException(Throwable cause) {

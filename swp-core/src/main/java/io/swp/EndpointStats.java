@@ -11,6 +11,7 @@ package io.swp;
  * @param sessionsOpened sessions created, outgoing and incoming
  * @param sessionsOpen sessions currently registered (including closing ones)
  * @param sendFailures frames the network refused to send
+ * @param loopFailures failures of the event loop itself (0, or 1 for a dead endpoint)
  */
 public record EndpointStats(
         long framesReceived,
@@ -20,5 +21,6 @@ public record EndpointStats(
         long synsRefused,
         long sessionsOpened,
         int sessionsOpen,
-        long sendFailures) {
+        long sendFailures,
+        long loopFailures) {
 }

@@ -95,6 +95,8 @@ public final class Session implements AutoCloseable {
     private boolean inputClosed;
     private boolean closeCalled;
     private boolean aborted;
+    /** Why the endpoint's loop failed this session, or null. */
+    private String endpointFailure;
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
     private long unorderedDropped;
     private final MessageAssembler partial;
@@ -596,10 +598,12 @@ public final class Session implements AutoCloseable {
         lock.lock();
         try {
             if (aborted) {
+                throwIfEndpointFailed(); // an abort of our own makes close a no-op; a dead loop does not
                 return;
             }
             startCloseLocked();
             while (!outputFinished) {
+                throwIfEndpointFailed();
                 if (engine.state().isClosed()) {
                     CloseReason reason = engine.closeReason();
                     if (reason == CloseReason.CLOSE_TIMEOUT) {
@@ -767,6 +771,22 @@ public final class Session implements AutoCloseable {
         return frames;
     }
 
+    /**
+     * Called when the endpoint's loop has failed: every blocked and future call fails
+     * with {@code why}. The engine is not touched: the loop that drives it is gone.
+     */
+    void failByEndpoint(String why) {
+        lock.lock();
+        try {
+            endpointFailure = why;
+            aborted = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        closeFuture.complete(CloseReason.ABORTED);
+    }
+
     /** Called by the loop once the session has closed and left the endpoint. */
     void onRemoved(CloseReason reason) {
         closeFuture.complete(reason == null ? CloseReason.ABORTED : reason);
@@ -790,7 +810,7 @@ public final class Session implements AutoCloseable {
 
     private void checkWritable() throws IOException {
         if (aborted) {
-            throw new SessionException(CloseReason.ABORTED, "session with " + remoteInbox() + " was aborted");
+            throw abortedException();
         }
         throwIfFailed();
         if (outputShut) {
@@ -800,14 +820,28 @@ public final class Session implements AutoCloseable {
 
     private void checkReadable() throws IOException {
         if (aborted) {
-            throw new SessionException(CloseReason.ABORTED, "session with " + remoteInbox() + " was aborted");
+            throw abortedException();
         }
         if (inputClosed || closeCalled) {
             throw new IOException("input of session with " + remoteInbox() + " is closed");
         }
     }
 
+    private void throwIfEndpointFailed() throws SessionException {
+        if (endpointFailure != null) {
+            throw abortedException();
+        }
+    }
+
+    private SessionException abortedException() {
+        return new SessionException(CloseReason.ABORTED, endpointFailure != null ? endpointFailure
+                : "session with " + remoteInbox() + " was aborted");
+    }
+
     private void throwIfFailed() throws SessionException {
+        if (endpointFailure != null) {
+            throw abortedException();
+        }
         if (engine.state().isClosed()) {
             CloseReason reason = engine.closeReason();
             if (reason != null && reason.isFailure()) {

@@ -8,6 +8,7 @@ import io.nats.client.Subscription;
 import io.nats.client.api.ServerInfo;
 import io.swp.Network;
 import java.io.IOException;
+import java.time.Duration;
 import java.io.InterruptedIOException;
 import java.util.Arrays;
 import java.util.Objects;
@@ -55,6 +56,11 @@ import org.slf4j.LoggerFactory;
 public final class NatsNetwork implements Network {
     private static final Logger LOG = LoggerFactory.getLogger(NatsNetwork.class);
     private static final String CONNECTION_NAME = "swp";
+    /**
+     * Longest a publish waits for the outgoing queue's lock (other threads publishing on
+     * the same connection); with discarding on, it never waits for room.
+     */
+    private static final Duration OUTGOING_QUEUE_LOCK_WAIT = Duration.ofMillis(20);
     /** "MSG " + " " + a subscription id + " " + a size, two line ends: bounded by 32. */
     private static final int NATS_MESSAGE_FRAMING_BYTES = 32;
     private static final Pattern CREDENTIALS_IN_URL = Pattern.compile("//([^/@:\\s\\[\\],]+)(:[^/@\\s,]*)?@");
@@ -187,7 +193,12 @@ public final class NatsNetwork implements Network {
     /**
      * A jnats options builder with swp's connection settings from {@code config}:
      * the servers of {@code urls}, unlimited reconnects, the connect timeout, reconnect
-     * wait and buffer, pings, and {@code events} as error and connection listener.
+     * wait and buffer, pings, and {@code events} as error and connection listener. A
+     * publish never waits for room in jnats's outgoing queue: when it is full the frame
+     * is discarded (counted in {@link NatsEvents#discardedMessages()}) and swp's
+     * retransmission repairs it, because a publish that blocks would stall the
+     * endpoint's loop, and with it every session of the endpoint, for up to jnats's
+     * default push timeout of 2 s.
      *
      * @param urls one NATS URL or a comma-separated list of them
      * @param config the connection settings
@@ -205,6 +216,8 @@ public final class NatsNetwork implements Network {
                 .reconnectBufferSize(config.reconnectBufferBytes())
                 .pingInterval(config.pingInterval())
                 .maxPingsOut(config.maxPingsOut())
+                .discardMessagesWhenOutgoingQueueFull()
+                .writeQueuePushTimeout(OUTGOING_QUEUE_LOCK_WAIT)
                 .errorListener(events)
                 .connectionListener(events);
     }

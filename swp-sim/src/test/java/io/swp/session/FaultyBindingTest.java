@@ -1,18 +1,30 @@
 package io.swp.session;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.swp.Endpoint;
 import io.swp.Network;
+import io.swp.Session;
+import io.swp.SessionException;
+import io.swp.protocol.CloseReason;
 import io.swp.SessionConfig;
 import io.swp.sim.InMemoryNetwork;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * A transport whose capacity query fails does not stop the endpoint's event loop: its
- * sessions go on (without that capacity hint) instead of all hanging.
+ * sessions go on (without that capacity hint) instead of all hanging. An Error that does
+ * stop the loop fails everything loudly instead of leaving threads waiting forever.
  */
 class FaultyBindingTest {
     @Test
@@ -39,10 +51,49 @@ class FaultyBindingTest {
         }
     }
 
+    @Test
+    void anErrorInTheLoopFailsEverySessionAndEveryWaiterWithTheCause() throws Exception {
+        try (InMemoryNetwork net = InMemoryNetwork.create()) {
+            FaultyNetwork faulty = new FaultyNetwork(net);
+            try (Harness.Pair p = Harness.connect(net, faulty, SessionConfig.defaults())) {
+                Endpoint server = p.serverEndpoint();
+                CompletableFuture<byte[]> blockedRead = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return p.server().receiveMessage();
+                    } catch (IOException e) {
+                        throw new CompletionException(e);
+                    }
+                });
+                CompletableFuture<Session> blockedAccept = server.acceptAsync();
+                CompletableFuture<CloseReason> closed = p.server().closeFuture();
+                faulty.error = new OutOfMemoryError("simulated, in the capacity query");
+                faulty.failing = true;
+                p.client().sendMessage(new byte[] {1}); // makes the server's loop step
+
+                ExecutionException read = assertThrows(ExecutionException.class,
+                        () -> blockedRead.get(10, TimeUnit.SECONDS));
+                SessionException e = assertInstanceOf(SessionException.class, read.getCause());
+                assertTrue(e.getMessage().contains("OutOfMemoryError") && e.getMessage().contains("server"),
+                        e.getMessage());
+                ExecutionException accept = assertThrows(ExecutionException.class,
+                        () -> blockedAccept.get(10, TimeUnit.SECONDS));
+                assertTrue(accept.getCause().getMessage().contains("failed"), accept.getCause().getMessage());
+                assertEquals(CloseReason.ABORTED, closed.get(10, TimeUnit.SECONDS));
+                assertInstanceOf(OutOfMemoryError.class, server.failure());
+                assertEquals(1, server.stats().loopFailures());
+                assertTrue(server.isTerminated());
+                assertThrows(IOException.class, () -> server.accept(Duration.ofSeconds(1)));
+                assertThrows(SessionException.class, () -> p.server().getOutputStream().write(1));
+                assertThrows(SessionException.class, () -> p.server().close());
+            }
+        }
+    }
+
     /** Binds through the delegate, but the bindings' capacity queries throw while {@link #failing}. */
     private static final class FaultyNetwork implements Network {
         private final Network delegate;
         volatile boolean failing;
+        volatile Error error;
 
         FaultyNetwork(Network delegate) {
             this.delegate = delegate;
@@ -60,6 +111,9 @@ class FaultyBindingTest {
                 @Override
                 public long freeFrames() {
                     if (failing) {
+                        if (error != null) {
+                            throw error;
+                        }
                         throw new IllegalStateException("transport failure (test)");
                     }
                     return b.freeFrames();
