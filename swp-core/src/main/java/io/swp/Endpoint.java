@@ -129,6 +129,7 @@ public final class Endpoint implements AutoCloseable {
         this.demux = new Demux<>(localInbox, sessionDefaults.engineConfig(), config.acceptBacklog(),
                 Objects.requireNonNull(random, "random"),
                 engine -> new SessionLoopState(this, engine, sessionDefaults, clock));
+        demux.setSessionLimits(config.maxSessions(), config.maxSessionsPerPeer());
         this.loopThread = ownThread ? new Thread(this::runLoop, "swp-loop-" + localInbox) : null;
         this.binding = network.bind(localInbox, this::onFrame);
         if (loopThread != null) {
@@ -308,8 +309,15 @@ public final class Endpoint implements AutoCloseable {
                 f.completeExceptionally(closedException());
                 return;
             }
-            SessionLoopState s = demux.connect(remoteInbox, effective.engineConfig(), now,
-                    engine -> new SessionLoopState(this, engine, effective, clock));
+            SessionLoopState s;
+            try {
+                s = demux.connect(remoteInbox, effective.engineConfig(), now,
+                        engine -> new SessionLoopState(this, engine, effective, clock));
+            } catch (Demux.SessionLimitException e) {
+                f.completeExceptionally(new IOException("cannot connect to " + remoteInbox + " from " + localInbox
+                        + ": " + e.getMessage()));
+                return;
+            }
             s.connectFuture = f;
             f.whenComplete((session, failure) -> {
                 if (f.isCancelled()) {
@@ -641,7 +649,8 @@ public final class Endpoint implements AutoCloseable {
                 if (now >= e.pollTimeout()) {
                     e.handleTimeout(now);
                 }
-                e.setTransportCapacity(share[0], share[1]);
+                long[] mine = demux.shareFor(s, share);
+                e.setTransportCapacity(mine[0], mine[1]);
                 byte[] f;
                 while ((f = e.pollTransmit(now)) != null) {
                     outbound.add(f);
@@ -683,7 +692,10 @@ public final class Endpoint implements AutoCloseable {
         }
         if (closedNow) {
             remove(s);
-        } else if (deadline < s.scheduledDeadline) {
+            return;
+        }
+        demux.refresh(s);
+        if (deadline < s.scheduledDeadline) {
             s.scheduledDeadline = deadline;
             timers.add(new Timer(deadline, s));
         }

@@ -17,6 +17,8 @@ public final class EndpointConfig {
     private final int maxQueuedInboundFrames;
     private final long maxQueuedInboundBytes;
     private final int maxFramesPerStep;
+    private final int maxSessions;
+    private final int maxSessionsPerPeer;
 
     private EndpointConfig(Builder b) {
         this.sessionDefaults = b.sessionDefaults;
@@ -25,6 +27,8 @@ public final class EndpointConfig {
         this.maxQueuedInboundFrames = b.maxQueuedInboundFrames;
         this.maxQueuedInboundBytes = b.maxQueuedInboundBytes;
         this.maxFramesPerStep = b.maxFramesPerStep;
+        this.maxSessions = b.maxSessions;
+        this.maxSessionsPerPeer = b.maxSessionsPerPeer;
     }
 
     /** @return the default configuration */
@@ -53,7 +57,9 @@ public final class EndpointConfig {
                 .shutdownLinger(Duration.ofNanos(shutdownLingerNanos))
                 .maxQueuedInboundFrames(maxQueuedInboundFrames)
                 .maxQueuedInboundBytes(maxQueuedInboundBytes)
-                .maxFramesPerStep(maxFramesPerStep);
+                .maxFramesPerStep(maxFramesPerStep)
+                .maxSessions(maxSessions)
+                .maxSessionsPerPeer(maxSessionsPerPeer);
     }
 
     /** @return the configuration of accepted sessions and of connects that name none */
@@ -68,6 +74,10 @@ public final class EndpointConfig {
     public long maxQueuedInboundBytes() { return maxQueuedInboundBytes; }
     /** @return frames routed in one loop step before the sessions they touched are serviced */
     public int maxFramesPerStep() { return maxFramesPerStep; }
+    /** @return sessions the endpoint holds in all; see {@link Builder#maxSessions(int)} */
+    public int maxSessions() { return maxSessions; }
+    /** @return sessions the endpoint holds with one peer inbox; see {@link Builder#maxSessionsPerPeer(int)} */
+    public int maxSessionsPerPeer() { return maxSessionsPerPeer; }
 
     @Override
     public String toString() {
@@ -85,6 +95,8 @@ public final class EndpointConfig {
         private int maxQueuedInboundFrames = 1 << 16;
         private long maxQueuedInboundBytes = 64L * 1024 * 1024;
         private int maxFramesPerStep = 256;
+        private int maxSessions = 16_384;
+        private int maxSessionsPerPeer = 4_096;
 
         private Builder() {
         }
@@ -156,6 +168,27 @@ public final class EndpointConfig {
          */
         public Builder maxFramesPerStep(int v) {
             this.maxFramesPerStep = positive(v, "maxFramesPerStep");
+            return this;
+        }
+
+        /**
+         * Sessions the endpoint holds at once, in every state (TIME_WAIT included):
+         * SYNs beyond it are refused with a RESET and connects fail. Bounds what a
+         * flood of peers can make the endpoint keep. Default 16,384.
+         * @param v at least 1 @return this
+         */
+        public Builder maxSessions(int v) {
+            this.maxSessions = positive(v, "maxSessions");
+            return this;
+        }
+
+        /**
+         * Sessions the endpoint holds with any one peer inbox, so one peer cannot take
+         * every slot of {@link #maxSessions(int)}. Default 4,096.
+         * @param v at least 1 @return this
+         */
+        public Builder maxSessionsPerPeer(int v) {
+            this.maxSessionsPerPeer = positive(v, "maxSessionsPerPeer");
             return this;
         }
 

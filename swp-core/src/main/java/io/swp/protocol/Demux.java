@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,15 +21,18 @@ import java.util.random.RandomGenerator;
  *   <li>the session table: a session is found by the peer's inbox and this side's nonce
  *       (every frame after the SYN carries it as its destination nonce), or, for a SYN
  *       repeated before the handshake completes, by the peer's inbox and the peer's nonce;</li>
- *   <li>SYN admission: a SYN opens an incoming session while the endpoint is accepting
- *       and fewer than the accept backlog of incoming sessions wait for the application
- *       (handshaking, or established and not yet taken by {@link #accepted});</li>
+ *   <li>SYN admission: a SYN opens an incoming session while the endpoint is accepting,
+ *       fewer than the accept backlog of incoming sessions wait for the application
+ *       (handshaking, or established and not yet taken by {@link #accepted}), and the
+ *       endpoint holds fewer than its session limits, in all and with that peer inbox;</li>
  *   <li>the RESET policy: a frame that matches no session, and a refused SYN, is answered
  *       with one RESET ({@link Engine#resetFor}); a RESET is never answered;</li>
  *   <li>nonce generation, from an injected random source, never 0 and never one in use
  *       with the same peer;</li>
- *   <li>how the transport's free capacity is shared out among the sessions
- *       ({@link #capacityShare}).</li>
+ *   <li>how the transport's free capacity is shared out: evenly among the sessions that
+ *       may receive data ({@link EngineState#mayReceiveData()}), so half-open sessions
+ *       (a SYN flood, say) and sessions whose peer has finished shrink nobody's share
+ *       ({@link #capacityShare}, {@link #shareFor}).</li>
  * </ul>
  * It is not thread-safe: one loop owns it. Counters may be read from any thread.
  *
@@ -93,17 +97,35 @@ public final class Demux<S extends Demux.Routed> {
         INVALID_SYN
     }
 
+    /** Thrown by {@link #connect} when a session limit is reached. */
+    public static final class SessionLimitException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        SessionLimitException(String message) {
+            super(message);
+        }
+    }
+
+    /** Capacity of a session that gets no share: nothing beyond the engine's own minimum. */
+    private static final long[] NO_SHARE = {0, 0};
+
     private final String localInbox;
     private final RandomGenerator random;
     private final Function<Engine, S> incomingFactory;
     private EngineConfig acceptConfig;
     private int acceptBacklog;
+    private int maxSessions = Integer.MAX_VALUE;
+    private int maxSessionsPerPeer = Integer.MAX_VALUE;
     private boolean accepting = true;
 
     private final Map<Key, S> byLocalNonce = new HashMap<>();
     private final Map<Key, S> bySynKey = new HashMap<>();
     /** Incoming sessions that the application has not taken yet (handshaking or established). */
     private final Set<S> awaitingAccept = new LinkedHashSet<>();
+    /** Registered sessions per peer inbox, for the per-peer limit. */
+    private final Map<String, Integer> perPeer = new HashMap<>();
+    /** Sessions that may receive data, as of their last {@link #refresh}: the capacity's shareholders. */
+    private final Set<S> receivers = new HashSet<>();
 
     // Written by the owning loop only; volatile so stats can be read from other threads.
     private volatile long framesRouted;
@@ -148,6 +170,21 @@ public final class Demux<S extends Demux.Routed> {
         this.acceptBacklog = backlog;
     }
 
+    /**
+     * Bounds the sessions this demux holds: SYNs beyond either limit are refused with a
+     * RESET, and {@link #connect} throws.
+     *
+     * @param total sessions in all, at least 1
+     * @param perPeerInbox sessions with any one peer inbox, at least 1
+     */
+    public void setSessionLimits(int total, int perPeerInbox) {
+        if (total < 1 || perPeerInbox < 1) {
+            throw new IllegalArgumentException("session limits must be positive, got " + total + " and " + perPeerInbox);
+        }
+        this.maxSessions = total;
+        this.maxSessionsPerPeer = perPeerInbox;
+    }
+
     /** @param config the engine settings of sessions accepted from now on */
     public void setAcceptConfig(EngineConfig config) {
         this.acceptConfig = Objects.requireNonNull(config, "config");
@@ -176,7 +213,7 @@ public final class Demux<S extends Demux.Routed> {
         if (existing != null) {
             return new Deliver<>(existing);
         }
-        if (!accepting || awaitingAccept.size() >= acceptBacklog) {
+        if (!accepting || awaitingAccept.size() >= acceptBacklog || atLimit(frame.from())) {
             synsRefused++;
             return answerUnknown(frame);
         }
@@ -201,8 +238,14 @@ public final class Demux<S extends Demux.Routed> {
      * @param now the current time
      * @param factory wraps the engine in the caller's state
      * @return the new session; its engine owes the SYN
+     * @throws SessionLimitException if a session limit is reached
      */
     public S connect(String remoteInbox, EngineConfig config, long now, Function<Engine, S> factory) {
+        if (atLimit(remoteInbox)) {
+            throw new SessionLimitException("session limit reached: " + byLocalNonce.size() + " sessions in all (max "
+                    + maxSessions + "), " + perPeer.getOrDefault(remoteInbox, 0) + " with " + remoteInbox + " (max "
+                    + maxSessionsPerPeer + ")");
+        }
         Engine engine = Engine.connect(config, localInbox, remoteInbox, newNonce(remoteInbox), now);
         S s = factory.apply(engine);
         register(s);
@@ -231,23 +274,56 @@ public final class Demux<S extends Demux.Routed> {
             bySynKey.remove(new Key(e.remoteInbox(), e.remoteNonce()), session);
         }
         awaitingAccept.remove(session);
+        receivers.remove(session);
+        perPeer.computeIfPresent(e.remoteInbox(), (k, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /**
+     * Notes a session's state after the caller fed its engine, for capacity sharing.
+     *
+     * @param session a registered session
+     */
+    public void refresh(S session) {
+        if (session.engine().state().mayReceiveData()) {
+            receivers.add(session);
+        } else {
+            receivers.remove(session);
+        }
     }
 
     // ---------------------------------------------------------------- outputs
 
     /**
-     * How much of the transport's free room each session may advertise: the free room
-     * split evenly among the registered sessions, so that what they advertise together
-     * never exceeds what the transport can hold.
+     * How much of the transport's free room each session that may receive data can
+     * advertise: the free room split evenly among those sessions (as of their last
+     * {@link #refresh}), so that what they advertise together never exceeds what the
+     * transport can hold, and handshakes or finished peers shrink nobody's share.
      *
      * @param freeFrames frames the transport can still take, or {@link Engine#UNKNOWN_CAPACITY}
      * @param freeBytes bytes the transport can still take, or {@link Engine#UNKNOWN_CAPACITY}
-     * @return {frames, bytes} per session, each {@link Engine#UNKNOWN_CAPACITY} if unknown
+     * @return {frames, bytes} per receiving session, each {@link Engine#UNKNOWN_CAPACITY} if unknown
      */
     public long[] capacityShare(long freeFrames, long freeBytes) {
-        int n = Math.max(1, byLocalNonce.size());
+        int n = Math.max(1, receivers.size());
         return new long[] {freeFrames < 0 ? Engine.UNKNOWN_CAPACITY : freeFrames / n,
                 freeBytes < 0 ? Engine.UNKNOWN_CAPACITY : freeBytes / n};
+    }
+
+    /**
+     * What one session may advertise. A handshake gets the same share as the sessions
+     * that count, without counting itself: the window it advertises lets the peer send
+     * its first data without waiting a round trip for an update, and no data can arrive
+     * before the handshake completes, when the session does count. A session whose peer
+     * has finished gets nothing.
+     *
+     * @param session a registered session, its engine just fed
+     * @param share the result of {@link #capacityShare}
+     * @return the session's share
+     */
+    public long[] shareFor(S session, long[] share) {
+        EngineState state = session.engine().state();
+        return state.mayReceiveData() || state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED
+                ? share : NO_SHARE;
     }
 
     /** @return the registered sessions, in no particular order (a copy) */
@@ -307,8 +383,13 @@ public final class Demux<S extends Demux.Routed> {
         return new Reply<>(frame.from(), reset);
     }
 
+    private boolean atLimit(String peer) {
+        return byLocalNonce.size() >= maxSessions || perPeer.getOrDefault(peer, 0) >= maxSessionsPerPeer;
+    }
+
     private void register(S s) {
         Engine e = s.engine();
+        perPeer.merge(e.remoteInbox(), 1, Integer::sum);
         byLocalNonce.put(new Key(e.remoteInbox(), e.localNonce()), s);
         if (!e.isInitiator()) {
             bySynKey.put(new Key(e.remoteInbox(), e.remoteNonce()), s);

@@ -27,6 +27,15 @@ public enum EngineState {
     /** Finished: see {@link Engine#closeReason()}. */
     CLOSED;
 
+    /**
+     * @return whether the peer may still send data in this state (ESTABLISHED, or our side
+     *     half-closed): the states that need a share of the receive buffer. Handshakes
+     *     and sessions whose peer has finished get none.
+     */
+    public boolean mayReceiveData() {
+        return this == ESTABLISHED || this == FIN_WAIT_1 || this == FIN_WAIT_2;
+    }
+
     /** @return whether the session has finished, normally or not */
     public boolean isClosed() {
         return this == CLOSED;

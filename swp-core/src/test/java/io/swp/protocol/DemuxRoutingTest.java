@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.SessionConfig;
 import java.util.HashSet;
@@ -177,15 +178,71 @@ class DemuxRoutingTest {
         assertEquals(Set.of(42L, 43L), seen);
     }
 
+    /** Runs a three-way handshake between two demuxes; returns {client's session, server's session}. */
+    private static List<S> handshake(Demux<S> client, Demux<S> server, String serverInbox) throws Exception {
+        S out = client.connect(serverInbox, CONFIG, 0, S::new);
+        Frame syn = FrameCodec.decode(out.engine().pollTransmit(0));
+        S in = accept(server.route(syn, 1)).session();
+        Frame synAck = FrameCodec.decode(in.engine().pollTransmit(1));
+        assertSame(out, deliver(client.route(synAck, 2)).session());
+        out.engine().handleFrame(synAck, 2);
+        Frame ack = FrameCodec.decode(out.engine().pollTransmit(2));
+        assertSame(in, deliver(server.route(ack, 3)).session());
+        in.engine().handleFrame(ack, 3);
+        assertEquals(EngineState.ESTABLISHED, out.engine().state());
+        assertEquals(EngineState.ESTABLISHED, in.engine().state());
+        client.refresh(out);
+        server.refresh(in);
+        return List.of(out, in);
+    }
+
     @Test
-    void capacityIsSharedEvenlyAndUnknownStaysUnknown() {
-        Demux<S> d = demux(8, new SplittableRandom(10));
+    void capacityIsSharedAmongSessionsThatMayReceiveDataOnly() throws Exception {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(10), S::new);
         assertArrayEquals(new long[] {100, 1000}, d.capacityShare(100, 1000), "no session: all of it");
-        d.connect("a", CONFIG, 0, S::new);
-        d.connect("b", CONFIG, 0, S::new);
-        d.connect("c", CONFIG, 0, S::new);
-        assertArrayEquals(new long[] {33, 333}, d.capacityShare(100, 1000));
-        assertArrayEquals(new long[] {Engine.UNKNOWN_CAPACITY, 333},
+        List<S> established = new java.util.ArrayList<>();
+        for (String server : List.of("a", "b", "c")) {
+            Demux<S> peer = new Demux<>(server, CONFIG, 8, new SplittableRandom(server.hashCode()), S::new);
+            established.add(handshake(d, peer, server).get(0));
+        }
+        // Handshakes in progress shrink nobody's share (they may use one, for their first data).
+        S halfOpen = d.connect("d", CONFIG, 0, S::new);
+        d.refresh(halfOpen);
+        long[] share = d.capacityShare(100, 1000);
+        assertArrayEquals(new long[] {33, 333}, share);
+        assertArrayEquals(share, d.shareFor(established.get(0), share));
+        assertArrayEquals(share, d.shareFor(halfOpen, share));
+        // A session whose peer has finished gets nothing, and counts for nothing.
+        S finished = established.get(1);
+        finished.engine().handleFrame(Frame.builder(FrameKind.FIN).from(finished.engine().remoteInbox()).to(LOCAL)
+                .srcNonce(finished.engine().remoteNonce()).dstNonce(finished.engine().localNonce()).seq(0)
+                .window(64, 1 << 20).build(), 4);
+        assertEquals(EngineState.CLOSE_WAIT, finished.engine().state());
+        d.refresh(finished);
+        assertArrayEquals(new long[] {0, 0}, d.shareFor(finished, share));
+        assertArrayEquals(new long[] {50, 500}, d.capacityShare(100, 1000));
+        assertArrayEquals(new long[] {Engine.UNKNOWN_CAPACITY, 500},
                 d.capacityShare(Engine.UNKNOWN_CAPACITY, 1000));
+        d.remove(established.get(0));
+        assertArrayEquals(new long[] {100, 1000}, d.capacityShare(100, 1000));
+    }
+
+    @Test
+    void sessionLimitsRefuseSynsAndConnectsInAllAndPerPeer() {
+        Demux<S> d = demux(100, new SplittableRandom(11));
+        d.setSessionLimits(3, 2);
+        accept(d.route(syn("p", 1), 0));
+        accept(d.route(syn("p", 2), 0));
+        reply(d.route(syn("p", 3), 0));
+        assertEquals(1, d.synsRefused());
+        Demux.SessionLimitException e = org.junit.jupiter.api.Assertions.assertThrows(
+                Demux.SessionLimitException.class, () -> d.connect("p", CONFIG, 0, S::new));
+        assertTrue(e.getMessage().contains("with p"), e.getMessage());
+        S q = d.connect("q", CONFIG, 0, S::new);
+        reply(d.route(syn("r", 1), 0));
+        org.junit.jupiter.api.Assertions.assertThrows(Demux.SessionLimitException.class,
+                () -> d.connect("r", CONFIG, 0, S::new));
+        d.remove(q);
+        accept(d.route(syn("r", 1), 0));
     }
 }

@@ -194,10 +194,33 @@ class VirtualTimeEndpointTest {
     }
 
     @Test
+    void sessionLimitsRefuseConnectsAndSynsBeyondThem() throws Exception {
+        EndpointConfig two = EndpointConfig.builder().maxSessionsPerPeer(2).build();
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", two);
+            Endpoint b = w.open("b", EndpointConfig.builder().maxSessions(1).build());
+            Pair first = connect(w, a, b, SessionConfig.defaults());
+            // b holds one session: a second SYN is refused at once.
+            CompletableFuture<Session> second = a.connectAsync("b", SessionConfig.defaults());
+            assertTrue(w.runUntil(second::isDone, Duration.ofSeconds(5)));
+            assertEquals(CloseReason.RESET_BY_PEER, assertInstanceOf(SessionException.class, cause(second)).reason());
+            assertEquals(1, b.stats().synsRefused());
+            // a may hold two sessions with b: the third connect fails before sending anything.
+            CompletableFuture<Session> third = a.connectAsync("b", SessionConfig.defaults());
+            CompletableFuture<Session> fourth = a.connectAsync("b", SessionConfig.defaults());
+            assertTrue(w.runUntil(() -> fourth.isDone(), Duration.ofSeconds(30)));
+            IOException refused = assertInstanceOf(IOException.class, cause(fourth));
+            assertTrue(refused.getMessage().contains("session limit"), refused.getMessage());
+            assertFalse(first.a().closeFuture().isDone());
+            third.cancel(false);
+        }
+    }
+
+    @Test
     void tenThousandSessionsConnectTransferAndCloseInVirtualTime() throws Exception {
         int sessions = Integer.getInteger("swp.virtualSessions", 10_000);
         int bytes = 1024;
-        EndpointConfig config = EndpointConfig.builder().acceptBacklog(sessions).build();
+        EndpointConfig config = EndpointConfig.builder().acceptBacklog(sessions).maxSessionsPerPeer(sessions).build();
         try (SteppedEndpoints w = world()) {
             Endpoint client = w.open("a", config);
             Endpoint server = w.open("b", config);
