@@ -299,16 +299,7 @@ public final class Endpoint implements AutoCloseable {
     public CompletableFuture<Session> connectAsync(String remoteInbox, SessionConfig sessionConfig) {
         Objects.requireNonNull(remoteInbox, "remoteInbox");
         SessionConfig effective = capToNetwork(sessionConfig);
-        CompletableFuture<Session> f = new CompletableFuture<>();
-        if (closing) {
-            f.completeExceptionally(closedException());
-            return f;
-        }
-        post(now -> {
-            if (shutdown != null) {
-                f.completeExceptionally(closedException());
-                return;
-            }
+        return requestWhileOpen((f, now) -> {
             SessionLoopState s;
             try {
                 s = demux.connect(remoteInbox, effective.engineConfig(), now,
@@ -319,12 +310,31 @@ public final class Endpoint implements AutoCloseable {
                 return;
             }
             s.connectFuture = f;
-            f.whenComplete((session, failure) -> {
+            f.whenComplete((session, error) -> {
                 if (f.isCancelled()) {
                     s.session.abort();
                 }
             });
             markDirty(s);
+        });
+    }
+
+    /**
+     * Hands {@code work} to the loop with a future to complete, or fails the future at
+     * once (or in the loop) if the endpoint is closing.
+     */
+    private <T> CompletableFuture<T> requestWhileOpen(Request<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        if (closing) {
+            f.completeExceptionally(closedException());
+            return f;
+        }
+        post(now -> {
+            if (shutdown != null) {
+                f.completeExceptionally(closedException());
+            } else {
+                work.run(f, now);
+            }
         });
         return f;
     }
@@ -395,20 +405,10 @@ public final class Endpoint implements AutoCloseable {
      *     {@link IOException} when the endpoint closes
      */
     public CompletableFuture<Session> acceptAsync() {
-        CompletableFuture<Session> f = new CompletableFuture<>();
-        if (closing) {
-            f.completeExceptionally(closedException());
-            return f;
-        }
-        post(now -> {
-            if (shutdown != null) {
-                f.completeExceptionally(closedException());
-                return;
-            }
+        return requestWhileOpen((f, now) -> {
             acceptWaiters.add(f);
             matchAccepts();
         });
-        return f;
     }
 
     // ------------------------------------------------------------------ close
@@ -1012,6 +1012,12 @@ public final class Endpoint implements AutoCloseable {
     @FunctionalInterface
     private interface LoopTask {
         void run(long now);
+    }
+
+    /** A {@link LoopTask} that reports through a future. */
+    @FunctionalInterface
+    private interface Request<T> {
+        void run(CompletableFuture<T> result, long now);
     }
 
     /** A decoded frame waiting for the loop, with its encoded size for the queue's byte bound. */
