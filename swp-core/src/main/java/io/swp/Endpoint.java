@@ -59,11 +59,14 @@ import org.slf4j.LoggerFactory;
  * connecting side fails fast. Frames for sessions the endpoint does not know are answered
  * with a RESET too.
  *
- * <h2>Transport capacity</h2>
+ * <h2>Transport capacity and the memory budget</h2>
  * The inbox's free buffer ({@link Network.InboxBinding#freeFrames()},
- * {@link Network.InboxBinding#freeBytes()}), together with the loop's own inbound queue,
- * is shared fairly among the open sessions and fed to each engine, so the windows they
- * advertise together never exceed what the transport can hold.
+ * {@link Network.InboxBinding#freeBytes()}), the loop's own inbound queue, and what is
+ * left of the endpoint's memory budget ({@link EndpointConfig#memoryBudgetBytes()}: every
+ * session's out-of-order and unread data, unordered messages and partial messages,
+ * sessions not yet accepted included) are shared fairly among the sessions that may
+ * receive data and fed to each engine, so the windows they advertise together never
+ * exceed what the transport, or the budget, can hold.
  *
  * <h2>Futures</h2>
  * {@link #connectAsync}, {@link #acceptAsync()}, {@link #closeAsync()} and
@@ -110,6 +113,10 @@ public final class Endpoint implements AutoCloseable {
     private final List<byte[]> outbound = new ArrayList<>();
     private Shutdown shutdown;
     private boolean capacityQueryFailed;
+    /** Inbound bytes all sessions held at their last service: what the memory budget has spent. */
+    private volatile long bufferedInbound;
+    /** Payload bytes routed to sessions in this step and not yet serviced. */
+    private long routedThisStep;
 
     // Counters.
     private final LongAdder framesReceived = new LongAdder();
@@ -117,6 +124,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder inboundQueueDrops = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder loopFailures = new LongAdder();
+    private final LongAdder budgetDrops = new LongAdder();
 
     private Endpoint(Network network, String localInbox, EndpointConfig config, Clock clock, RandomGenerator random,
                      boolean ownThread) throws IOException {
@@ -220,7 +228,7 @@ public final class Endpoint implements AutoCloseable {
     public EndpointStats stats() {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
                 demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
-                loopFailures.sum());
+                loopFailures.sum(), bufferedInbound, budgetDrops.sum());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */
@@ -538,6 +546,7 @@ public final class Endpoint implements AutoCloseable {
             }
         }
         dirty.clear();
+        routedThisStep = 0;
         if (shutdown != null) {
             advanceShutdown(now);
         }
@@ -614,6 +623,11 @@ public final class Endpoint implements AutoCloseable {
             return;
         }
         if (outcome instanceof Demux.Deliver<SessionLoopState> d) {
+            if (overBudget(d.session(), frame)) {
+                budgetDrops.increment();
+                return;
+            }
+            routedThisStep += frame.payloadLength();
             d.session().pendingFrames.add(frame);
             markDirty(d.session());
         } else if (outcome instanceof Demux.Accept<SessionLoopState> a) {
@@ -622,6 +636,29 @@ public final class Endpoint implements AutoCloseable {
             send(r.inbox(), r.frame());
         } else if (outcome instanceof Demux.Drop<SessionLoopState> d && d.reason() == Demux.DropReason.INVALID_SYN) {
             malformedDropped.increment();
+        }
+    }
+
+    /**
+     * Whether {@code frame} would take the endpoint's inbound data past its memory budget.
+     * The windows keep peers that respect them within it; this is the hard bound for those
+     * that do not. The frames an engine must take ({@code Engine.mustAccept}) go through:
+     * the first frame into an empty buffer, and a frame filling the gap below held frames,
+     * without which the budget could fill with frames nobody can ever read.
+     */
+    private boolean overBudget(SessionLoopState s, Frame frame) {
+        int payload = frame.payloadLength();
+        if (payload == 0 || bufferedInbound + routedThisStep + payload <= config.memoryBudgetBytes()) {
+            return false;
+        }
+        if ((frame.flags() & Frame.FLAG_UNORDERED) != 0) {
+            return true;
+        }
+        s.session.lock.lock(); // the application reads the receive buffer under it
+        try {
+            return !s.engine.mustAccept(frame.seq());
+        } finally {
+            s.session.lock.unlock();
         }
     }
 
@@ -677,6 +714,9 @@ public final class Endpoint implements AutoCloseable {
                 }
             }
             session.wakeWaiters();
+            long held = session.bufferedInboundBytes();
+            bufferedInbound += held - s.accountedBytes;
+            s.accountedBytes = held;
             deadline = e.pollTimeout();
             closedNow = e.state().isClosed();
         } finally {
@@ -727,6 +767,8 @@ public final class Endpoint implements AutoCloseable {
 
     private void remove(SessionLoopState s) {
         s.removed = true;
+        bufferedInbound -= s.accountedBytes;
+        s.accountedBytes = 0;
         demux.remove(s);
         acceptQueue.remove(s);
         CloseReason reason = s.engine.closeReason();
@@ -770,8 +812,10 @@ public final class Endpoint implements AutoCloseable {
             fm = Network.InboxBinding.UNKNOWN;
             fb = Network.InboxBinding.UNKNOWN;
         }
+        long budgetFree = Math.max(0, config.memoryBudgetBytes() - bufferedInbound - inboundBytes.get());
         long frames = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
-        long bytes = fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree);
+        long bytes = Math.min(budgetFree,
+                fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree));
         return demux.capacityShare(frames, bytes);
     }
 

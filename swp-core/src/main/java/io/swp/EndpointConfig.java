@@ -9,6 +9,10 @@ import java.util.Objects;
  * of its event loop. Immutable; build one with {@link #builder()} or use {@link #defaults()}.
  */
 public final class EndpointConfig {
+    /** The default memory budget is the maximum heap divided by this. */
+    static final int HEAP_FRACTION = 4;
+    /** The default memory budget is never less than this, so a tiny heap still moves data. */
+    static final long MIN_DEFAULT_MEMORY_BUDGET = 4L * 1024 * 1024;
     private static final EndpointConfig DEFAULTS = builder().build();
 
     private final SessionConfig sessionDefaults;
@@ -19,6 +23,7 @@ public final class EndpointConfig {
     private final int maxFramesPerStep;
     private final int maxSessions;
     private final int maxSessionsPerPeer;
+    private final long memoryBudgetBytes;
 
     private EndpointConfig(Builder b) {
         this.sessionDefaults = b.sessionDefaults;
@@ -29,6 +34,16 @@ public final class EndpointConfig {
         this.maxFramesPerStep = b.maxFramesPerStep;
         this.maxSessions = b.maxSessions;
         this.maxSessionsPerPeer = b.maxSessionsPerPeer;
+        this.memoryBudgetBytes = b.memoryBudgetBytes > 0 ? b.memoryBudgetBytes : defaultMemoryBudget();
+    }
+
+    /**
+     * @return a quarter of the JVM's maximum heap, at least {@link #MIN_DEFAULT_MEMORY_BUDGET}
+     */
+    static long defaultMemoryBudget() {
+        long max = Runtime.getRuntime().maxMemory();
+        long quarter = max == Long.MAX_VALUE ? 1L << 30 : max / HEAP_FRACTION;
+        return Math.max(MIN_DEFAULT_MEMORY_BUDGET, quarter);
     }
 
     /** @return the default configuration */
@@ -59,7 +74,8 @@ public final class EndpointConfig {
                 .maxQueuedInboundBytes(maxQueuedInboundBytes)
                 .maxFramesPerStep(maxFramesPerStep)
                 .maxSessions(maxSessions)
-                .maxSessionsPerPeer(maxSessionsPerPeer);
+                .maxSessionsPerPeer(maxSessionsPerPeer)
+                .memoryBudgetBytes(memoryBudgetBytes);
     }
 
     /** @return the configuration of accepted sessions and of connects that name none */
@@ -78,6 +94,8 @@ public final class EndpointConfig {
     public int maxSessions() { return maxSessions; }
     /** @return sessions the endpoint holds with one peer inbox; see {@link Builder#maxSessionsPerPeer(int)} */
     public int maxSessionsPerPeer() { return maxSessionsPerPeer; }
+    /** @return inbound bytes all sessions together may hold; see {@link Builder#memoryBudgetBytes(long)} */
+    public long memoryBudgetBytes() { return memoryBudgetBytes; }
 
     @Override
     public String toString() {
@@ -97,6 +115,7 @@ public final class EndpointConfig {
         private int maxFramesPerStep = 256;
         private int maxSessions = 16_384;
         private int maxSessionsPerPeer = 4_096;
+        private long memoryBudgetBytes;
 
         private Builder() {
         }
@@ -189,6 +208,24 @@ public final class EndpointConfig {
          */
         public Builder maxSessionsPerPeer(int v) {
             this.maxSessionsPerPeer = positive(v, "maxSessionsPerPeer");
+            return this;
+        }
+
+        /**
+         * Inbound bytes all of the endpoint's sessions together may hold for their
+         * applications: out-of-order and unread data, unordered messages, partly
+         * reassembled messages, and sessions not yet accepted, plus frames arrived and
+         * not yet routed. The windows the sessions advertise share what is left of it,
+         * so peers that respect them can never make the endpoint hold more. Default: a
+         * quarter of the JVM's maximum heap ({@code Runtime.maxMemory()}), at least
+         * 4 MiB, so a process with a small heap is safe without tuning.
+         * @param v at least 1 @return this
+         */
+        public Builder memoryBudgetBytes(long v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("memoryBudgetBytes must be positive, got " + v);
+            }
+            this.memoryBudgetBytes = v;
             return this;
         }
 

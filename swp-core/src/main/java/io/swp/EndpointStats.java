@@ -12,6 +12,11 @@ package io.swp;
  * @param sessionsOpen sessions currently registered (including closing ones)
  * @param sendFailures frames the network refused to send
  * @param loopFailures failures of the event loop itself (0, or 1 for a dead endpoint)
+ * @param bufferedInboundBytes inbound bytes all sessions held for their applications at
+ *     their last service (out-of-order, unread, unordered and partial messages): what the
+ *     memory budget has spent
+ * @param budgetDrops frames dropped because they would have taken the inbound data past
+ *     the memory budget (a peer sending beyond the windows it was given)
  */
 public record EndpointStats(
         long framesReceived,
@@ -22,5 +27,7 @@ public record EndpointStats(
         long sessionsOpened,
         int sessionsOpen,
         long sendFailures,
-        long loopFailures) {
+        long loopFailures,
+        long bufferedInboundBytes,
+        long budgetDrops) {
 }

@@ -99,6 +99,7 @@ public final class Session implements AutoCloseable {
     private String endpointFailure;
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
     private long unorderedDropped;
+    private long unorderedBytes;
     private final MessageAssembler partial;
     private long readSinceNudge;
 
@@ -563,6 +564,9 @@ public final class Session implements AutoCloseable {
                 checkReadable();
                 byte[] m = unordered.poll();
                 if (m != null) {
+                    unorderedBytes -= m.length;
+                }
+                if (m != null) {
                     return m;
                 }
                 if (engine.isInputFinished()) {
@@ -707,11 +711,22 @@ public final class Session implements AutoCloseable {
         byte[] m;
         while ((m = engine.pollUnordered()) != null) {
             if (unordered.size() >= config.unorderedQueueLimit()) {
-                unordered.poll();
+                unorderedBytes -= unordered.poll().length;
                 unorderedDropped++;
             }
             unordered.add(m);
+            unorderedBytes += m.length;
         }
+    }
+
+    /**
+     * Called by the loop, lock held.
+     *
+     * @return inbound bytes this session holds for the application: the engine's receive
+     *     buffer, unordered messages not yet taken, and a partly reassembled message
+     */
+    long bufferedInboundBytes() {
+        return engine.bufferedInboundBytes() + unorderedBytes + partial.length();
     }
 
     /** Called by the loop, lock held: wakes application threads whose wait is over. */

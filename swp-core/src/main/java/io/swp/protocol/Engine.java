@@ -295,6 +295,26 @@ public final class Engine {
         return localNonce;
     }
 
+    /**
+     * @return payload bytes this side holds for the application: out-of-order frames and
+     *     data not yet read (what its receive window accounts for)
+     */
+    public long bufferedInboundBytes() {
+        return receive.bufferedBytes();
+    }
+
+    /**
+     * @param seq a sequence number the peer sent
+     * @return whether the receive buffer must take that frame whatever the memory: it is
+     *     the next expected frame and either nothing is buffered (an empty buffer always
+     *     takes one frame) or it fills the gap below frames held out of order (refusing it
+     *     could leave the held frames unreadable for good)
+     */
+    public boolean mustAccept(long seq) {
+        return seq == receive.next()
+                && (receive.bufferedBytes() == 0 || receive.bufferedBytes() > receive.unreadBytes());
+    }
+
     /** @return whether this side opened the session (sent the SYN) */
     public boolean isInitiator() {
         return initiator;

@@ -24,9 +24,9 @@ package io.swp.protocol;
  * @param rttSamples number of RTT samples taken
  * @param inFlightFrames frames sent and not yet acknowledged
  * @param inFlightBytes payload bytes sent and not yet acknowledged
- * @param peerWindowMessages the peer's last advertised free capacity in frames
+ * @param peerWindowFrames the peer's last advertised free capacity in frames
  * @param peerWindowBytes the peer's last advertised free capacity in bytes
- * @param localWindowMessages the capacity in frames we advertise now
+ * @param localWindowFrames the capacity in frames we advertise now
  * @param localWindowBytes the capacity in bytes we advertise now
  */
 public record EngineStats(
@@ -51,8 +51,8 @@ public record EngineStats(
         long rttSamples,
         long inFlightFrames,
         long inFlightBytes,
-        long peerWindowMessages,
+        long peerWindowFrames,
         long peerWindowBytes,
-        long localWindowMessages,
+        long localWindowFrames,
         long localWindowBytes) {
 }

@@ -45,7 +45,7 @@ class EngineFlowControlTest {
         assertTrue(r.bufferedBytes() > CONFIG.windowBytes() - CONFIG.maxPayloadBytes(),
                 "the window was filled: " + r.bufferedBytes());
         EngineStats b = link.b.stats();
-        assertTrue(b.localWindowMessages() == 0 || b.localWindowBytes() < CONFIG.maxPayloadBytes(),
+        assertTrue(b.localWindowFrames() == 0 || b.localWindowBytes() < CONFIG.maxPayloadBytes(),
                 "no room for another frame: " + b);
         assertEquals(12, link.b.stats().payloadBytesReceived() / 1000);
         assertTrue(link.a.stats().keepalivesSent() > 0, "A probed the closed window");
@@ -112,7 +112,7 @@ class EngineFlowControlTest {
         VirtualLink link = new VirtualLink(CONFIG);
         link.onAccept = e -> e.setTransportCapacity(3, 2_500);
         link.establish();
-        assertEquals(3, link.b.stats().localWindowMessages());
+        assertEquals(3, link.b.stats().localWindowFrames());
         assertEquals(2_500, link.b.stats().localWindowBytes());
         assertEquals(2_500, link.a.stats().peerWindowBytes());
         byte[] data = randomBytes(10_000);
@@ -124,7 +124,7 @@ class EngineFlowControlTest {
         });
         assertTrue(link.runUntil(() -> reader.received.size() == data.length, 10 * SECOND));
         link.b.setTransportCapacity(-1, -1);
-        assertEquals(CONFIG.windowFrames(), link.b.stats().localWindowMessages());
+        assertEquals(CONFIG.windowFrames(), link.b.stats().localWindowFrames());
     }
 
     @Test

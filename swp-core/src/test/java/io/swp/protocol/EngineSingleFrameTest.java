@@ -84,7 +84,7 @@ class EngineSingleFrameTest {
             assertEquals(EngineState.ESTABLISHED, e.state());
             // From the peer as far as the nonces tell (so it counts as received), but nothing in it is taken.
             assertStatsChange(before, e.stats(), "framesReceived", 1, "strayFramesDropped", 1);
-            assertEquals(WINDOW_FRAMES, e.stats().peerWindowMessages());
+            assertEquals(WINDOW_FRAMES, e.stats().peerWindowFrames());
             assertEquals(WINDOW_BYTES, e.stats().peerWindowBytes());
         }
 

@@ -217,6 +217,58 @@ class VirtualTimeEndpointTest {
     }
 
     @Test
+    void theMemoryBudgetBoundsWhatAllSessionsTogetherHoldForASlowApplication() throws Exception {
+        int sessions = 8;
+        int bytes = 512 * 1024;
+        long budget = 256 * 1024;
+        EndpointConfig small = EndpointConfig.builder().memoryBudgetBytes(budget).build();
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            Endpoint b = w.open("b", small);
+            List<Pair> pairs = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                Pair p = connect(w, a, b, SessionConfig.defaults());
+                p.a().getOutputStream().write(payload(i, bytes));
+                p.a().shutdownOutput();
+                pairs.add(p);
+            }
+            // Nobody reads at b: its sessions fill up to what the budget lets them advertise.
+            long[] peak = {0};
+            w.runUntil(() -> {
+                peak[0] = Math.max(peak[0], b.stats().bufferedInboundBytes());
+                return false;
+            }, Duration.ofSeconds(10));
+            // An empty receive buffer always takes one frame (so no peer deadlocks): at most
+            // one frame per session beyond the budget.
+            long slack = (long) sessions * SessionConfig.defaults().maxPayloadBytes();
+            assertTrue(peak[0] > budget / 2 && peak[0] <= budget + slack, "peak " + peak[0] + " of budget " + budget);
+            // Then the application reads, and everything arrives intact.
+            byte[][] got = new byte[sessions][bytes];
+            int[] n = new int[sessions];
+            assertTrue(w.runUntil(() -> {
+                boolean all = true;
+                for (int i = 0; i < sessions; i++) {
+                    try {
+                        int avail = pairs.get(i).b().getInputStream().available();
+                        if (avail > 0) {
+                            n[i] += pairs.get(i).b().getInputStream().read(got[i], n[i], Math.min(avail, bytes - n[i]));
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    all &= n[i] == bytes;
+                }
+                peak[0] = Math.max(peak[0], b.stats().bufferedInboundBytes());
+                return all;
+            }, Duration.ofMinutes(1)));
+            for (int i = 0; i < sessions; i++) {
+                assertArrayEquals(payload(i, bytes), got[i], "session " + i);
+            }
+            assertTrue(peak[0] <= budget + slack, "peak " + peak[0]);
+        }
+    }
+
+    @Test
     void tenThousandSessionsConnectTransferAndCloseInVirtualTime() throws Exception {
         int sessions = Integer.getInteger("swp.virtualSessions", 10_000);
         int bytes = 1024;
