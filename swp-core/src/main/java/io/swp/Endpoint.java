@@ -138,6 +138,7 @@ public final class Endpoint implements AutoCloseable {
                 Objects.requireNonNull(random, "random"),
                 engine -> new SessionLoopState(this, engine, sessionDefaults, clock));
         demux.setSessionLimits(config.maxSessions(), config.maxSessionsPerPeer());
+        demux.setReplyRateLimit(config.repliesPerSecond(), config.replyBurst());
         this.loopThread = ownThread ? new Thread(this::runLoop, "swp-loop-" + localInbox) : null;
         this.binding = network.bind(localInbox, this::onFrame);
         if (loopThread != null) {
@@ -228,7 +229,7 @@ public final class Endpoint implements AutoCloseable {
     public EndpointStats stats() {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
                 demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
-                loopFailures.sum(), bufferedInbound, budgetDrops.sum());
+                loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */

@@ -1,5 +1,6 @@
 package io.swp;
 
+import io.swp.protocol.Demux;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -24,6 +25,8 @@ public final class EndpointConfig {
     private final int maxSessions;
     private final int maxSessionsPerPeer;
     private final long memoryBudgetBytes;
+    private final int repliesPerSecond;
+    private final int replyBurst;
 
     private EndpointConfig(Builder b) {
         this.sessionDefaults = b.sessionDefaults;
@@ -35,6 +38,8 @@ public final class EndpointConfig {
         this.maxSessions = b.maxSessions;
         this.maxSessionsPerPeer = b.maxSessionsPerPeer;
         this.memoryBudgetBytes = b.memoryBudgetBytes > 0 ? b.memoryBudgetBytes : defaultMemoryBudget();
+        this.repliesPerSecond = b.repliesPerSecond;
+        this.replyBurst = b.replyBurst;
     }
 
     /**
@@ -75,7 +80,8 @@ public final class EndpointConfig {
                 .maxFramesPerStep(maxFramesPerStep)
                 .maxSessions(maxSessions)
                 .maxSessionsPerPeer(maxSessionsPerPeer)
-                .memoryBudgetBytes(memoryBudgetBytes);
+                .memoryBudgetBytes(memoryBudgetBytes)
+                .replyRateLimit(repliesPerSecond, replyBurst);
     }
 
     /** @return the configuration of accepted sessions and of connects that name none */
@@ -96,6 +102,10 @@ public final class EndpointConfig {
     public int maxSessionsPerPeer() { return maxSessionsPerPeer; }
     /** @return inbound bytes all sessions together may hold; see {@link Builder#memoryBudgetBytes(long)} */
     public long memoryBudgetBytes() { return memoryBudgetBytes; }
+    /** @return replies per second to frames that match no session; see {@link Builder#replyRateLimit(int, int)} */
+    public int repliesPerSecond() { return repliesPerSecond; }
+    /** @return replies to frames that match no session that may go out at once */
+    public int replyBurst() { return replyBurst; }
 
     @Override
     public String toString() {
@@ -116,6 +126,8 @@ public final class EndpointConfig {
         private int maxSessions = 16_384;
         private int maxSessionsPerPeer = 4_096;
         private long memoryBudgetBytes;
+        private int repliesPerSecond = Demux.DEFAULT_REPLIES_PER_SECOND;
+        private int replyBurst = Demux.DEFAULT_REPLY_BURST;
 
         private Builder() {
         }
@@ -226,6 +238,19 @@ public final class EndpointConfig {
                 throw new IllegalArgumentException("memoryBudgetBytes must be positive, got " + v);
             }
             this.memoryBudgetBytes = v;
+            return this;
+        }
+
+        /**
+         * Limits the RESETs sent in answer to frames that match no session (and to refused
+         * SYNs), so that a flood of forged frames naming someone else's inbox as
+         * {@code from} does not make this endpoint flood that inbox. Beyond the limit such
+         * frames are dropped and counted. Default 1,000 per second, bursts of 100.
+         * @param perSecond at least 1 @param burst at least 1 @return this
+         */
+        public Builder replyRateLimit(int perSecond, int burst) {
+            this.repliesPerSecond = positive(perSecond, "repliesPerSecond");
+            this.replyBurst = positive(burst, "replyBurst");
             return this;
         }
 

@@ -17,6 +17,8 @@ package io.swp;
  *     memory budget has spent
  * @param budgetDrops frames dropped because they would have taken the inbound data past
  *     the memory budget (a peer sending beyond the windows it was given)
+ * @param repliesRateLimited RESETs not sent to unknown peers because the reply rate limit
+ *     was spent
  */
 public record EndpointStats(
         long framesReceived,
@@ -29,5 +31,6 @@ public record EndpointStats(
         long sendFailures,
         long loopFailures,
         long bufferedInboundBytes,
-        long budgetDrops) {
+        long budgetDrops,
+        long repliesRateLimited) {
 }

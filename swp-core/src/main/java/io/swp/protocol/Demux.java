@@ -26,7 +26,10 @@ import java.util.random.RandomGenerator;
  *       (handshaking, or established and not yet taken by {@link #accepted}), and the
  *       endpoint holds fewer than its session limits, in all and with that peer inbox;</li>
  *   <li>the RESET policy: a frame that matches no session, and a refused SYN, is answered
- *       with one RESET ({@link Engine#resetFor}); a RESET is never answered;</li>
+ *       with one RESET ({@link Engine#resetFor}); a RESET is never answered; such replies
+ *       to unknown peers are rate-limited (a token bucket), so the endpoint cannot be
+ *       used as a reflector; and a frame whose {@code from} is not a plain NATS subject
+ *       (empty tokens, wildcards, whitespace or control characters) is dropped unanswered;</li>
  *   <li>nonce generation, from an injected random source, never 0 and never one in use
  *       with the same peer;</li>
  *   <li>how the transport's free capacity is shared out: evenly among the sessions that
@@ -94,7 +97,11 @@ public final class Demux<S extends Demux.Routed> {
         /** A RESET for no session: answering it could start an exchange of resets. */
         UNKNOWN_RESET,
         /** A SYN the engine cannot open a session from (a zero nonce, say). */
-        INVALID_SYN
+        INVALID_SYN,
+        /** {@code from} is not a subject a reply could go to: never answered, never routed. */
+        INVALID_FROM,
+        /** A reply to an unknown peer was due, but the reply rate limit was spent. */
+        RATE_LIMITED
     }
 
     /** Thrown by {@link #connect} when a session limit is reached. */
@@ -117,6 +124,11 @@ public final class Demux<S extends Demux.Routed> {
     private int maxSessions = Integer.MAX_VALUE;
     private int maxSessionsPerPeer = Integer.MAX_VALUE;
     private boolean accepting = true;
+    // Replies to unknown peers: a token bucket, refilled with time.
+    private double replyTokens;
+    private double replyBurst = DEFAULT_REPLY_BURST;
+    private double repliesPerNano = DEFAULT_REPLIES_PER_SECOND / 1e9;
+    private long replyRefilledAt = Long.MIN_VALUE;
 
     private final Map<Key, S> byLocalNonce = new HashMap<>();
     private final Map<Key, S> bySynKey = new HashMap<>();
@@ -127,8 +139,14 @@ public final class Demux<S extends Demux.Routed> {
     /** Sessions that may receive data, as of their last {@link #refresh}: the capacity's shareholders. */
     private final Set<S> receivers = new HashSet<>();
 
+    /** Default rate of replies (RESETs) to frames that match no session. */
+    public static final int DEFAULT_REPLIES_PER_SECOND = 1_000;
+    /** Default number of such replies that may go out at once. */
+    public static final int DEFAULT_REPLY_BURST = 100;
+
     // Written by the owning loop only; volatile so stats can be read from other threads.
     private volatile long framesRouted;
+    private volatile long repliesRateLimited;
     private volatile long resetsSent;
     private volatile long synsRefused;
     private volatile long sessionsOpened;
@@ -185,6 +203,21 @@ public final class Demux<S extends Demux.Routed> {
         this.maxSessionsPerPeer = perPeerInbox;
     }
 
+    /**
+     * Limits the replies (RESETs) to frames that match no session.
+     *
+     * @param perSecond replies per second in the long run, at least 1
+     * @param burst replies that may go out at once, at least 1
+     */
+    public void setReplyRateLimit(int perSecond, int burst) {
+        if (perSecond < 1 || burst < 1) {
+            throw new IllegalArgumentException("reply rate limit must be positive, got " + perSecond + "/s, burst "
+                    + burst);
+        }
+        this.repliesPerNano = perSecond / 1e9;
+        this.replyBurst = burst;
+    }
+
     /** @param config the engine settings of sessions accepted from now on */
     public void setAcceptConfig(EngineConfig config) {
         this.acceptConfig = Objects.requireNonNull(config, "config");
@@ -204,10 +237,14 @@ public final class Demux<S extends Demux.Routed> {
         framesRouted++;
         if (frame.dstNonce() != 0) {
             S s = byLocalNonce.get(new Key(frame.from(), frame.dstNonce()));
-            return s != null ? new Deliver<>(s) : answerUnknown(frame);
+            return s != null ? new Deliver<>(s) : answerUnknown(frame, now);
+        }
+        if (!isPlainSubject(frame.from())) {
+            dropped++;
+            return new Drop<>(DropReason.INVALID_FROM);
         }
         if (frame.kind() != FrameKind.SYN) {
-            return answerUnknown(frame);
+            return answerUnknown(frame, now);
         }
         S existing = bySynKey.get(new Key(frame.from(), frame.srcNonce()));
         if (existing != null) {
@@ -215,7 +252,7 @@ public final class Demux<S extends Demux.Routed> {
         }
         if (!accepting || awaitingAccept.size() >= acceptBacklog || atLimit(frame.from())) {
             synsRefused++;
-            return answerUnknown(frame);
+            return answerUnknown(frame, now);
         }
         Engine engine;
         try {
@@ -366,6 +403,11 @@ public final class Demux<S extends Demux.Routed> {
         return sessionsOpened;
     }
 
+    /** @return replies to unknown peers not sent because the reply rate limit was spent */
+    public long repliesRateLimited() {
+        return repliesRateLimited;
+    }
+
     /** @return frames dropped without an answer */
     public long dropped() {
         return dropped;
@@ -373,14 +415,56 @@ public final class Demux<S extends Demux.Routed> {
 
     // ---------------------------------------------------------------- internals
 
-    private Outcome<S> answerUnknown(Frame frame) {
-        byte[] reset = Engine.resetFor(frame, localInbox);
-        if (reset == null) {
+    private Outcome<S> answerUnknown(Frame frame, long now) {
+        if (frame.kind() == FrameKind.RESET) {
             dropped++;
             return new Drop<>(DropReason.UNKNOWN_RESET);
         }
+        if (!isPlainSubject(frame.from())) {
+            dropped++;
+            return new Drop<>(DropReason.INVALID_FROM);
+        }
+        if (!takeReplyToken(now)) {
+            dropped++;
+            repliesRateLimited++;
+            return new Drop<>(DropReason.RATE_LIMITED);
+        }
         resetsSent++;
-        return new Reply<>(frame.from(), reset);
+        return new Reply<>(frame.from(), Engine.resetFor(frame, localInbox));
+    }
+
+    private boolean takeReplyToken(long now) {
+        if (replyRefilledAt == Long.MIN_VALUE) {
+            replyTokens = replyBurst;
+        } else if (now > replyRefilledAt) {
+            replyTokens = Math.min(replyBurst, replyTokens + (now - replyRefilledAt) * repliesPerNano);
+        }
+        replyRefilledAt = Math.max(now, replyRefilledAt);
+        if (replyTokens < 1) {
+            return false;
+        }
+        replyTokens -= 1;
+        return true;
+    }
+
+    /**
+     * @param subject a frame's {@code from}
+     * @return whether it is a plain NATS subject a reply may go to: dot-separated non-empty
+     *     tokens without wildcards ({@code *}, {@code >}), whitespace or control characters
+     */
+    static boolean isPlainSubject(String subject) {
+        int n = subject.length();
+        if (n == 0 || subject.charAt(0) == '.' || subject.charAt(n - 1) == '.') {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = subject.charAt(i);
+            if (c == '*' || c == '>' || Character.isWhitespace(c) || Character.isISOControl(c)
+                    || Character.isSpaceChar(c) || c == '.' && subject.charAt(i - 1) == '.') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean atLimit(String peer) {

@@ -245,4 +245,35 @@ class DemuxRoutingTest {
         d.remove(q);
         accept(d.route(syn("r", 1), 0));
     }
+
+    @Test
+    void aFromThatIsNotAPlainSubjectIsNeitherRoutedNorAnswered() {
+        Demux<S> d = demux(8, new SplittableRandom(12));
+        for (String from : List.of("", "a..b", ".a", "a.", "a.*", "a.>", "a b", "a\tb", "a\u2028b")) {
+            assertEquals(Demux.DropReason.INVALID_FROM, drop(d.route(syn(from, 1), 0)).reason(), from);
+            assertEquals(Demux.DropReason.INVALID_FROM, drop(d.route(data(from, 1, 99), 0)).reason(), from);
+        }
+        assertEquals(0, d.sessionCount());
+        assertEquals(0, d.resetsSent());
+        accept(d.route(syn("files.alice-1_x", 1), 0));
+    }
+
+    @Test
+    void repliesToUnknownPeersAreRateLimited() {
+        Demux<S> d = demux(8, new SplittableRandom(13));
+        d.setReplyRateLimit(10, 3);
+        d.setAccepting(false);
+        long ms = 1_000_000L;
+        for (int i = 0; i < 3; i++) {
+            reply(d.route(data("victim", 1, 1000 + i), 0));
+        }
+        assertEquals(Demux.DropReason.RATE_LIMITED, drop(d.route(data("victim", 1, 2000), 0)).reason());
+        assertEquals(Demux.DropReason.RATE_LIMITED, drop(d.route(syn("victim", 5), 0)).reason(),
+                "while not accepting, refused SYNs count too");
+        // 10 per second: one token per 100 ms.
+        assertEquals(Demux.DropReason.RATE_LIMITED, drop(d.route(data("victim", 1, 2001), 99 * ms)).reason());
+        reply(d.route(data("victim", 1, 2002), 100 * ms));
+        assertEquals(3 + 1, d.resetsSent());
+        assertEquals(3, d.repliesRateLimited());
+    }
 }
