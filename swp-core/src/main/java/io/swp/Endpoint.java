@@ -632,6 +632,9 @@ public final class Endpoint implements AutoCloseable {
             d.session().pendingFrames.add(frame);
             markDirty(d.session());
         } else if (outcome instanceof Demux.Accept<SessionLoopState> a) {
+            if (a.deliver() != null) {
+                a.session().pendingFrames.add(a.deliver());
+            }
             markDirty(a.session());
         } else if (outcome instanceof Demux.Reply<SessionLoopState> r) {
             send(r.inbox(), r.frame());

@@ -245,7 +245,10 @@ public final class EndpointConfig {
          * Limits the RESETs sent in answer to frames that match no session (and to refused
          * SYNs), so that a flood of forged frames naming someone else's inbox as
          * {@code from} does not make this endpoint flood that inbox. Beyond the limit such
-         * frames are dropped and counted. Default 1,000 per second, bursts of 100.
+         * frames are dropped and counted. The stateless SYN_ACKs of SYN cookies count too,
+         * so the limit must leave room for legitimate connects during a SYN flood: one
+         * reply per frame received, at most this many per second. Default 20,000 per
+         * second, bursts of 2,000.
          * @param perSecond at least 1 @param burst at least 1 @return this
          */
         public Builder replyRateLimit(int perSecond, int burst) {

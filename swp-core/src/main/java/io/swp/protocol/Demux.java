@@ -1,5 +1,8 @@
 package io.swp.protocol;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -12,6 +15,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Routing for one local inbox, as a pure state machine in the manner of quinn-proto's
@@ -32,6 +37,13 @@ import java.util.random.RandomGenerator;
  *       (empty tokens, wildcards, whitespace or control characters) is dropped unanswered;</li>
  *   <li>nonce generation, from an injected random source, never 0 and never one in use
  *       with the same peer;</li>
+ *   <li>SYN cookies: while at least {@link #setCookieThreshold half the backlog} is taken
+ *       (a SYN flood, say), a SYN creates no state at all. It is answered with one
+ *       SYN_ACK whose nonce is a keyed hash of the initiator's inbox and nonce and the
+ *       time ({@link Engine#statelessSynAck}); the session is created only when a frame
+ *       names that nonce, which proves its sender receives at its {@code from}
+ *       ({@link Engine#acceptProven}). Forged SYNs then cost one reply and no slot, and
+ *       legitimate connects go on succeeding during the flood;</li>
  *   <li>how the transport's free capacity is shared out: evenly among the sessions that
  *       may receive data ({@link EngineState#mayReceiveData()}), so half-open sessions
  *       (a SYN flood, say) and sessions whose peer has finished shrink nobody's share
@@ -63,13 +75,15 @@ public final class Demux<S extends Demux.Routed> {
     }
 
     /**
-     * A SYN opened a new incoming session, already registered; its engine was created
-     * from the SYN and owes the SYN_ACK.
+     * A new incoming session, already registered: its engine was created from a SYN and
+     * owes the SYN_ACK, or from the frame that answered a stateless SYN_ACK, which the
+     * caller must then feed to it.
      *
      * @param session the new session
+     * @param deliver the frame to feed the new engine, or null (a SYN, already taken in)
      * @param <S> the caller's per-session state
      */
-    public record Accept<S>(S session) implements Outcome<S> {
+    public record Accept<S>(S session, Frame deliver) implements Outcome<S> {
     }
 
     /**
@@ -140,11 +154,19 @@ public final class Demux<S extends Demux.Routed> {
     private final Set<S> receivers = new HashSet<>();
 
     /** Default rate of replies (RESETs) to frames that match no session. */
-    public static final int DEFAULT_REPLIES_PER_SECOND = 1_000;
+    public static final int DEFAULT_REPLIES_PER_SECOND = 20_000;
     /** Default number of such replies that may go out at once. */
-    public static final int DEFAULT_REPLY_BURST = 100;
+    public static final int DEFAULT_REPLY_BURST = 2_000;
+
+    /** How long one cookie key epoch lasts; a cookie is valid in its epoch and the next. */
+    static final long COOKIE_EPOCH_NANOS = 30_000_000_000L;
+    private static final int COOKIE_SECRET_BYTES = 32;
+
+    private final Mac cookieMac;
+    private int cookieThreshold = -1;
 
     // Written by the owning loop only; volatile so stats can be read from other threads.
+    private volatile long cookieSessions;
     private volatile long framesRouted;
     private volatile long repliesRateLimited;
     private volatile long resetsSent;
@@ -166,6 +188,14 @@ public final class Demux<S extends Demux.Routed> {
         this.random = Objects.requireNonNull(random, "random");
         this.incomingFactory = Objects.requireNonNull(incomingFactory, "incomingFactory");
         setAcceptBacklog(acceptBacklog);
+        byte[] secret = new byte[COOKIE_SECRET_BYTES];
+        random.nextBytes(secret);
+        try {
+            this.cookieMac = Mac.getInstance("HmacSHA256");
+            cookieMac.init(new SecretKeySpec(secret, "HmacSHA256"));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+        }
     }
 
     // ---------------------------------------------------------------- policy
@@ -218,6 +248,20 @@ public final class Demux<S extends Demux.Routed> {
         this.replyBurst = burst;
     }
 
+    /**
+     * From how many incoming sessions waiting for the application on, SYNs are answered
+     * statelessly (SYN cookies). Default: half the accept backlog. 0 answers every SYN
+     * statelessly; {@code Integer.MAX_VALUE} never does.
+     *
+     * @param waiting the threshold, at least 0
+     */
+    public void setCookieThreshold(int waiting) {
+        if (waiting < 0) {
+            throw new IllegalArgumentException("cookie threshold must not be negative, got " + waiting);
+        }
+        this.cookieThreshold = waiting;
+    }
+
     /** @param config the engine settings of sessions accepted from now on */
     public void setAcceptConfig(EngineConfig config) {
         this.acceptConfig = Objects.requireNonNull(config, "config");
@@ -237,7 +281,14 @@ public final class Demux<S extends Demux.Routed> {
         framesRouted++;
         if (frame.dstNonce() != 0) {
             S s = byLocalNonce.get(new Key(frame.from(), frame.dstNonce()));
-            return s != null ? new Deliver<>(s) : answerUnknown(frame, now);
+            if (s != null) {
+                return new Deliver<>(s);
+            }
+            if (frame.kind() != FrameKind.RESET && frame.kind() != FrameKind.SYN && frame.srcNonce() != 0
+                    && isPlainSubject(frame.from()) && isCookie(frame, now)) {
+                return acceptProven(frame, now);
+            }
+            return answerUnknown(frame, now);
         }
         if (!isPlainSubject(frame.from())) {
             dropped++;
@@ -254,6 +305,19 @@ public final class Demux<S extends Demux.Routed> {
             synsRefused++;
             return answerUnknown(frame, now);
         }
+        if (frame.srcNonce() == 0) {
+            dropped++;
+            return new Drop<>(DropReason.INVALID_SYN);
+        }
+        if (awaitingAccept.size() >= effectiveCookieThreshold()) {
+            if (!takeReplyToken(now)) {
+                dropped++;
+                repliesRateLimited++;
+                return new Drop<>(DropReason.RATE_LIMITED);
+            }
+            long cookie = cookie(frame.from(), frame.srcNonce(), now / COOKIE_EPOCH_NANOS);
+            return new Reply<>(frame.from(), Engine.statelessSynAck(acceptConfig, localInbox, frame, cookie, now));
+        }
         Engine engine;
         try {
             engine = Engine.accept(acceptConfig, localInbox, frame, newNonce(frame.from()), now);
@@ -264,7 +328,42 @@ public final class Demux<S extends Demux.Routed> {
         S s = incomingFactory.apply(engine);
         register(s);
         awaitingAccept.add(s);
-        return new Accept<>(s);
+        return new Accept<>(s, null);
+    }
+
+    /** A frame named a valid cookie: admit the session it proves, or refuse it. */
+    private Outcome<S> acceptProven(Frame frame, long now) {
+        if (!accepting || awaitingAccept.size() >= acceptBacklog || atLimit(frame.from())) {
+            synsRefused++;
+            return answerUnknown(frame, now);
+        }
+        Engine engine = Engine.acceptProven(acceptConfig, localInbox, frame, frame.dstNonce(), now);
+        S s = incomingFactory.apply(engine);
+        register(s);
+        awaitingAccept.add(s);
+        cookieSessions++;
+        return new Accept<>(s, frame);
+    }
+
+    private int effectiveCookieThreshold() {
+        return cookieThreshold >= 0 ? cookieThreshold : Math.max(1, acceptBacklog / 2);
+    }
+
+    private boolean isCookie(Frame frame, long now) {
+        long epoch = now / COOKIE_EPOCH_NANOS;
+        long nonce = frame.dstNonce();
+        return nonce == cookie(frame.from(), frame.srcNonce(), epoch)
+                || nonce == cookie(frame.from(), frame.srcNonce(), epoch - 1);
+    }
+
+    /** @return the keyed hash of (peer, peer's nonce, epoch), never 0: a session nonce no one else can guess */
+    private long cookie(String peer, long peerNonce, long epoch) {
+        cookieMac.update(peer.getBytes(StandardCharsets.UTF_8));
+        byte[] numbers = new byte[Long.BYTES * 2];
+        ByteBuffer.wrap(numbers).putLong(peerNonce).putLong(epoch);
+        byte[] mac = cookieMac.doFinal(numbers);
+        long n = ByteBuffer.wrap(mac).getLong();
+        return n == 0 ? 1 : n;
     }
 
     /**
@@ -401,6 +500,11 @@ public final class Demux<S extends Demux.Routed> {
     /** @return sessions registered so far, outgoing and incoming */
     public long sessionsOpened() {
         return sessionsOpened;
+    }
+
+    /** @return incoming sessions opened by a SYN cookie (a stateless handshake) */
+    public long cookieSessions() {
+        return cookieSessions;
     }
 
     /** @return replies to unknown peers not sent because the reply rate limit was spent */

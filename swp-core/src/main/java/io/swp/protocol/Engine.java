@@ -249,6 +249,63 @@ public final class Engine {
     }
 
     /**
+     * The SYN_ACK a stateless acceptor sends for {@code syn}: what the engine would send
+     * from {@link #accept}, built from the SYN alone, advertising the configured window.
+     * No engine exists until the initiator's next frame proves that it receives at its
+     * {@code from} by naming {@code localNonce} ({@link #acceptProven}).
+     *
+     * @param config the acceptor's engine settings
+     * @param localInbox the inbox the SYN arrived at
+     * @param syn the SYN
+     * @param localNonce the nonce the session will have (a cookie)
+     * @param now the current time, sent as the timestamp
+     * @return the encoded SYN_ACK for {@code syn.from()}
+     */
+    public static byte[] statelessSynAck(EngineConfig config, String localInbox, Frame syn, long localNonce,
+                                         long now) {
+        return FrameCodec.encode(Frame.builder(FrameKind.SYN_ACK)
+                .from(localInbox).to(syn.from())
+                .srcNonce(localNonce).dstNonce(syn.srcNonce())
+                .window(config.windowFrames(), config.windowBytes())
+                .tsVal(now).tsEcr(syn.tsVal())
+                .build());
+    }
+
+    /**
+     * Creates the accepting side of a session whose SYN_ACK was sent statelessly
+     * ({@link #statelessSynAck}), from the initiator's first frame after it, which names
+     * {@code localNonce} and so proves that the initiator receives at its inbox. The
+     * engine is in {@link EngineState#SYN_RECEIVED} with its SYN_ACK counted as sent and
+     * no timer to resend it; feeding it {@code first} completes the handshake.
+     *
+     * @param config the configuration
+     * @param localInbox the inbox the frame arrived at
+     * @param first the initiator's frame (an ACK, or data if its ACK was lost)
+     * @param localNonce the nonce the frame names (the cookie)
+     * @param now the current time
+     * @return the engine, in {@link EngineState#SYN_RECEIVED}
+     * @throws IllegalArgumentException if {@code first} is a SYN or names no nonces
+     */
+    public static Engine acceptProven(EngineConfig config, String localInbox, Frame first, long localNonce,
+                                      long now) {
+        if (first.kind() == FrameKind.SYN || first.srcNonce() == 0 || first.dstNonce() != localNonce) {
+            throw new IllegalArgumentException("not a frame completing a stateless handshake: " + first);
+        }
+        Engine e = new Engine(config, localInbox, first.from(), localNonce, first.srcNonce(), false,
+                EngineState.SYN_RECEIVED, now);
+        e.handshakeDue = false;
+        e.handshakeSends = 1;
+        // The frame echoes our SYN_ACK's timestamp: one RTT sample, if it is plausible.
+        long echoed = first.tsEcr();
+        if (echoed <= now && echoed > now - config.connectTimeoutNanos()) {
+            e.handshakeFirstSentAt = echoed;
+        } else {
+            e.handshakeSends = 2; // no sample (Karn's rule treats it like a retransmission)
+        }
+        return e;
+    }
+
+    /**
      * The answer to a frame that reached no session (unknown nonce, nobody accepting):
      * a RESET that makes the sender's session fail fast. Returns null for frames that
      * must not be answered (a RESET itself), so two endpoints never trade resets.

@@ -23,8 +23,11 @@ class DemuxRoutingTest {
     private record S(Engine engine) implements Demux.Routed {
     }
 
+    /** A demux with a stateful acceptor: SYN cookies have tests of their own below. */
     private static Demux<S> demux(int backlog, RandomGenerator random) {
-        return new Demux<>(LOCAL, CONFIG, backlog, random, S::new);
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, backlog, random, S::new);
+        d.setCookieThreshold(Integer.MAX_VALUE);
+        return d;
     }
 
     private static Frame syn(String from, long nonce) {
@@ -275,5 +278,74 @@ class DemuxRoutingTest {
         reply(d.route(data("victim", 1, 2002), 100 * ms));
         assertEquals(3 + 1, d.resetsSent());
         assertEquals(3, d.repliesRateLimited());
+    }
+
+    private static Frame ackFor(Frame synAck, String from, long nonce) {
+        return Frame.builder(FrameKind.ACK).from(from).to(LOCAL).srcNonce(nonce).dstNonce(synAck.srcNonce())
+                .window(64, 1 << 20).tsEcr(synAck.tsVal()).build();
+    }
+
+    @Test
+    void underACookieThresholdASynCostsOneReplyAndNoState() throws Exception {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(14), S::new);
+        d.setCookieThreshold(0);
+        Demux.Reply<S> r = reply(d.route(syn("peer", 77), 1_000));
+        Frame synAck = FrameCodec.decode(r.frame());
+        assertEquals(FrameKind.SYN_ACK, synAck.kind());
+        assertEquals("peer", r.inbox());
+        assertEquals(77, synAck.dstNonce());
+        assertNotEquals(0, synAck.srcNonce());
+        assertEquals(0, d.sessionCount());
+        assertEquals(0, d.awaitingAcceptCount());
+        // A repeated SYN gets the same cookie, still without state.
+        assertEquals(synAck.srcNonce(), FrameCodec.decode(reply(d.route(syn("peer", 77), 2_000)).frame()).srcNonce());
+        assertEquals(0, d.sessionCount());
+        // The initiator's ACK names the cookie: proof that it receives at "peer".
+        Demux.Accept<S> a = accept(d.route(ackFor(synAck, "peer", 77), 3_000));
+        Engine e = a.session().engine();
+        assertEquals(synAck.srcNonce(), e.localNonce());
+        assertEquals(77, e.remoteNonce());
+        e.handleFrame(a.deliver(), 3_000);
+        assertEquals(EngineState.ESTABLISHED, e.state());
+        assertEquals(1, d.cookieSessions());
+        assertSame(a.session(), deliver(d.route(data("peer", 77, e.localNonce()), 4_000)).session());
+    }
+
+    @Test
+    void aCookieProvesNothingForAnotherPeerNonceOrTimeAndDataCanCompleteTheHandshake() throws Exception {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(15), S::new);
+        d.setCookieThreshold(0);
+        Frame synAck = FrameCodec.decode(reply(d.route(syn("peer", 77), 0)).frame());
+        long cookie = synAck.srcNonce();
+        // Another initiator nonce, another inbox, a guessed nonce: answered as unknown.
+        reply(d.route(data("peer", 78, cookie), 1));
+        reply(d.route(data("other", 77, cookie), 1));
+        reply(d.route(data("peer", 77, cookie + 1), 1));
+        // Two epochs later the cookie has expired.
+        reply(d.route(data("peer", 77, cookie), 2 * Demux.COOKIE_EPOCH_NANOS + 1));
+        assertEquals(0, d.sessionCount());
+        // Within its epoch, DATA (the ACK was lost) opens the session and is delivered.
+        Demux.Accept<S> a = accept(d.route(data("peer", 77, cookie), Demux.COOKIE_EPOCH_NANOS + 5));
+        a.session().engine().handleFrame(a.deliver(), Demux.COOKIE_EPOCH_NANOS + 5);
+        assertEquals(EngineState.ESTABLISHED, a.session().engine().state());
+        assertEquals(1, a.session().engine().readableBytes());
+    }
+
+    @Test
+    void byDefaultCookiesStartAtHalfTheBacklog() {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 4, new SplittableRandom(16), S::new);
+        accept(d.route(syn("p", 1), 0));
+        accept(d.route(syn("p", 2), 0));
+        Frame synAck = decodeUnchecked(reply(d.route(syn("p", 3), 0)).frame());
+        assertEquals(FrameKind.SYN_ACK, synAck.kind());
+        assertEquals(2, d.sessionCount());
+    }
+
+    private static Frame decodeUnchecked(byte[] b) {
+        try {
+            return FrameCodec.decode(b);
+        } catch (MalformedFrameException e) {
+            throw new AssertionError(e);
+        }
     }
 }

@@ -111,6 +111,7 @@ final class VirtualLink {
         this.configB = configB;
         this.a = Engine.connect(configA.engineConfig(), A_INBOX, B_INBOX, NONCE_A, now);
         this.bDemux = new Demux<>(B_INBOX, configB.engineConfig(), 1, fixedNonce(NONCE_B), Accepted::new);
+        bDemux.setCookieThreshold(Integer.MAX_VALUE); // these tests are about the stateful acceptor
         statesA.add(a.state());
     }
 

@@ -182,8 +182,11 @@ public final class SimTransfer {
         Demux.Outcome<Peer> outcome = p.demux.route(frame, now);
         if (outcome instanceof Demux.Deliver<Peer>) {
             p.engine.handleFrame(frame, now);
-        } else if (outcome instanceof Demux.Accept<Peer>) {
+        } else if (outcome instanceof Demux.Accept<Peer> a) {
             p.demux.setAccepting(false);
+            if (a.deliver() != null) {
+                p.engine.handleFrame(a.deliver(), now);
+            }
         } else if (outcome instanceof Demux.Reply<Peer> r) {
             if (p.closedAt >= 0) {
                 p.resetsAfterClose++;

@@ -13,6 +13,9 @@ import io.swp.SessionConfig;
 import io.swp.SessionException;
 import io.swp.protocol.CloseReason;
 import io.swp.protocol.EngineState;
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import io.swp.sim.Impairments;
 import io.swp.sim.SteppedEndpoints;
 import java.io.IOException;
@@ -20,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -265,6 +269,50 @@ class VirtualTimeEndpointTest {
                 assertArrayEquals(payload(i, bytes), got[i], "session " + i);
             }
             assertTrue(peak[0] <= budget + slack, "peak " + peak[0]);
+        }
+    }
+
+    @Test
+    void legitimateConnectsSucceedDuringAFloodOfTenThousandSynsPerSecond() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            SplittableRandom rnd = new SplittableRandom(SEED);
+            List<CompletableFuture<Session>> connects = new ArrayList<>();
+            List<Long> startedAt = new ArrayList<>();
+            long[] connectedAt = new long[20];
+            int maxSessions = 0;
+            long floodNanos = 10_000_000_000L;
+            long gap = 100_000; // 10,000 SYNs per second
+            for (long t = 0; t < floodNanos; t += gap) {
+                w.runFor(Duration.ofNanos(gap));
+                byte[] forged = FrameCodec.encode(Frame.builder(FrameKind.SYN).from("flood." + rnd.nextInt(1 << 20))
+                        .to("b").srcNonce(rnd.nextLong() | 1).window(64, 1 << 20).tsVal(w.now()).build());
+                w.network().send("b", forged);
+                if (t % 500_000_000L == 0 && connects.size() < connectedAt.length) {
+                    int i = connects.size();
+                    CompletableFuture<Session> c = a.connectAsync("b", SessionConfig.defaults());
+                    c.thenRun(() -> connectedAt[i] = w.now());
+                    connects.add(c);
+                    startedAt.add(w.now());
+                    b.acceptAsync();
+                }
+                maxSessions = Math.max(maxSessions, b.sessionCount());
+            }
+            assertTrue(w.runUntil(() -> connects.stream().allMatch(CompletableFuture::isDone), Duration.ofSeconds(10)));
+            long worst = 0;
+            for (int i = 0; i < connects.size(); i++) {
+                assertEquals(EngineState.ESTABLISHED, connects.get(i).join().state(), "connect " + i);
+                worst = Math.max(worst, connectedAt[i] - startedAt.get(i));
+            }
+            assertEquals(20, connects.size());
+            // Forged SYNs hold at most half the backlog in half-open sessions; the rest cost one reply each.
+            int backlog = EndpointConfig.defaults().acceptBacklog();
+            assertTrue(maxSessions <= backlog / 2 + connects.size(), "sessions peaked at " + maxSessions);
+            assertTrue(b.stats().framesReceived() >= 100_000);
+            System.out.printf("SYN flood 10,000/s for 10 s: %d legitimate connects, worst %d ms (virtual), "
+                    + "peak %d sessions at the acceptor, %d resets, %d replies rate-limited%n", connects.size(),
+                    worst / MS, maxSessions, b.stats().resetsSent(), b.stats().repliesRateLimited());
         }
     }
 
