@@ -92,6 +92,11 @@ final class ReceiveBuffer {
         return heldBytes + unreadBytes;
     }
 
+    /** @return slots allocated for frames held by sequence number: for tests of memory bounds */
+    int ringCapacity() {
+        return held.capacity();
+    }
+
     /** @return in-order bytes the application has not read */
     long unreadBytes() {
         return unreadBytes;

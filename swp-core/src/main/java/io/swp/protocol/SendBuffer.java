@@ -98,6 +98,11 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         return bufferedBytes + (end - una) * FRAME_CHARGE_BYTES;
     }
 
+    /** @return slots allocated for queued frames: for tests of memory bounds */
+    int ringCapacity() {
+        return frames.capacity();
+    }
+
     /** @return frames sent and not cumulatively acknowledged */
     long inFlightFrames() {
         return nextToSend - una;

@@ -1,0 +1,101 @@
+package io.swp.protocol;
+
+import static io.swp.protocol.FrameCrafter.ACCEPTOR;
+import static io.swp.protocol.FrameCrafter.ACCEPTOR_NONCE;
+import static io.swp.protocol.FrameCrafter.CONFIG;
+import static io.swp.protocol.FrameCrafter.MS;
+import static io.swp.protocol.FrameCrafter.T0;
+import static io.swp.protocol.FrameCrafter.assertStatsChange;
+import static io.swp.protocol.FrameCrafter.events;
+import static io.swp.protocol.FrameCrafter.feed;
+import static io.swp.protocol.FrameCrafter.fromAcceptor;
+import static io.swp.protocol.FrameCrafter.fromInitiator;
+import static io.swp.protocol.FrameCrafter.syn;
+import static io.swp.protocol.FrameCrafter.transmit;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.swp.SessionConfig;
+import java.util.List;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A faulty or hostile peer, one crafted frame at a time (issue 10): frames that a
+ * correct peer never sends, each fed to an engine in a chosen state, with exactly what
+ * must come out. Each test here failed before the fix it names.
+ */
+class EngineFaultyPeerTest {
+    private static final byte[] ABC = {'a', 'b', 'c'};
+
+    /** @return {@code base} with another receive window in frames, bypassing the builder's checks */
+    static EngineConfig withWindowFrames(EngineConfig base, int windowFrames) {
+        return new EngineConfig(windowFrames, base.windowBytes(), base.sendBufferBytes(), base.maxPayloadBytes(),
+                base.initialRtoNanos(), base.minRtoNanos(), base.maxRtoNanos(), base.ackEveryFrames(),
+                base.ackDelayNanos(), base.keepaliveIntervalNanos(), base.deadPeerNanos(),
+                base.unackedTimeoutNanos(), base.maxRetransmitsPerFrame(), base.connectTimeoutNanos(),
+                base.timeWaitNanos(), base.closeTimeoutNanos(), base.unorderedQueueLimit());
+    }
+
+    /**
+     * @return an acceptor with {@code config} (SYN_ACK sent at {@code T0 + 5 ms}) that got the
+     *     initiator's ACK at {@code T0 + 15 ms}; nothing to send, its ESTABLISHED event drained
+     */
+    static Engine establishedAcceptor(EngineConfig config) {
+        Engine e = Engine.accept(config, ACCEPTOR, syn(T0), ACCEPTOR_NONCE, T0 + 5 * MS);
+        assertEquals(1, transmit(e, T0 + 5 * MS).size(), "the SYN_ACK");
+        feed(e, fromInitiator(FrameKind.ACK).tsVal(T0 + 10 * MS).tsEcr(T0 + 5 * MS).build(), T0 + 15 * MS);
+        assertEquals(List.of(), transmit(e, T0 + 15 * MS));
+        assertEquals(EngineState.ESTABLISHED, e.state());
+        assertEquals(List.of(EngineEvent.ESTABLISHED), events(e));
+        return e;
+    }
+
+    /** Fault 6: the receive window in frames had no upper bound. */
+    @Nested
+    class WindowBound {
+        private static final int MAX = EngineConfig.MAX_WINDOW_FRAMES;
+
+        @Test
+        void aWindowAboveTheMaximumIsRefusedByBothConfigurations() {
+            assertThrows(IllegalArgumentException.class, () -> withWindowFrames(CONFIG, Integer.MAX_VALUE));
+            assertThrows(IllegalArgumentException.class, () -> withWindowFrames(CONFIG, MAX + 1));
+            assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().windowFrames(MAX + 1));
+            assertEquals(MAX, SessionConfig.builder().windowFrames(MAX).build().engineConfig().windowFrames());
+        }
+
+        @Test
+        void oneFrameAtTheFarEdgeOfTheLargestWindowAllocatesThatWindowAndNoMore() {
+            EngineConfig config = withWindowFrames(CONFIG, MAX);
+            Engine e = establishedAcceptor(config);
+            assertEquals(16, e.receiveBufferForTest().ringCapacity(), "nothing allocated up front");
+            long now = T0 + 30 * MS;
+            feed(e, fromInitiator(FrameKind.DATA).seq(MAX - 1).payload(ABC).window(MAX, CONFIG.windowBytes())
+                    .tsVal(T0 + 25 * MS).tsEcr(T0 + 5 * MS).build(), now);
+            assertEquals(MAX, e.receiveBufferForTest().ringCapacity(), "a reference per frame of the window");
+            assertEquals(List.of(fromAcceptor(FrameKind.ACK).sackRanges(new long[] {MAX - 1, MAX})
+                    .window(MAX - 1, CONFIG.windowBytes() - 3).tsVal(now).tsEcr(T0 + 25 * MS).build()), transmit(e, now));
+            EngineStats before = e.stats();
+            feed(e, fromInitiator(FrameKind.DATA).seq(MAX).payload(ABC).window(MAX, CONFIG.windowBytes())
+                    .tsVal(T0 + 26 * MS).tsEcr(T0 + 5 * MS).build(), now);
+            assertEquals(MAX, e.receiveBufferForTest().ringCapacity(), "beyond the window: refused, nothing grows");
+            assertEquals(1, transmit(e, now).size(), "answered with an ACK");
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "framesSent", 1, "acksSent", 1);
+        }
+
+        @Test
+        void aPeerAdvertisingAHugeWindowMakesThisSideAllocateNothing() {
+            Engine e = FrameCrafter.establishedInitiator();
+            long now = T0 + 20 * MS;
+            feed(e, fromAcceptor(FrameKind.ACK).window(Integer.MAX_VALUE, Long.MAX_VALUE).tsVal(T0 + 15 * MS)
+                    .tsEcr(T0 + 10 * MS).build(), now);
+            assertEquals(Integer.MAX_VALUE, e.stats().peerWindowMessages());
+            assertEquals(16, e.sendBufferForTest().ringCapacity(), "the send ring follows what is queued");
+            byte[] data = new byte[40 * CONFIG.maxPayloadBytes()];
+            assertEquals(data.length, e.write(data, 0, data.length, false, now));
+            assertEquals(40, transmit(e, now).size());
+            assertEquals(64, e.sendBufferForTest().ringCapacity(), "40 frames queued, not the peer's window");
+            assertEquals(16, e.receiveBufferForTest().ringCapacity());
+        }
+    }
+}
