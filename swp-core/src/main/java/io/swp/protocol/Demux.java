@@ -24,7 +24,8 @@ import java.util.random.RandomGenerator;
  *       and fewer than the accept backlog of incoming sessions wait for the application
  *       (handshaking, or established and not yet taken by {@link #accepted});</li>
  *   <li>the RESET policy: a frame that matches no session, and a refused SYN, is answered
- *       with one RESET ({@link Engine#resetFor}); a RESET is never answered;</li>
+ *       with one RESET ({@link Engine#resetFor}); a RESET is never answered, nor is a frame
+ *       addressed to another inbox, which is dropped before anything else;</li>
  *   <li>nonce generation, from an injected random source, never 0 and never one in use
  *       with the same peer;</li>
  *   <li>how the transport's free capacity is shared out among the sessions
@@ -90,7 +91,13 @@ public final class Demux<S extends Demux.Routed> {
         /** A RESET for no session: answering it could start an exchange of resets. */
         UNKNOWN_RESET,
         /** A SYN the engine cannot open a session from (a zero nonce, say). */
-        INVALID_SYN
+        INVALID_SYN,
+        /**
+         * Addressed to another inbox (its {@code to} is not this demux's inbox): misrouted
+         * or forged. It neither reaches a session nor is answered, so a frame naming a
+         * victim's inbox as its sender cannot make this endpoint send that victim a RESET.
+         */
+        WRONG_INBOX
     }
 
     private final String localInbox;
@@ -165,6 +172,10 @@ public final class Demux<S extends Demux.Routed> {
      */
     public Outcome<S> route(Frame frame, long now) {
         framesRouted++;
+        if (!frame.to().equals(localInbox)) {
+            dropped++;
+            return new Drop<>(DropReason.WRONG_INBOX);
+        }
         if (frame.dstNonce() != 0) {
             S s = byLocalNonce.get(new Key(frame.from(), frame.dstNonce()));
             return s != null ? new Deliver<>(s) : answerUnknown(frame);

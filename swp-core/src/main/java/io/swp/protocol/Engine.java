@@ -395,14 +395,15 @@ public final class Engine {
     }
 
     /**
-     * Handles a decoded frame addressed to this session. Frames with the wrong nonces
-     * are counted ({@link EngineStats#strayFramesDropped()}) and ignored.
+     * Handles a decoded frame addressed to this session. Frames addressed to another
+     * inbox or with the wrong nonces are counted ({@link EngineStats#strayFramesDropped()})
+     * and ignored.
      *
      * @param frame the frame
      * @param now the current time
      */
     public void handleFrame(Frame frame, long now) {
-        if (state == EngineState.CLOSED) {
+        if (state == EngineState.CLOSED || !frame.to().equals(localInbox)) {
             strayFramesDropped++;
             return;
         }

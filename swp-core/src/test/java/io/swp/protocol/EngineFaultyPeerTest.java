@@ -5,6 +5,7 @@ import static io.swp.protocol.FrameCrafter.ACCEPTOR_NONCE;
 import static io.swp.protocol.FrameCrafter.CONFIG;
 import static io.swp.protocol.FrameCrafter.MS;
 import static io.swp.protocol.FrameCrafter.T0;
+import static io.swp.protocol.FrameCrafter.assertSilent;
 import static io.swp.protocol.FrameCrafter.assertStatsChange;
 import static io.swp.protocol.FrameCrafter.events;
 import static io.swp.protocol.FrameCrafter.feed;
@@ -96,6 +97,35 @@ class EngineFaultyPeerTest {
             assertEquals(40, transmit(e, now).size());
             assertEquals(64, e.sendBufferForTest().ringCapacity(), "40 frames queued, not the peer's window");
             assertEquals(16, e.receiveBufferForTest().ringCapacity());
+        }
+    }
+
+    /** Fault 7: the {@code to} field was never checked. */
+    @Nested
+    class WrongInbox {
+        @Test
+        void aFrameAddressedToAnotherInboxIsCountedAndIgnored() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            EngineStats before = e.stats();
+            long timeout = e.pollTimeout();
+            long now = T0 + 30 * MS;
+            // Right nonces, in order, but for another inbox: it must not be taken.
+            feed(e, fromInitiator(FrameKind.DATA).to("elsewhere").seq(0).payload(ABC).tsVal(T0 + 25 * MS)
+                    .tsEcr(T0 + 5 * MS).build(), now);
+            assertSilent(e, now);
+            assertEquals(0, e.readableBytes());
+            assertEquals(timeout, e.pollTimeout(), "no timer moved");
+            assertStatsChange(before, e.stats(), "strayFramesDropped", 1);
+        }
+
+        @Test
+        void aResetAddressedToAnotherInboxDoesNotEndTheSession() {
+            Engine e = FrameCrafter.establishedInitiator();
+            EngineStats before = e.stats();
+            feed(e, fromAcceptor(FrameKind.RESET).to("elsewhere").tsVal(T0 + 25 * MS).build(), T0 + 30 * MS);
+            assertSilent(e, T0 + 30 * MS);
+            assertEquals(EngineState.ESTABLISHED, e.state());
+            assertStatsChange(before, e.stats(), "strayFramesDropped", 1);
         }
     }
 }
