@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
  * ACK. The initiator retries the SYN with RTO backoff until the connect timeout; the
  * acceptor answers a duplicate SYN with its SYN_ACK again and also retries the SYN_ACK on
- * its own timer, and becomes established on the first valid non-SYN frame, or gives up
+ * its own timer, and becomes established on the first valid non-SYN frame (right nonces,
+ * and acknowledging nothing, since it has sent no data yet), or gives up
  * at the connect timeout (counted from the SYN). Every frame
  * carries both nonces; frames whose nonces do not match are counted in
  * {@link EngineStats#strayFramesDropped()} and ignored, RESETs included.
@@ -420,11 +421,19 @@ public final class Engine {
             strayFramesDropped++;
             return;
         }
-        noteValidFrame(frame, now);
         if (kind == FrameKind.RESET) {
+            noteValidFrame(frame, now);
             onPeerReset();
             return;
         }
+        if (!acknowledgesOnlySentFrames(frame)) {
+            // Not from the peer as this session knows it (a bug or a forgery): drop it whole,
+            // before it can complete the handshake, refresh a timer or move the peer's window.
+            framesReceived++;
+            strayFramesDropped++;
+            return;
+        }
+        noteValidFrame(frame, now);
         if (state == EngineState.SYN_RECEIVED) {
             becomeEstablished(now);
         }
@@ -433,7 +442,8 @@ public final class Engine {
             ackNow = true;
             return;
         }
-        if (!processAck(frame, now) || state == EngineState.CLOSED) {
+        processAck(frame, now);
+        if (state == EngineState.CLOSED) {
             return;
         }
         if (kind.isSequenced()) {
@@ -962,14 +972,27 @@ public final class Engine {
         }
     }
 
-    /** @return false if the frame acknowledges what was never sent, and was dropped */
-    private boolean processAck(Frame p, long now) {
-        long ack = p.ack();
-        if (ack > send.nextToSend()) {
-            // Not from the peer as this session knows it (a bug or a forgery): drop it whole.
-            strayFramesDropped++;
+    /**
+     * @return whether the frame's cumulative acknowledgement and SACK ranges cover only
+     *     frames this side has sent: in SYN_RECEIVED, where nothing has been, only an
+     *     acknowledgement of nothing
+     */
+    private boolean acknowledgesOnlySentFrames(Frame p) {
+        long sent = send.nextToSend();
+        if (p.ack() > sent) {
             return false;
         }
+        long[] sack = p.sackRanges();
+        for (int i = 1; i < sack.length; i += 2) {
+            if (sack[i] > sent) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void processAck(Frame p, long now) {
+        long ack = p.ack();
         boolean finWasAcknowledged = send.finAcknowledged();
         send.beginAck(p.tsEcr());
         send.acknowledgeUpTo(ack);
@@ -1004,7 +1027,6 @@ public final class Engine {
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
         }
-        return true;
     }
 
     /**

@@ -128,4 +128,43 @@ class EngineFaultyPeerTest {
             assertStatsChange(before, e.stats(), "strayFramesDropped", 1);
         }
     }
+
+    /** Fault 3: in SYN_RECEIVED, any frame with the right nonces established the session. */
+    @Nested
+    class BogusAckInSynReceived {
+        @Test
+        void anAckOfDataNeverSentDoesNotCompleteTheHandshake() {
+            assertNotEstablishedBy(fromInitiator(FrameKind.ACK).ack(5).tsVal(T0 + 10 * MS).tsEcr(T0 + 5 * MS).build());
+        }
+
+        @Test
+        void aSackOfDataNeverSentDoesNotCompleteTheHandshake() {
+            assertNotEstablishedBy(fromInitiator(FrameKind.ACK).sackRanges(new long[] {3, 4}).tsVal(T0 + 10 * MS)
+                    .tsEcr(T0 + 5 * MS).build());
+        }
+
+        @Test
+        void dataAcknowledgingDataNeverSentIsNotTakenAndDoesNotCompleteTheHandshake() {
+            assertNotEstablishedBy(fromInitiator(FrameKind.DATA).seq(0).payload(ABC).ack(1).tsVal(T0 + 10 * MS)
+                    .tsEcr(T0 + 5 * MS).build());
+        }
+
+        private void assertNotEstablishedBy(Frame bogus) {
+            long acceptedAt = T0 + 5 * MS;
+            Engine e = FrameCrafter.synReceived(acceptedAt);
+            EngineStats before = e.stats();
+            long timeout = e.pollTimeout();
+            long now = T0 + 15 * MS;
+            feed(e, bogus, now);
+            assertSilent(e, now);
+            assertEquals(EngineState.SYN_RECEIVED, e.state());
+            assertEquals(0, e.readableBytes());
+            assertEquals(timeout, e.pollTimeout(), "the SYN_ACK retry stays due");
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "strayFramesDropped", 1);
+            // The real acknowledgement of the SYN_ACK still completes the handshake.
+            feed(e, fromInitiator(FrameKind.ACK).tsVal(T0 + 11 * MS).tsEcr(acceptedAt).build(), T0 + 16 * MS);
+            assertEquals(EngineState.ESTABLISHED, e.state());
+            assertEquals(List.of(EngineEvent.ESTABLISHED), events(e));
+        }
+    }
 }
