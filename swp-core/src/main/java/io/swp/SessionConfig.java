@@ -216,7 +216,9 @@ public final class SessionConfig {
 
         /**
          * Largest payload per frame; the runtime lowers it to what the network carries.
-         * Default 16 KiB.
+         * It is also the largest payload accepted: a frame from the peer with a larger
+         * one is dropped and counted before anything of it is buffered, so both ends
+         * must use the same value (or the receiving end a larger one). Default 16 KiB.
          * @param v 1 .. 16 MiB @return this
          */
         public Builder maxPayloadBytes(int v) {

@@ -397,14 +397,16 @@ public final class Engine {
 
     /**
      * Handles a decoded frame addressed to this session. Frames addressed to another
-     * inbox or with the wrong nonces are counted ({@link EngineStats#strayFramesDropped()})
-     * and ignored.
+     * inbox, with the wrong nonces, or with a payload larger than
+     * {@link EngineConfig#maxPayloadBytes()} are counted
+     * ({@link EngineStats#strayFramesDropped()}) and ignored.
      *
      * @param frame the frame
      * @param now the current time
      */
     public void handleFrame(Frame frame, long now) {
-        if (state == EngineState.CLOSED || !frame.to().equals(localInbox)) {
+        if (state == EngineState.CLOSED || !frame.to().equals(localInbox)
+                || frame.payloadLength() > config.maxPayloadBytes()) {
             strayFramesDropped++;
             return;
         }

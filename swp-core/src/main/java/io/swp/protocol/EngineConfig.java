@@ -10,7 +10,7 @@ package io.swp.protocol;
  *     unread; 1 to {@link #MAX_WINDOW_FRAMES}
  * @param windowBytes receive window in payload bytes
  * @param sendBufferBytes written but unacknowledged bytes the engine holds
- * @param maxPayloadBytes largest payload of one frame
+ * @param maxPayloadBytes largest payload of one frame, sent or accepted
  * @param initialRtoNanos retransmission timeout before the first RTT sample (RFC 6298 §2.1)
  * @param minRtoNanos floor of the retransmission timeout (RFC 6298 §2.4)
  * @param maxRtoNanos ceiling of the retransmission timeout and of its backoff (RFC 6298 §2.5)

@@ -15,6 +15,7 @@ import static io.swp.protocol.FrameCrafter.syn;
 import static io.swp.protocol.FrameCrafter.transmit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.SessionConfig;
 import java.util.List;
@@ -165,6 +166,47 @@ class EngineFaultyPeerTest {
             feed(e, fromInitiator(FrameKind.ACK).tsVal(T0 + 11 * MS).tsEcr(acceptedAt).build(), T0 + 16 * MS);
             assertEquals(EngineState.ESTABLISHED, e.state());
             assertEquals(List.of(EngineEvent.ESTABLISHED), events(e));
+        }
+    }
+
+    /** Incoming payloads were never checked against the local maximum. */
+    @Nested
+    class OversizedPayload {
+        @Test
+        void aPayloadAboveTheLocalMaximumIsDroppedBeforeAnythingIsBuffered() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            EngineStats before = e.stats();
+            long timeout = e.pollTimeout();
+            long now = T0 + 30 * MS;
+            // In order, right nonces, within the byte window, one byte too large.
+            feed(e, fromInitiator(FrameKind.DATA).seq(0).payload(new byte[CONFIG.maxPayloadBytes() + 1])
+                    .tsVal(T0 + 25 * MS).tsEcr(T0 + 5 * MS).build(), now);
+            assertSilent(e, now);
+            assertEquals(0, e.readableBytes());
+            assertEquals(CONFIG.windowBytes(), e.stats().localWindowBytes());
+            assertEquals(timeout, e.pollTimeout(), "no timer moved");
+            assertStatsChange(before, e.stats(), "strayFramesDropped", 1);
+        }
+
+        @Test
+        void aPayloadOfExactlyTheLocalMaximumIsTaken() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            long now = T0 + 30 * MS;
+            feed(e, fromInitiator(FrameKind.DATA).seq(0).payload(new byte[CONFIG.maxPayloadBytes()])
+                    .tsVal(T0 + 25 * MS).tsEcr(T0 + 5 * MS).build(), now);
+            assertEquals(CONFIG.maxPayloadBytes(), e.readableBytes());
+        }
+
+        @Test
+        void anUnorderedMessageAboveTheLocalMaximumIsNotDelivered() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            EngineStats before = e.stats();
+            long now = T0 + 30 * MS;
+            feed(e, fromInitiator(FrameKind.DATA).flags(Frame.FLAG_UNORDERED | Frame.FLAG_END_OF_MESSAGE).seq(0)
+                    .payload(new byte[CONFIG.maxPayloadBytes() + 1]).tsVal(T0 + 25 * MS).tsEcr(T0 + 5 * MS).build(), now);
+            assertSilent(e, now);
+            assertTrue(e.pollUnordered() == null, "nothing delivered");
+            assertStatsChange(before, e.stats(), "strayFramesDropped", 1);
         }
     }
 }
