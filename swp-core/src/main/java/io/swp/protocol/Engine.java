@@ -141,6 +141,10 @@ public final class Engine {
     // The newest of our timestamps the peer has echoed: the latest send it has seen.
     private boolean peerEchoKnown;
     private long peerEcho;
+    // The oldest and newest timestamps we have sent: an echo outside them is no echo.
+    private boolean timestampSent;
+    private long firstTimestampSent;
+    private long newestTimestampSent;
 
     // Handshake.
     private boolean handshakeDue;
@@ -941,10 +945,21 @@ public final class Engine {
         framesReceived++;
         lastReceiveAt = now;
         notePeerTimestamp(p.tsVal());
-        if (!peerEchoKnown || p.tsEcr() - peerEcho > 0) {
+        if (isEcho(p.tsEcr()) && (!peerEchoKnown || p.tsEcr() - peerEcho > 0)) {
             peerEcho = p.tsEcr();
             peerEchoKnown = true;
         }
+    }
+
+    /**
+     * @return whether {@code tsEcr} can be the echo of a frame this side sent: no older
+     *     than the first timestamp sent and, above all, no newer than the latest. A peer
+     *     echoing the future (a bug or a forgery) would otherwise declare every frame in
+     *     flight lost (RACK), make every timeout look like a working path, and, since
+     *     the newest echo is kept, do so for the rest of the session
+     */
+    private boolean isEcho(long tsEcr) {
+        return timestampSent && tsEcr - firstTimestampSent >= 0 && tsEcr - newestTimestampSent <= 0;
     }
 
     private void notePeerTimestamp(long tsVal) {
@@ -996,7 +1011,8 @@ public final class Engine {
     private void processAck(Frame p, long now) {
         long ack = p.ack();
         boolean finWasAcknowledged = send.finAcknowledged();
-        send.beginAck(p.tsEcr());
+        boolean echo = isEcho(p.tsEcr());
+        send.beginAck(echo, p.tsEcr());
         send.acknowledgeUpTo(ack);
         long[] sack = p.sackRanges();
         for (int i = 0; i + 1 < sack.length; i += 2) {
@@ -1008,7 +1024,7 @@ public final class Engine {
             // Sample only when that frame is the newest the peer had seen (it echoes the
             // newest timestamp): otherwise the acknowledgement was held back by a hole or
             // by lost acknowledgements, and the sample would measure that, not the path.
-            if (sentAt != Long.MIN_VALUE && sentAt - p.tsEcr() >= 0) {
+            if (sentAt != Long.MIN_VALUE && echo && sentAt - p.tsEcr() >= 0) {
                 rtt.addSample(now - sentAt);
             }
             rtt.resetBackoff();
@@ -1017,7 +1033,8 @@ public final class Engine {
                 // An acknowledgement sent before the peer saw our timeout retransmission
                 // (its echo is older) answers the originals: the round trip merely grew
                 // past the RTO (RFC 4015 Eifel response), so nothing else is resent.
-                if (p.tsEcr() - timeoutRecoveryPoint >= 0) {
+                // Without a valid echo it cannot tell: the rest is resent.
+                if (!echo || p.tsEcr() - timeoutRecoveryPoint >= 0) {
                     send.markLostSentBefore(timeoutRecoveryPoint);
                 }
             }
@@ -1236,6 +1253,13 @@ public final class Engine {
         Frame p = b.build();
         framesSent++;
         lastSendAt = now;
+        if (!timestampSent) {
+            timestampSent = true;
+            firstTimestampSent = now;
+            newestTimestampSent = now;
+        } else if (now - newestTimestampSent > 0) {
+            newestTimestampSent = now;
+        }
         keepaliveDue = false;
         probeDue = false;
         ackNow = false;

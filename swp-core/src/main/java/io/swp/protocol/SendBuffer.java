@@ -63,6 +63,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private long spuriousRetransmits;
 
     // Results of the acknowledgement being processed; reset by beginAck().
+    private boolean echoValid;
     private long echoedTimestamp;
     private boolean newInformation;
     private long newestCleanDeliverySentAt;
@@ -275,11 +276,14 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     /**
      * Starts processing one incoming acknowledgement.
      *
+     * @param valid whether {@code echoed} is an echo of a timestamp this side sent; if
+     *     not, it is not used at all (no RACK evidence, no spurious-retransmission check)
      * @param echoed the acknowledgement's echoed timestamp: the newest send time of ours the peer had seen
      */
-    void beginAck(long echoed) {
+    void beginAck(boolean valid, long echoed) {
+        echoValid = valid;
         echoedTimestamp = echoed;
-        if (latestEchoed == Long.MIN_VALUE || echoed - latestEchoed > 0) {
+        if (valid && (latestEchoed == Long.MIN_VALUE || echoed - latestEchoed > 0)) {
             latestEchoed = echoed;
         }
         newInformation = false;
@@ -361,7 +365,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         if (f.retransmits == 0) {
             newestCleanDeliverySentAt = Math.max(newestCleanDeliverySentAt, f.lastSentAt);
             latestCleanDeliverySentAt = Math.max(latestCleanDeliverySentAt, f.lastSentAt);
-        } else if (f.retransmits == 1 && f.lostByEvidence && echoedTimestamp - f.lastSentAt < 0) {
+        } else if (f.retransmits == 1 && f.lostByEvidence && echoValid && echoedTimestamp - f.lastSentAt < 0) {
             spuriousRetransmits++;
             // The frames SACKed by now all overtook the original: that is the reordering depth.
             int depth = Math.max(f.sackedAboveWhenLost, sackedCount);

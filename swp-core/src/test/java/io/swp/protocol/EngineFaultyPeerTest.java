@@ -209,4 +209,61 @@ class EngineFaultyPeerTest {
             assertStatsChange(before, e.stats(), "strayFramesDropped", 1);
         }
     }
+
+    /** Fault 5: an echoed timestamp from the future poisoned loss detection. */
+    @Nested
+    class EchoFromTheFuture {
+        private static final long FUTURE = T0 + 10_000 * MS;
+
+        /** @return an established initiator that sent three one-message DATA frames (0, 1, 2) at {@code T0 + 20 ms} */
+        private Engine withThreeFramesInFlight() {
+            Engine e = FrameCrafter.establishedInitiator();
+            long now = T0 + 20 * MS;
+            for (int i = 0; i < 3; i++) {
+                assertEquals(3, e.write(ABC, 0, 3, true, now));
+            }
+            assertEquals(3, transmit(e, now).size());
+            return e;
+        }
+
+        @Test
+        void aFutureEchoDoesNotDeclareTheFramesInFlightLost() {
+            Engine e = withThreeFramesInFlight();
+            EngineStats before = e.stats();
+            long now = T0 + 25 * MS;
+            // Frame 2 SACKed, sent at the same time as 0 and 1: no evidence against them,
+            // unless an echo from the future claims the peer has seen much later frames.
+            feed(e, fromAcceptor(FrameKind.ACK).sackRanges(new long[] {2, 3}).tsVal(T0 + 22 * MS).tsEcr(FUTURE).build(),
+                    now);
+            assertSilent(e, now);
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "acksReceived", 1);
+        }
+
+        @Test
+        void aFutureEchoDoesNotMakeATimeoutResendEveryFrame() {
+            Engine e = withThreeFramesInFlight();
+            long now = T0 + 25 * MS;
+            feed(e, fromAcceptor(FrameKind.ACK).tsVal(T0 + 22 * MS).tsEcr(FUTURE).build(), now);
+            assertSilent(e, now);
+            long rtoAt = e.pollTimeout();
+            e.handleTimeout(rtoAt);
+            // Nothing of ours is known to have arrived: the timer resends the oldest frame only.
+            assertEquals(List.of(fromInitiator(FrameKind.DATA).flags(Frame.FLAG_END_OF_MESSAGE).seq(0).payload(ABC)
+                    .tsVal(rtoAt).tsEcr(T0 + 22 * MS).build()), transmit(e, rtoAt));
+            assertEquals(1, e.stats().retransmits());
+            assertEquals(0, e.stats().rttSamples() - 1, "only the handshake's sample");
+        }
+
+        @Test
+        void aValidEchoStillCountsAfterAFutureOne() {
+            Engine e = withThreeFramesInFlight();
+            feed(e, fromAcceptor(FrameKind.ACK).tsVal(T0 + 22 * MS).tsEcr(FUTURE).build(), T0 + 25 * MS);
+            EngineStats before = e.stats();
+            long now = T0 + 30 * MS;
+            feed(e, fromAcceptor(FrameKind.ACK).ack(3).tsVal(T0 + 27 * MS).tsEcr(T0 + 20 * MS).build(), now);
+            assertSilent(e, now);
+            assertEquals(0, e.stats().inFlightFrames());
+            assertEquals(before.rttSamples() + 1, e.stats().rttSamples(), "the frames' round trip is sampled");
+        }
+    }
 }
