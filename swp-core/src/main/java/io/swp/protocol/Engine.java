@@ -91,12 +91,20 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Liveness and close</h2>
  * A KEEPALIVE goes out after a keepalive interval without sending; the peer answers at
- * once. A peer heard nothing from for {@link EngineConfig#deadPeerNanos()} is dead, in
- * every state after SYN_SENT (which the connect timeout bounds) except TIME_WAIT; that
- * rule also bounds FIN_WAIT_2, which otherwise lasts as long as the peer keeps its output
- * open (half-close, as in TCP). FINs are sequenced frames, so a lost FIN or lost ACK of
- * it is repaired like data. The configured unacked timeout and per-frame retransmission
- * limit end a session early; they, unlike a dead peer, send a best-effort RESET.
+ * once. A peer that has not proved it is alive for {@link EngineConfig#deadPeerNanos()}
+ * is dead, in every state after SYN_SENT (which the connect timeout bounds) except
+ * TIME_WAIT. A frame with the right nonces proves it only if it could not be a replay
+ * of a frame received before: it carries a timestamp newer than any the peer sent
+ * before, or echoes a send of ours newer than any echoed before (the answer to a
+ * keepalive), or brings new data (taken in or out of order) or acknowledges or SACKs
+ * something new. A duplicate, a frame refused for lack of room, or any frame replayed as
+ * captured is answered as usual but does not keep a silent peer's session alive. (It
+ * guards against replays, not forgeries: whoever can forge frames with the nonces can
+ * also forge fresh timestamps.) The dead-peer rule also bounds FIN_WAIT_2, which
+ * otherwise lasts as long as the peer keeps its output open (half-close, as in TCP).
+ * FINs are sequenced frames, so a lost FIN or lost ACK of it is repaired like data. The
+ * configured unacked timeout and per-frame retransmission limit end a session early;
+ * they, unlike a dead peer, send a best-effort RESET.
  */
 public final class Engine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -155,7 +163,10 @@ public final class Engine {
     // Timer state (see Timer for the list).
     private long retransmitDeadline = NEVER;
     private long lastSendAt;
+    // When a frame from the peer last arrived, and when one last proved the peer alive
+    // (see "Liveness and close" above: a replayed duplicate does not).
     private long lastReceiveAt;
+    private long lastAliveAt;
     private boolean keepaliveDue;
     private long probeDeadline = NEVER;
     private long probeInterval;
@@ -209,6 +220,7 @@ public final class Engine {
         this.connectDeadline = saturatedAdd(now, config.connectTimeoutNanos());
         this.lastSendAt = now;
         this.lastReceiveAt = now;
+        this.lastAliveAt = now;
         this.handshakeDue = true;
     }
 
@@ -754,7 +766,7 @@ public final class Engine {
                 // hold a backlog slot beyond the connect timeout, dead-peer detection or not.
                 return state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED ? connectDeadline : NEVER;
             case DEAD_PEER:
-                return deadPeerApplies() ? saturatedAdd(lastReceiveAt, config.deadPeerNanos()) : NEVER;
+                return deadPeerApplies() ? saturatedAdd(lastAliveAt, config.deadPeerNanos()) : NEVER;
             case UNACKED: {
                 SentFrame oldest = send.oldestInFlight();
                 return oldest != null && config.unackedTimeoutNanos() > 0
@@ -941,14 +953,30 @@ public final class Engine {
         ackNow = true;
     }
 
+    /**
+     * Notes a frame with the right nonces. It proves the peer alive now if its timestamp
+     * is newer than any the peer sent before, or it echoes a send of ours newer than any
+     * echoed before (an answer to a keepalive, say); otherwise it may be a replay, and
+     * only new data or new acknowledgements in it will count ({@link #peerIsAlive}).
+     */
     private void noteValidFrame(Frame p, long now) {
         framesReceived++;
         lastReceiveAt = now;
+        boolean fresh = !peerTimestampKnown || p.tsVal() - peerTimestamp > 0;
         notePeerTimestamp(p.tsVal());
         if (isEcho(p.tsEcr()) && (!peerEchoKnown || p.tsEcr() - peerEcho > 0)) {
             peerEcho = p.tsEcr();
             peerEchoKnown = true;
+            fresh = true;
         }
+        if (fresh) {
+            peerIsAlive(now);
+        }
+    }
+
+    /** The peer has just proved it is alive: the dead-peer timer starts again. */
+    private void peerIsAlive(long now) {
+        lastAliveAt = now;
     }
 
     /**
@@ -1020,6 +1048,7 @@ public final class Engine {
         }
         if (send.hadNewInformation()) {
             acksReceived++;
+            peerIsAlive(now);
             long sentAt = send.newestCleanDeliverySentAt();
             // Sample only when that frame is the newest the peer had seen (it echoes the
             // newest timestamp): otherwise the acknowledgement was held back by a hole or
@@ -1074,11 +1103,15 @@ public final class Engine {
                 ackNow = true;
                 break;
             case NO_ROOM:
+                ackNow = true;
+                break;
             case OUT_OF_ORDER:
             case FILLED_GAP:
                 ackNow = true;
+                peerIsAlive(now);
                 break;
             case IN_ORDER:
+                peerIsAlive(now);
                 inOrderSinceAck++;
                 if (inOrderSinceAck >= config.ackEveryFrames() || config.ackDelayNanos() == 0) {
                     ackNow = true;

@@ -266,4 +266,75 @@ class EngineFaultyPeerTest {
             assertEquals(before.rttSamples() + 1, e.stats().rttSamples(), "the frames' round trip is sampled");
         }
     }
+
+    /** Fault 4: any frame with the right nonces, replayed duplicates included, reset the dead-peer timer. */
+    @Nested
+    class ReplaysAndLiveness {
+        private final long deadPeer = CONFIG.deadPeerNanos();
+
+        /** Asserts that {@code e} is still established just before {@code deadAt} and dead at it. */
+        private void assertDeclaredDeadAt(Engine e, long deadAt) {
+            e.handleTimeout(deadAt - 1);
+            assertEquals(EngineState.ESTABLISHED, e.state(), "alive until " + deadAt);
+            e.handleTimeout(deadAt);
+            assertEquals(EngineState.CLOSED, e.state());
+            assertEquals(CloseReason.PEER_DEAD, e.closeReason());
+        }
+
+        @Test
+        void aReplayedAckDoesNotKeepASilentPeerAlive() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            // The initiator's ACK that completed the handshake at T0 + 15 ms, replayed as captured.
+            Frame replay = fromInitiator(FrameKind.ACK).tsVal(T0 + 10 * MS).tsEcr(T0 + 5 * MS).build();
+            EngineStats before = e.stats();
+            long now = T0 + 40_000 * MS;
+            feed(e, replay, now);
+            assertSilent(e, now);
+            assertStatsChange(before, e.stats(), "framesReceived", 1);
+            assertDeclaredDeadAt(e, T0 + 15 * MS + deadPeer);
+        }
+
+        @Test
+        void aReplayedDataFrameIsAnsweredButDoesNotKeepASilentPeerAlive() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            Frame data = fromInitiator(FrameKind.DATA).seq(0).payload(ABC).tsVal(T0 + 12 * MS).tsEcr(T0 + 5 * MS)
+                    .build();
+            feed(e, data, T0 + 20 * MS);
+            assertEquals(3, e.readableBytes());
+            transmit(e, T0 + 20 * MS);
+            e.handleTimeout(T0 + 25 * MS);
+            assertEquals(1, transmit(e, T0 + 25 * MS).size(), "the delayed ACK");
+            EngineStats before = e.stats();
+            long now = T0 + 40_000 * MS;
+            feed(e, data, now);
+            // A duplicate is acknowledged at once (the peer may have lost our ACK) ...
+            assertEquals(List.of(fromAcceptor(FrameKind.ACK).ack(1).window(FrameCrafter.WINDOW_FRAMES - 1,
+                    CONFIG.windowBytes() - 3).tsVal(now).tsEcr(T0 + 12 * MS).build()), transmit(e, now));
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "duplicatesDropped", 1, "framesSent", 1,
+                    "acksSent", 1);
+            // ... but proves nothing about the peer: it was last heard from with the original.
+            assertDeclaredDeadAt(e, T0 + 20 * MS + deadPeer);
+        }
+
+        @Test
+        void aFrameWithANewerTimestampProvesThePeerAlive() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            long now = T0 + 40_000 * MS;
+            feed(e, fromInitiator(FrameKind.KEEPALIVE).tsVal(now - 5 * MS).tsEcr(T0 + 5 * MS).build(), now);
+            assertDeclaredDeadAt(e, now + deadPeer);
+        }
+
+        @Test
+        void anAnswerEchoingOurNewestSendProvesThePeerAliveEvenWithAnOldTimestamp() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            long keepaliveAt = T0 + 15 * MS + CONFIG.keepaliveIntervalNanos();
+            e.handleTimeout(keepaliveAt);
+            assertEquals(List.of(fromAcceptor(FrameKind.KEEPALIVE).tsVal(keepaliveAt).tsEcr(T0 + 10 * MS).build()),
+                    transmit(e, keepaliveAt));
+            long now = keepaliveAt + 5 * MS;
+            // The peer's clock did not move (it is no replay either: it echoes the keepalive).
+            feed(e, fromInitiator(FrameKind.ACK).tsVal(T0 + 10 * MS).tsEcr(keepaliveAt).build(), now);
+            assertDeclaredDeadAt(e, now + deadPeer);
+        }
+    }
 }
