@@ -341,7 +341,7 @@ public final class Engine {
     public EngineStats stats() {
         return new EngineStats(framesSent, framesReceived, dataFramesSent, payloadBytesSent,
                 receive.deliveredBytes(), retransmits, fastRetransmits, timeouts, duplicatesDropped,
-                badFramesDropped, strayFramesDropped, acksSent, acksReceived, keepalivesSent,
+                badFramesDropped, strayFramesDropped + receive.droppedPastFin(), acksSent, acksReceived, keepalivesSent,
                 receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(), rtt.samples(),
                 send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
                 localFreeFrames(), localFreeBytes());

@@ -17,6 +17,9 @@ import java.util.Arrays;
  * is taken while the buffer is not already over the window (it lets them all move on;
  * refusing it could wait forever). Unordered messages go to their own queue, bounded
  * by drop-oldest.
+ *
+ * <p>Nothing beyond the peer's FIN is delivered: a frame above it arriving after it is
+ * refused, and a FIN arriving below frames already held drops them.
  */
 final class ReceiveBuffer {
     /** What became of an arriving sequenced frame. */
@@ -58,6 +61,7 @@ final class ReceiveBuffer {
     private boolean discarding;
     private long deliveredBytes;
     private long unorderedDropped;
+    private long droppedPastFin;
     private long[] sackCache = NO_SACK;
     private boolean sackDirty;
 
@@ -123,6 +127,14 @@ final class ReceiveBuffer {
     }
 
     /**
+     * @return frames held out of order that a FIN arriving later put beyond the end of the
+     *     stream: dropped, never delivered (the peer broke the protocol)
+     */
+    long droppedPastFin() {
+        return droppedPastFin;
+    }
+
+    /**
      * Takes an arriving DATA or FIN frame.
      *
      * @param p the frame; its payload array is kept, not copied
@@ -144,6 +156,7 @@ final class ReceiveBuffer {
                 return Arrival.INVALID;
             }
             finSeq = seq;
+            dropHeldFrom(seq + 1);
             held.put(seq, p);
         } else if (p.hasFlag(Frame.FLAG_UNORDERED)) {
             deliverUnordered(p.payload());
@@ -194,7 +207,7 @@ final class ReceiveBuffer {
             }
             if (p.kind() == FrameKind.FIN) {
                 finReached = true;
-                continue;
+                break;
             }
             int len = p.payloadLength();
             heldFrames--;
@@ -209,6 +222,28 @@ final class ReceiveBuffer {
             heldRanges.removeBelow(next);
             sackDirty = true;
         }
+    }
+
+    /**
+     * Drops every frame held at {@code from} or above: the peer's FIN came below them, so
+     * they lie beyond the end of its stream. Ordered frames are counted and never
+     * delivered; an unordered message there was handed over on arrival, before the FIN
+     * said where the stream ends, and only its place is cleared.
+     */
+    private void dropHeldFrom(long from) {
+        for (int i = heldRanges.size() - 1; i >= 0 && heldRanges.end(i) > from; i--) {
+            for (long s = Math.max(from, heldRanges.start(i)); s < heldRanges.end(i); s++) {
+                Frame f = held.get(s);
+                if (f != UNORDERED_DELIVERED) {
+                    heldFrames--;
+                    heldBytes -= f.payloadLength();
+                    droppedPastFin++;
+                }
+                held.put(s, null);
+            }
+        }
+        heldRanges.removeFrom(from);
+        sackDirty = true;
     }
 
     /**

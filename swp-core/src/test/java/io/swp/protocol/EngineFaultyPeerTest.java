@@ -337,4 +337,36 @@ class EngineFaultyPeerTest {
             assertDeclaredDeadAt(e, now + deadPeer);
         }
     }
+
+    /** Fault 2: data held above a FIN that arrived later was delivered after it. */
+    @Nested
+    class DataPastTheFin {
+        @Test
+        void aFinBelowHeldDataEndsTheStreamAndTheDataIsNeverDelivered() {
+            Engine e = FrameCrafter.establishedAcceptor();
+            feed(e, fromInitiator(FrameKind.DATA).seq(0).payload(ABC).tsVal(T0 + 20 * MS).tsEcr(T0 + 5 * MS).build(),
+                    T0 + 21 * MS);
+            feed(e, fromInitiator(FrameKind.DATA).seq(2).payload(new byte[] {'x', 'y', 'z'}).tsVal(T0 + 22 * MS)
+                    .tsEcr(T0 + 5 * MS).build(), T0 + 23 * MS);
+            assertEquals(List.of(fromAcceptor(FrameKind.ACK).ack(1).sackRanges(new long[] {2, 3})
+                    .window(FrameCrafter.WINDOW_FRAMES - 2, CONFIG.windowBytes() - 6).tsVal(T0 + 23 * MS)
+                    .tsEcr(T0 + 22 * MS).build()), transmit(e, T0 + 23 * MS));
+            EngineStats before = e.stats();
+            long now = T0 + 30 * MS;
+            // The peer's FIN says its stream ends before frame 2.
+            feed(e, fromInitiator(FrameKind.FIN).seq(1).tsVal(T0 + 25 * MS).tsEcr(T0 + 5 * MS).build(), now);
+            assertEquals(EngineState.CLOSE_WAIT, e.state());
+            assertEquals(List.of(EngineEvent.PEER_FINISHED), events(e));
+            assertEquals(List.of(fromAcceptor(FrameKind.ACK).ack(2).window(FrameCrafter.WINDOW_FRAMES - 1,
+                    CONFIG.windowBytes() - 3).tsVal(now).tsEcr(T0 + 25 * MS).build()), transmit(e, now),
+                    "the FIN acknowledged, frame 2 no longer SACKed");
+            assertEquals(3, e.readableBytes(), "only the data before the FIN");
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "strayFramesDropped", 1, "framesSent", 1,
+                    "acksSent", 1, "localWindowMessages", 1, "localWindowBytes", 3);
+            byte[] out = new byte[10];
+            assertEquals(3, e.read(out, 0, out.length, now));
+            assertEquals(-1, e.read(out, 0, out.length, now));
+            assertEquals(3, e.stats().payloadBytesReceived());
+        }
+    }
 }
