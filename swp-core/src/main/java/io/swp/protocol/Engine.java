@@ -33,13 +33,14 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Sequence space</h2>
  * Sequence numbers count frames: every DATA and FIN frame takes the next one, from 0.
- * A receiver holds at most its advertised window of frames/bytes (out-of-order plus
- * unread), so its memory is bounded by {@link EngineConfig#windowFrames()} and
- * {@link EngineConfig#windowBytes()}. Exceptions, all bounded: an empty receive buffer
- * always takes one frame (so a peer whose frames exceed our byte window cannot
- * deadlock), the frame filling the gap below held frames is always taken (one frame over
- * at most), and unordered messages wait in their own queue, bounded by
- * {@link EngineConfig#unorderedQueueLimit()} with the oldest dropped and counted.
+ * A receiver holds at most its advertised window of frames/bytes (out-of-order, unread,
+ * and unordered messages not yet taken), so its memory is bounded by
+ * {@link EngineConfig#windowFrames()} and {@link EngineConfig#windowBytes()}; frames
+ * beyond it are dropped and counted ({@link EngineStats#noRoomDropped()}). Exceptions,
+ * both bounded: an empty receive buffer always takes one frame (so a peer whose frames
+ * exceed our byte window cannot deadlock), and the frame filling the gap below held
+ * frames is always taken (one frame over at most). Unordered messages are further bounded
+ * by {@link EngineConfig#unorderedQueueLimit()}, with the oldest dropped and counted.
  * On the send side every queued frame costs its payload plus a small bookkeeping charge
  * against {@link EngineConfig#sendBufferBytes()} (see {@link #sendBufferFree()}).
  *
@@ -197,6 +198,7 @@ public final class Engine {
     private long duplicatesDropped;
     private long badFramesDropped;
     private long strayFramesDropped;
+    private long noRoomDropped;
     private long acksSent;
     private long acksReceived;
     private long keepalivesSent;
@@ -341,7 +343,8 @@ public final class Engine {
     public EngineStats stats() {
         return new EngineStats(framesSent, framesReceived, dataFramesSent, payloadBytesSent,
                 receive.deliveredBytes(), retransmits, fastRetransmits, timeouts, duplicatesDropped,
-                badFramesDropped, strayFramesDropped + receive.droppedPastFin(), acksSent, acksReceived, keepalivesSent,
+                badFramesDropped, strayFramesDropped + receive.droppedPastFin(), noRoomDropped, acksSent, acksReceived,
+                keepalivesSent,
                 receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(), rtt.samples(),
                 send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
                 localFreeFrames(), localFreeBytes());
@@ -616,9 +619,18 @@ public final class Engine {
         return chunk;
     }
 
-    /** @return the next unordered message received, or null */
+    /**
+     * Takes the next unordered message. Messages not yet taken count against the receive
+     * window, so taking one may let the engine advertise a larger window.
+     *
+     * @return the next unordered message received, or null
+     */
     public byte[] pollUnordered() {
-        return receive.pollUnordered();
+        byte[] m = receive.pollUnordered();
+        if (m != null) {
+            considerWindowUpdate();
+        }
+        return m;
     }
 
     /**
@@ -1103,6 +1115,7 @@ public final class Engine {
                 ackNow = true;
                 break;
             case NO_ROOM:
+                noRoomDropped++;
                 ackNow = true;
                 break;
             case OUT_OF_ORDER:

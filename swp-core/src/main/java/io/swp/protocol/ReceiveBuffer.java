@@ -8,15 +8,15 @@ import java.util.Arrays;
  * sequence number, in-order payload waiting for the application, unordered messages,
  * and the SACK ranges to report.
  *
- * <p>Memory is bounded by the window: an ordered DATA frame is accepted only while the
- * frames and bytes held out of order plus those delivered in order but unread stay
- * within {@code windowFrames}/{@code windowBytes}, and nothing further than
- * {@code windowFrames} above the next expected number is held. Two exceptions keep a
- * session from deadlocking, each by at most one frame: an empty buffer always takes one
- * frame (mismatched configurations), and the frame that fills the gap below held frames
- * is taken while the buffer is not already over the window (it lets them all move on;
- * refusing it could wait forever). Unordered messages go to their own queue, bounded
- * by drop-oldest.
+ * <p>Memory is bounded by the window: a DATA frame is accepted only while the frames and
+ * bytes held out of order, those delivered in order but unread, and the unordered
+ * messages not yet taken stay within {@code windowFrames}/{@code windowBytes}, and
+ * nothing further than {@code windowFrames} above the next expected number is held. Two
+ * exceptions keep a session from deadlocking, each by at most one frame: an empty buffer
+ * always takes one frame (mismatched configurations), and the frame that fills the gap
+ * below held frames is taken while the buffer is not already over the window (it lets
+ * them all move on; refusing it could wait forever). Unordered messages wait in their
+ * own queue, counted against the window like the rest and also bounded by drop-oldest.
  *
  * <p>Nothing beyond the peer's FIN is delivered: a frame above it arriving after it is
  * refused, and a FIN arriving below frames already held drops them.
@@ -50,6 +50,7 @@ final class ReceiveBuffer {
     private final RangeSet heldRanges = new RangeSet();
     private final ArrayDeque<Frame> readable = new ArrayDeque<>();
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
+    private long unorderedBytes;
 
     private long next;
     private int heldFrames;
@@ -78,22 +79,22 @@ final class ReceiveBuffer {
 
     /** @return frames this side can still take (may be negative only transiently, never reported so) */
     long freeFrames() {
-        return Math.max(0, windowFrames - heldFrames - (long) readable.size());
+        return Math.max(0, windowFrames - bufferedFrames());
     }
 
     /** @return payload bytes this side can still take */
     long freeBytes() {
-        return Math.max(0, windowBytes - heldBytes - unreadBytes);
+        return Math.max(0, windowBytes - bufferedBytes());
     }
 
-    /** @return frames held out of order plus in-order frames unread */
+    /** @return frames held out of order, in-order frames unread and unordered messages not taken */
     long bufferedFrames() {
-        return heldFrames + (long) readable.size();
+        return heldFrames + (long) readable.size() + unordered.size();
     }
 
-    /** @return bytes held out of order plus in-order bytes unread */
+    /** @return bytes held out of order, in-order bytes unread and bytes of unordered messages not taken */
     long bufferedBytes() {
-        return heldBytes + unreadBytes;
+        return heldBytes + unreadBytes + unorderedBytes;
     }
 
     /** @return slots allocated for frames held by sequence number: for tests of memory bounds */
@@ -158,19 +159,13 @@ final class ReceiveBuffer {
             finSeq = seq;
             dropHeldFrom(seq + 1);
             held.put(seq, p);
+        } else if (!hasRoomFor(seq, p.payloadLength())) {
+            return Arrival.NO_ROOM;
         } else if (p.hasFlag(Frame.FLAG_UNORDERED)) {
             deliverUnordered(p.payload());
             held.put(seq, UNORDERED_DELIVERED);
         } else {
             int len = p.payloadLength();
-            boolean empty = heldFrames == 0 && readable.isEmpty();
-            // The gap fill may exceed the window, but only from within it: otherwise a peer
-            // holding many gaps open could push one frame over per gap, without bound.
-            boolean fillsTheGap = seq == next && heldFrames > 0
-                    && bufferedFrames() <= windowFrames && bufferedBytes() <= windowBytes;
-            if (!empty && !fillsTheGap && (freeFrames() < 1 || len > freeBytes())) {
-                return Arrival.NO_ROOM;
-            }
             held.put(seq, p);
             heldFrames++;
             heldBytes += len;
@@ -185,16 +180,29 @@ final class ReceiveBuffer {
         return gapFilled ? Arrival.FILLED_GAP : Arrival.IN_ORDER;
     }
 
+    /** @return whether a DATA frame {@code seq} of {@code len} bytes fits the window (see the class comment) */
+    private boolean hasRoomFor(long seq, int len) {
+        if (heldFrames == 0 && readable.isEmpty() && unordered.isEmpty()) {
+            return true;
+        }
+        // The gap fill may exceed the window, but only from within it: otherwise a peer
+        // holding many gaps open could push one frame over per gap, without bound.
+        boolean fillsTheGap = seq == next && heldFrames > 0
+                && bufferedFrames() <= windowFrames && bufferedBytes() <= windowBytes;
+        return fillsTheGap || (freeFrames() >= 1 && len <= freeBytes());
+    }
+
     private void deliverUnordered(byte[] message) {
         deliveredBytes += message.length;
         if (discarding) {
             return;
         }
         if (unordered.size() >= unorderedLimit) {
-            unordered.poll();
+            unorderedBytes -= unordered.poll().length;
             unorderedDropped++;
         }
         unordered.add(message);
+        unorderedBytes += message.length;
     }
 
     private void advance() {
@@ -306,7 +314,11 @@ final class ReceiveBuffer {
 
     /** @return the oldest unordered message, or null */
     byte[] pollUnordered() {
-        return unordered.poll();
+        byte[] m = unordered.poll();
+        if (m != null) {
+            unorderedBytes -= m.length;
+        }
+        return m;
     }
 
     /** The application reads no more: drop what waits and discard what arrives. */
@@ -314,6 +326,7 @@ final class ReceiveBuffer {
         discarding = true;
         readable.clear();
         unordered.clear();
+        unorderedBytes = 0;
         headOffset = 0;
         unreadBytes = 0;
     }

@@ -82,7 +82,8 @@ class EngineFaultyPeerTest {
                     .tsVal(T0 + 26 * MS).tsEcr(T0 + 5 * MS).build(), now);
             assertEquals(MAX, e.receiveBufferForTest().ringCapacity(), "beyond the window: refused, nothing grows");
             assertEquals(1, transmit(e, now).size(), "answered with an ACK");
-            assertStatsChange(before, e.stats(), "framesReceived", 1, "framesSent", 1, "acksSent", 1);
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "noRoomDropped", 1, "framesSent", 1,
+                    "acksSent", 1);
         }
 
         @Test
@@ -367,6 +368,66 @@ class EngineFaultyPeerTest {
             assertEquals(3, e.read(out, 0, out.length, now));
             assertEquals(-1, e.read(out, 0, out.length, now));
             assertEquals(3, e.stats().payloadBytesReceived());
+        }
+    }
+
+    /** Unordered frames bypassed the receive window. */
+    @Nested
+    class UnorderedBeyondTheWindow {
+        private Frame unordered(long seq, long tsVal) {
+            return fromInitiator(FrameKind.DATA).flags(Frame.FLAG_UNORDERED | Frame.FLAG_END_OF_MESSAGE).seq(seq)
+                    .payload(new byte[] {(byte) seq, 'b', 'c'}).tsVal(tsVal).tsEcr(T0 + 5 * MS).build();
+        }
+
+        @Test
+        void unorderedMessagesNotTakenFillTheWindowInFramesAndTheNextIsRefused() {
+            EngineConfig config = withWindowFrames(CONFIG, 4);
+            Engine e = establishedAcceptor(config);
+            for (int seq = 0; seq < 4; seq++) {
+                feed(e, unordered(seq, T0 + 20 * MS + seq), T0 + 21 * MS);
+            }
+            transmit(e, T0 + 21 * MS);
+            assertEquals(0, e.stats().localWindowMessages(), "four messages wait: the window is closed");
+            EngineStats before = e.stats();
+            long now = T0 + 30 * MS;
+            feed(e, unordered(4, T0 + 25 * MS), now);
+            assertEquals(List.of(fromAcceptor(FrameKind.ACK).ack(4).window(0, CONFIG.windowBytes() - 12).tsVal(now)
+                    .tsEcr(T0 + 25 * MS).build()), transmit(e, now), "refused: not acknowledged");
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "noRoomDropped", 1, "framesSent", 1,
+                    "acksSent", 1);
+            for (int seq = 0; seq < 4; seq++) {
+                assertEquals(seq, e.pollUnordered()[0]);
+            }
+            assertTrue(e.pollUnordered() == null, "message 4 was not delivered");
+            assertEquals(List.of(fromAcceptor(FrameKind.ACK).ack(4).window(4, CONFIG.windowBytes()).tsVal(now)
+                    .tsEcr(T0 + 25 * MS).build()), transmit(e, now), "taking them reopens the window at once");
+            feed(e, unordered(4, T0 + 35 * MS), T0 + 40 * MS);
+            assertEquals(4, e.pollUnordered()[0], "its retransmission is taken");
+        }
+
+        @Test
+        void unorderedMessagesNotTakenFillTheWindowInBytes() {
+            EngineConfig base = withWindowFrames(CONFIG, 64);
+            EngineConfig config = new EngineConfig(base.windowFrames(), 8, base.sendBufferBytes(),
+                    base.maxPayloadBytes(), base.initialRtoNanos(), base.minRtoNanos(), base.maxRtoNanos(),
+                    base.ackEveryFrames(), base.ackDelayNanos(), base.keepaliveIntervalNanos(), base.deadPeerNanos(),
+                    base.unackedTimeoutNanos(), base.maxRetransmitsPerFrame(), base.connectTimeoutNanos(),
+                    base.timeWaitNanos(), base.closeTimeoutNanos(), base.unorderedQueueLimit());
+            Engine e = establishedAcceptor(config);
+            feed(e, unordered(0, T0 + 20 * MS), T0 + 21 * MS);
+            feed(e, unordered(1, T0 + 21 * MS), T0 + 22 * MS);
+            assertEquals(2, e.stats().localWindowBytes());
+            assertEquals(List.of(), transmit(e, T0 + 22 * MS), "their acknowledgement is delayed");
+            EngineStats before = e.stats();
+            long now = T0 + 23 * MS;
+            feed(e, unordered(2, T0 + 22 * MS), now);
+            assertEquals(List.of(fromAcceptor(FrameKind.ACK).ack(2).window(62, 2).tsVal(now).tsEcr(T0 + 22 * MS)
+                    .build()), transmit(e, now), "three bytes do not fit in two: refused");
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "noRoomDropped", 1, "framesSent", 1,
+                    "acksSent", 1);
+            assertEquals(0, e.pollUnordered()[0]);
+            assertEquals(1, e.pollUnordered()[0]);
+            assertTrue(e.pollUnordered() == null, "message 2 was not delivered");
         }
     }
 }
