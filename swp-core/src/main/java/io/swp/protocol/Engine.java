@@ -78,7 +78,9 @@ import org.slf4j.LoggerFactory;
  * timestamps show a retransmission was spurious) and repaired at once, each hole at most
  * once per round trip. When the retransmission timer on the oldest frame expires and the
  * peer has been heard from since that frame was last sent, every unSACKed frame whose own
- * deadline (last sent + RTO) has passed is resent. If the peer has been silent, only the
+ * deadline (last sent + RTO) has passed is resent. If the oldest frame was SACKed, the
+ * peer has reneged: the scoreboard is cleared first (RFC 2018 §8), so the oldest frame
+ * is always among those resent. If the peer has been silent, only the
  * oldest frame is (the peer may be gone, and a timer must not resend the window into the
  * void); once an acknowledgement shows the path works, every frame sent before the
  * timeout and still not SACKed follows.
@@ -857,6 +859,13 @@ public final class Engine {
             return;
         }
         retransmitDeadline = saturatedAdd(now, rtt.rto());
+        if (oldest.sacked) {
+            // The peer SACKed the oldest frame yet acknowledges only up to it: it dropped
+            // what it had reported (reneged). After a timeout no SACK information may be
+            // relied on (RFC 2018 §8): the oldest frame, at least, is resent, or a session
+            // without an unacked timeout or retransmission limit would wait for ever.
+            send.forgetSacks();
+        }
         // If the peer has seen something sent since the oldest frame first went out (its
         // echoed timestamp says so) and has spoken since that frame's last transmission,
         // the path works and only these frames were lost: resend every one whose own

@@ -261,6 +261,29 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         return marked;
     }
 
+    /**
+     * Forgets every SACK (RFC 2018 §8): the peer has dropped frames it reported as held
+     * (it acknowledges up to a frame it SACKed, and no further), so nothing it SACKed can
+     * be relied on. Every frame in flight counts as unSACKed again, may be declared lost
+     * again, and is resent unless a later acknowledgement reports it anew. O(window); the
+     * engine calls it only on a retransmission timeout that finds the oldest frame
+     * SACKed, which a peer that keeps what it reports never causes.
+     */
+    void forgetSacks() {
+        for (long s = una; s < nextToSend; s++) {
+            SentFrame f = frames.get(s);
+            if (f.sacked) {
+                f.sacked = false;
+                unsackedFrames++;
+                unsackedBytes += f.length;
+            }
+        }
+        sackedCount = 0;
+        sackedBelowLossScan = 0;
+        sackedRanges.clear();
+        lossScan = una;
+    }
+
     // ------------------------------------------------------------------ acknowledgements
 
     /** @return fast retransmissions found unnecessary (the original had arrived) */

@@ -430,4 +430,61 @@ class EngineFaultyPeerTest {
             assertTrue(e.pollUnordered() == null, "message 2 was not delivered");
         }
     }
+
+    /** Fault 1: after a timeout, a SACKed left edge was never resent (RFC 2018 §8). */
+    @Nested
+    class RenegingPeer {
+        @Test
+        void aTimeoutResendsTheOldestFrameEvenIfItWasSacked() {
+            Engine e = FrameCrafter.establishedInitiator();
+            assertEquals(0, CONFIG.unackedTimeoutNanos(), "no unacked timeout");
+            assertEquals(0, CONFIG.maxRetransmitsPerFrame(), "no retransmission limit");
+            long sentAt = T0 + 20 * MS;
+            assertEquals(3, e.write(ABC, 0, 3, true, sentAt));
+            assertEquals(3, e.write(ABC, 0, 3, true, sentAt));
+            assertEquals(2, transmit(e, sentAt).size(), "frames 0 and 1");
+            // The peer holds frame 1 above a hole at 0 ...
+            feed(e, fromAcceptor(FrameKind.ACK).sackRanges(new long[] {1, 2}).tsVal(T0 + 22 * MS).tsEcr(sentAt)
+                    .build(), T0 + 25 * MS);
+            assertSilent(e, T0 + 25 * MS);
+            // ... then acknowledges frame 0 and nothing more: it has dropped frame 1.
+            long renegedAt = T0 + 26 * MS;
+            feed(e, fromAcceptor(FrameKind.ACK).ack(1).tsVal(T0 + 23 * MS).tsEcr(sentAt).build(), renegedAt);
+            assertSilent(e, renegedAt);
+            assertEquals(1, e.stats().inFlightFrames());
+            EngineStats before = e.stats();
+            long rtoAt = e.pollTimeout();
+            assertEquals(true, rtoAt < renegedAt + CONFIG.keepaliveIntervalNanos(), "the retransmission timer");
+            e.handleTimeout(rtoAt);
+            assertEquals(List.of(fromInitiator(FrameKind.DATA).flags(Frame.FLAG_END_OF_MESSAGE).seq(1).payload(ABC)
+                    .tsVal(rtoAt).tsEcr(T0 + 23 * MS).build()), transmit(e, rtoAt), "the SACKed left edge, resent");
+            assertStatsChange(before, e.stats(), "timeouts", 1, "retransmits", 1, "framesSent", 1, "rtoNanos",
+                    e.stats().rtoNanos() - before.rtoNanos());
+            // The peer takes it this time, and the session moves on.
+            feed(e, fromAcceptor(FrameKind.ACK).ack(2).tsVal(rtoAt + 3 * MS).tsEcr(rtoAt).build(), rtoAt + 5 * MS);
+            assertEquals(0, e.stats().inFlightFrames());
+            assertTrue(e.isSendBufferEmpty());
+        }
+
+        @Test
+        void afterRenegingTheScoreboardStaysConsistentAndTheOldestGoesFirst() {
+            Engine e = FrameCrafter.establishedInitiator();
+            long sentAt = T0 + 20 * MS;
+            for (int i = 0; i < 3; i++) {
+                assertEquals(3, e.write(ABC, 0, 3, true, sentAt));
+            }
+            assertEquals(3, transmit(e, sentAt).size(), "frames 0, 1 and 2");
+            feed(e, fromAcceptor(FrameKind.ACK).sackRanges(new long[] {1, 2}).tsVal(T0 + 22 * MS).tsEcr(sentAt)
+                    .build(), T0 + 25 * MS);
+            feed(e, fromAcceptor(FrameKind.ACK).ack(1).tsVal(T0 + 23 * MS).tsEcr(sentAt).build(), T0 + 26 * MS);
+            long rtoAt = e.pollTimeout();
+            e.handleTimeout(rtoAt);
+            // The peer was heard from after the frames went out but has echoed nothing newer
+            // than them, so the timer resends the oldest only; the rest follows the next ACK.
+            List<Frame> resent = transmit(e, rtoAt);
+            assertEquals(List.of(1L), resent.stream().map(Frame::seq).toList());
+            e.sendBufferForTest().checkInvariants();
+            assertEquals(2, e.stats().inFlightFrames());
+        }
+    }
 }
