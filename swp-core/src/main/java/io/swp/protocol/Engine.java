@@ -108,6 +108,22 @@ import org.slf4j.LoggerFactory;
  * FINs are sequenced frames, so a lost FIN or lost ACK of it is repaired like data. The
  * configured unacked timeout and per-frame retransmission limit end a session early;
  * they, unlike a dead peer, send a best-effort RESET.
+ *
+ * <h2>Faulty and hostile peers</h2>
+ * Nothing a peer sends is trusted beyond what this side can check. A frame is dropped
+ * whole, before anything in it is used, if it is addressed to another inbox, carries the
+ * wrong nonces, has a payload larger than {@link EngineConfig#maxPayloadBytes()}, or
+ * acknowledges or SACKs frames never sent (in SYN_RECEIVED, anything at all); all are
+ * counted in {@link EngineStats#strayFramesDropped()}. Data beyond the peer's FIN is
+ * never delivered, whatever the order of arrival. An echoed timestamp newer than any
+ * this side sent (or older than the first) is ignored: no RTT sample, no loss evidence.
+ * The receive window bounds everything buffered, unordered messages included, and the
+ * receive ring grows to at most {@link EngineConfig#MAX_WINDOW_FRAMES} slots; nothing is
+ * allocated in proportion to what the peer advertises. Replayed frames do not keep a
+ * session alive, and frames the peer SACKed and then dropped are resent after a timeout.
+ * A peer that knows both nonces can still waste this side's bandwidth within the window
+ * and keep the session open; that, and confidentiality, are for the transport's
+ * authentication to prevent.
  */
 public final class Engine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
