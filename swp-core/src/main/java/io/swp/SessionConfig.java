@@ -187,10 +187,19 @@ public final class SessionConfig {
 
         /**
          * Receive window in frames: how many frames this side buffers (out of order or
-         * unread) and so the most the peer may have in flight. Default 1024.
-         * @param v at least 1 @return this
+         * unread) and so the most the peer may have in flight. Default 1024, at most
+         * {@link EngineConfig#MAX_WINDOW_FRAMES} (65,536): one frame from the peer at the
+         * far edge of the window makes the receive ring as large as the window.
+         * @param v 1 .. 65,536 @return this
          */
-        public Builder windowFrames(int v) { this.windowFrames = positive(v, "windowFrames"); return this; }
+        public Builder windowFrames(int v) {
+            if (v < 1 || v > EngineConfig.MAX_WINDOW_FRAMES) {
+                throw new IllegalArgumentException("windowFrames must be 1.." + EngineConfig.MAX_WINDOW_FRAMES
+                        + ", got " + v);
+            }
+            this.windowFrames = v;
+            return this;
+        }
 
         /**
          * Receive window in payload bytes. Default 16 MiB.
@@ -207,7 +216,9 @@ public final class SessionConfig {
 
         /**
          * Largest payload per frame; the runtime lowers it to what the network carries.
-         * Default 16 KiB.
+         * It is also the largest payload accepted: a frame from the peer with a larger
+         * one is dropped and counted before anything of it is buffered, so both ends
+         * must use the same value (or the receiving end a larger one). Default 16 KiB.
          * @param v 1 .. 16 MiB @return this
          */
         public Builder maxPayloadBytes(int v) {

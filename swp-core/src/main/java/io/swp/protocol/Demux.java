@@ -31,7 +31,8 @@ import javax.crypto.spec.SecretKeySpec;
  *       (handshaking, or established and not yet taken by {@link #accepted}), and the
  *       endpoint holds fewer than its session limits, in all and with that peer inbox;</li>
  *   <li>the RESET policy: a frame that matches no session, and a refused SYN, is answered
- *       with one RESET ({@link Engine#resetFor}); a RESET is never answered; such replies
+ *       with one RESET ({@link Engine#resetFor}); a RESET is never answered, nor is a frame
+ *       addressed to another inbox, which is dropped before anything else; such replies
  *       to unknown peers are rate-limited (a token bucket), so the endpoint cannot be
  *       used as a reflector; and a frame whose {@code from} is not a plain NATS subject
  *       (empty tokens, wildcards, whitespace or control characters) is dropped unanswered;</li>
@@ -115,7 +116,13 @@ public final class Demux<S extends Demux.Routed> {
         /** {@code from} is not a subject a reply could go to: never answered, never routed. */
         INVALID_FROM,
         /** A reply to an unknown peer was due, but the reply rate limit was spent. */
-        RATE_LIMITED
+        RATE_LIMITED,
+        /**
+         * Addressed to another inbox (its {@code to} is not this demux's inbox): misrouted
+         * or forged. It neither reaches a session nor is answered, so a frame naming a
+         * victim's inbox as its sender cannot make this endpoint send that victim a RESET.
+         */
+        WRONG_INBOX
     }
 
     /** Thrown by {@link #connect} when a session limit is reached. */
@@ -162,7 +169,8 @@ public final class Demux<S extends Demux.Routed> {
     static final long COOKIE_EPOCH_NANOS = 30_000_000_000L;
     private static final int COOKIE_SECRET_BYTES = 32;
 
-    private final Mac cookieMac;
+    /** Keyed on first use, from the random source, so nonce draws are the same until cookies are needed. */
+    private Mac cookieMac;
     private int cookieThreshold = -1;
 
     // Written by the owning loop only; volatile so stats can be read from other threads.
@@ -188,14 +196,6 @@ public final class Demux<S extends Demux.Routed> {
         this.random = Objects.requireNonNull(random, "random");
         this.incomingFactory = Objects.requireNonNull(incomingFactory, "incomingFactory");
         setAcceptBacklog(acceptBacklog);
-        byte[] secret = new byte[COOKIE_SECRET_BYTES];
-        random.nextBytes(secret);
-        try {
-            this.cookieMac = Mac.getInstance("HmacSHA256");
-            cookieMac.init(new SecretKeySpec(secret, "HmacSHA256"));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
-        }
     }
 
     // ---------------------------------------------------------------- policy
@@ -279,6 +279,10 @@ public final class Demux<S extends Demux.Routed> {
      */
     public Outcome<S> route(Frame frame, long now) {
         framesRouted++;
+        if (!frame.to().equals(localInbox)) {
+            dropped++;
+            return new Drop<>(DropReason.WRONG_INBOX);
+        }
         if (frame.dstNonce() != 0) {
             S s = byLocalNonce.get(new Key(frame.from(), frame.dstNonce()));
             if (s != null) {
@@ -358,6 +362,17 @@ public final class Demux<S extends Demux.Routed> {
 
     /** @return the keyed hash of (peer, peer's nonce, epoch), never 0: a session nonce no one else can guess */
     private long cookie(String peer, long peerNonce, long epoch) {
+        if (cookieMac == null) {
+            byte[] secret = new byte[COOKIE_SECRET_BYTES];
+            random.nextBytes(secret);
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+                cookieMac = mac;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+            }
+        }
         cookieMac.update(peer.getBytes(StandardCharsets.UTF_8));
         byte[] numbers = new byte[Long.BYTES * 2];
         ByteBuffer.wrap(numbers).putLong(peerNonce).putLong(epoch);

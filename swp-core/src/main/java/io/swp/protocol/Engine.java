@@ -33,13 +33,14 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Sequence space</h2>
  * Sequence numbers count frames: every DATA and FIN frame takes the next one, from 0.
- * A receiver holds at most its advertised window of frames/bytes (out-of-order plus
- * unread), so its memory is bounded by {@link EngineConfig#windowFrames()} and
- * {@link EngineConfig#windowBytes()}. Exceptions, all bounded: an empty receive buffer
- * always takes one frame (so a peer whose frames exceed our byte window cannot
- * deadlock), the frame filling the gap below held frames is always taken (one frame over
- * at most), and unordered messages wait in their own queue, bounded by
- * {@link EngineConfig#unorderedQueueLimit()} with the oldest dropped and counted.
+ * A receiver holds at most its advertised window of frames/bytes (out-of-order, unread,
+ * and unordered messages not yet taken), so its memory is bounded by
+ * {@link EngineConfig#windowFrames()} and {@link EngineConfig#windowBytes()}; frames
+ * beyond it are dropped and counted ({@link EngineStats#noRoomDropped()}). Exceptions,
+ * both bounded: an empty receive buffer always takes one frame (so a peer whose frames
+ * exceed our byte window cannot deadlock), and the frame filling the gap below held
+ * frames is always taken (one frame over at most). Unordered messages are further bounded
+ * by {@link EngineConfig#unorderedQueueLimit()}, with the oldest dropped and counted.
  * On the send side every queued frame costs its payload plus a small bookkeeping charge
  * against {@link EngineConfig#sendBufferBytes()} (see {@link #sendBufferFree()}).
  *
@@ -47,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
  * ACK. The initiator retries the SYN with RTO backoff until the connect timeout; the
  * acceptor answers a duplicate SYN with its SYN_ACK again and also retries the SYN_ACK on
- * its own timer, and becomes established on the first valid non-SYN frame, or gives up
+ * its own timer, and becomes established on the first valid non-SYN frame (right nonces,
+ * and acknowledging nothing, since it has sent no data yet), or gives up
  * at the connect timeout (counted from the SYN). Every frame
  * carries both nonces; frames whose nonces do not match are counted in
  * {@link EngineStats#strayFramesDropped()} and ignored, RESETs included.
@@ -76,7 +78,9 @@ import org.slf4j.LoggerFactory;
  * timestamps show a retransmission was spurious) and repaired at once, each hole at most
  * once per round trip. When the retransmission timer on the oldest frame expires and the
  * peer has been heard from since that frame was last sent, every unSACKed frame whose own
- * deadline (last sent + RTO) has passed is resent. If the peer has been silent, only the
+ * deadline (last sent + RTO) has passed is resent. If the oldest frame was SACKed, the
+ * peer has reneged: the scoreboard is cleared first (RFC 2018 §8), so the oldest frame
+ * is always among those resent. If the peer has been silent, only the
  * oldest frame is (the peer may be gone, and a timer must not resend the window into the
  * void); once an acknowledgement shows the path works, every frame sent before the
  * timeout and still not SACKed follows.
@@ -90,12 +94,36 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Liveness and close</h2>
  * A KEEPALIVE goes out after a keepalive interval without sending; the peer answers at
- * once. A peer heard nothing from for {@link EngineConfig#deadPeerNanos()} is dead, in
- * every state after SYN_SENT (which the connect timeout bounds) except TIME_WAIT; that
- * rule also bounds FIN_WAIT_2, which otherwise lasts as long as the peer keeps its output
- * open (half-close, as in TCP). FINs are sequenced frames, so a lost FIN or lost ACK of
- * it is repaired like data. The configured unacked timeout and per-frame retransmission
- * limit end a session early; they, unlike a dead peer, send a best-effort RESET.
+ * once. A peer that has not proved it is alive for {@link EngineConfig#deadPeerNanos()}
+ * is dead, in every state after SYN_SENT (which the connect timeout bounds) except
+ * TIME_WAIT. A frame with the right nonces proves it only if it could not be a replay
+ * of a frame received before: it carries a timestamp newer than any the peer sent
+ * before, or echoes a send of ours newer than any echoed before (the answer to a
+ * keepalive), or brings new data (taken in or out of order) or acknowledges or SACKs
+ * something new. A duplicate, a frame refused for lack of room, or any frame replayed as
+ * captured is answered as usual but does not keep a silent peer's session alive. (It
+ * guards against replays, not forgeries: whoever can forge frames with the nonces can
+ * also forge fresh timestamps.) The dead-peer rule also bounds FIN_WAIT_2, which
+ * otherwise lasts as long as the peer keeps its output open (half-close, as in TCP).
+ * FINs are sequenced frames, so a lost FIN or lost ACK of it is repaired like data. The
+ * configured unacked timeout and per-frame retransmission limit end a session early;
+ * they, unlike a dead peer, send a best-effort RESET.
+ *
+ * <h2>Faulty and hostile peers</h2>
+ * Nothing a peer sends is trusted beyond what this side can check. A frame is dropped
+ * whole, before anything in it is used, if it is addressed to another inbox, carries the
+ * wrong nonces, has a payload larger than {@link EngineConfig#maxPayloadBytes()}, or
+ * acknowledges or SACKs frames never sent (in SYN_RECEIVED, anything at all); all are
+ * counted in {@link EngineStats#strayFramesDropped()}. Data beyond the peer's FIN is
+ * never delivered, whatever the order of arrival. An echoed timestamp newer than any
+ * this side sent (or older than the first) is ignored: no RTT sample, no loss evidence.
+ * The receive window bounds everything buffered, unordered messages included, and the
+ * receive ring grows to at most {@link EngineConfig#MAX_WINDOW_FRAMES} slots; nothing is
+ * allocated in proportion to what the peer advertises. Replayed frames do not keep a
+ * session alive, and frames the peer SACKed and then dropped are resent after a timeout.
+ * A peer that knows both nonces can still waste this side's bandwidth within the window
+ * and keep the session open; that, and confidentiality, are for the transport's
+ * authentication to prevent.
  */
 public final class Engine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -140,6 +168,10 @@ public final class Engine {
     // The newest of our timestamps the peer has echoed: the latest send it has seen.
     private boolean peerEchoKnown;
     private long peerEcho;
+    // The oldest and newest timestamps we have sent: an echo outside them is no echo.
+    private boolean timestampSent;
+    private long firstTimestampSent;
+    private long newestTimestampSent;
 
     // Handshake.
     private boolean handshakeDue;
@@ -150,7 +182,10 @@ public final class Engine {
     // Timer state (see Timer for the list).
     private long retransmitDeadline = NEVER;
     private long lastSendAt;
+    // When a frame from the peer last arrived, and when one last proved the peer alive
+    // (see "Liveness and close" above: a replayed duplicate does not).
     private long lastReceiveAt;
+    private long lastAliveAt;
     private boolean keepaliveDue;
     private long probeDeadline = NEVER;
     private long probeInterval;
@@ -181,6 +216,7 @@ public final class Engine {
     private long duplicatesDropped;
     private long badFramesDropped;
     private long strayFramesDropped;
+    private long noRoomDropped;
     private long acksSent;
     private long acksReceived;
     private long keepalivesSent;
@@ -204,6 +240,7 @@ public final class Engine {
         this.connectDeadline = saturatedAdd(now, config.connectTimeoutNanos());
         this.lastSendAt = now;
         this.lastReceiveAt = now;
+        this.lastAliveAt = now;
         this.handshakeDue = true;
     }
 
@@ -401,7 +438,8 @@ public final class Engine {
     public EngineStats stats() {
         return new EngineStats(framesSent, framesReceived, dataFramesSent, payloadBytesSent,
                 receive.deliveredBytes(), retransmits, fastRetransmits, timeouts, duplicatesDropped,
-                badFramesDropped, strayFramesDropped, acksSent, acksReceived, keepalivesSent,
+                badFramesDropped, strayFramesDropped + receive.droppedPastFin(), noRoomDropped, acksSent, acksReceived,
+                keepalivesSent,
                 receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(), rtt.samples(),
                 send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
                 localFreeFrames(), localFreeBytes());
@@ -472,14 +510,17 @@ public final class Engine {
     }
 
     /**
-     * Handles a decoded frame addressed to this session. Frames with the wrong nonces
-     * are counted ({@link EngineStats#strayFramesDropped()}) and ignored.
+     * Handles a decoded frame addressed to this session. Frames addressed to another
+     * inbox, with the wrong nonces, or with a payload larger than
+     * {@link EngineConfig#maxPayloadBytes()} are counted
+     * ({@link EngineStats#strayFramesDropped()}) and ignored.
      *
      * @param frame the frame
      * @param now the current time
      */
     public void handleFrame(Frame frame, long now) {
-        if (state == EngineState.CLOSED) {
+        if (state == EngineState.CLOSED || !frame.to().equals(localInbox)
+                || frame.payloadLength() > config.maxPayloadBytes()) {
             strayFramesDropped++;
             return;
         }
@@ -496,11 +537,19 @@ public final class Engine {
             strayFramesDropped++;
             return;
         }
-        noteValidFrame(frame, now);
         if (kind == FrameKind.RESET) {
+            noteValidFrame(frame, now);
             onPeerReset();
             return;
         }
+        if (!acknowledgesOnlySentFrames(frame)) {
+            // Not from the peer as this session knows it (a bug or a forgery): drop it whole,
+            // before it can complete the handshake, refresh a timer or move the peer's window.
+            framesReceived++;
+            strayFramesDropped++;
+            return;
+        }
+        noteValidFrame(frame, now);
         if (state == EngineState.SYN_RECEIVED) {
             becomeEstablished(now);
         }
@@ -509,7 +558,8 @@ public final class Engine {
             ackNow = true;
             return;
         }
-        if (!processAck(frame, now) || state == EngineState.CLOSED) {
+        processAck(frame, now);
+        if (state == EngineState.CLOSED) {
             return;
         }
         if (kind.isSequenced()) {
@@ -664,9 +714,18 @@ public final class Engine {
         return chunk;
     }
 
-    /** @return the next unordered message received, or null */
+    /**
+     * Takes the next unordered message. Messages not yet taken count against the receive
+     * window, so taking one may let the engine advertise a larger window.
+     *
+     * @return the next unordered message received, or null
+     */
     public byte[] pollUnordered() {
-        return receive.pollUnordered();
+        byte[] m = receive.pollUnordered();
+        if (m != null) {
+            considerWindowUpdate();
+        }
+        return m;
     }
 
     /**
@@ -814,7 +873,7 @@ public final class Engine {
                 // hold a backlog slot beyond the connect timeout, dead-peer detection or not.
                 return state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED ? connectDeadline : NEVER;
             case DEAD_PEER:
-                return deadPeerApplies() ? saturatedAdd(lastReceiveAt, config.deadPeerNanos()) : NEVER;
+                return deadPeerApplies() ? saturatedAdd(lastAliveAt, config.deadPeerNanos()) : NEVER;
             case UNACKED: {
                 SentFrame oldest = send.oldestInFlight();
                 return oldest != null && config.unackedTimeoutNanos() > 0
@@ -893,6 +952,13 @@ public final class Engine {
             return;
         }
         retransmitDeadline = saturatedAdd(now, rtt.rto());
+        if (oldest.sacked) {
+            // The peer SACKed the oldest frame yet acknowledges only up to it: it dropped
+            // what it had reported (reneged). After a timeout no SACK information may be
+            // relied on (RFC 2018 §8): the oldest frame, at least, is resent, or a session
+            // without an unacked timeout or retransmission limit would wait for ever.
+            send.forgetSacks();
+        }
         // If the peer has seen something sent since the oldest frame first went out (its
         // echoed timestamp says so) and has spoken since that frame's last transmission,
         // the path works and only these frames were lost: resend every one whose own
@@ -1001,14 +1067,41 @@ public final class Engine {
         ackNow = true;
     }
 
+    /**
+     * Notes a frame with the right nonces. It proves the peer alive now if its timestamp
+     * is newer than any the peer sent before, or it echoes a send of ours newer than any
+     * echoed before (an answer to a keepalive, say); otherwise it may be a replay, and
+     * only new data or new acknowledgements in it will count ({@link #peerIsAlive}).
+     */
     private void noteValidFrame(Frame p, long now) {
         framesReceived++;
         lastReceiveAt = now;
+        boolean fresh = !peerTimestampKnown || p.tsVal() - peerTimestamp > 0;
         notePeerTimestamp(p.tsVal());
-        if (!peerEchoKnown || p.tsEcr() - peerEcho > 0) {
+        if (isEcho(p.tsEcr()) && (!peerEchoKnown || p.tsEcr() - peerEcho > 0)) {
             peerEcho = p.tsEcr();
             peerEchoKnown = true;
+            fresh = true;
         }
+        if (fresh) {
+            peerIsAlive(now);
+        }
+    }
+
+    /** The peer has just proved it is alive: the dead-peer timer starts again. */
+    private void peerIsAlive(long now) {
+        lastAliveAt = now;
+    }
+
+    /**
+     * @return whether {@code tsEcr} can be the echo of a frame this side sent: no older
+     *     than the first timestamp sent and, above all, no newer than the latest. A peer
+     *     echoing the future (a bug or a forgery) would otherwise declare every frame in
+     *     flight lost (RACK), make every timeout look like a working path, and, since
+     *     the newest echo is kept, do so for the rest of the session
+     */
+    private boolean isEcho(long tsEcr) {
+        return timestampSent && tsEcr - firstTimestampSent >= 0 && tsEcr - newestTimestampSent <= 0;
     }
 
     private void notePeerTimestamp(long tsVal) {
@@ -1038,16 +1131,30 @@ public final class Engine {
         }
     }
 
-    /** @return false if the frame acknowledges what was never sent, and was dropped */
-    private boolean processAck(Frame p, long now) {
-        long ack = p.ack();
-        if (ack > send.nextToSend()) {
-            // Not from the peer as this session knows it (a bug or a forgery): drop it whole.
-            strayFramesDropped++;
+    /**
+     * @return whether the frame's cumulative acknowledgement and SACK ranges cover only
+     *     frames this side has sent: in SYN_RECEIVED, where nothing has been, only an
+     *     acknowledgement of nothing
+     */
+    private boolean acknowledgesOnlySentFrames(Frame p) {
+        long sent = send.nextToSend();
+        if (p.ack() > sent) {
             return false;
         }
+        long[] sack = p.sackRanges();
+        for (int i = 1; i < sack.length; i += 2) {
+            if (sack[i] > sent) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void processAck(Frame p, long now) {
+        long ack = p.ack();
         boolean finWasAcknowledged = send.finAcknowledged();
-        send.beginAck(p.tsEcr());
+        boolean echo = isEcho(p.tsEcr());
+        send.beginAck(echo, p.tsEcr());
         send.acknowledgeUpTo(ack);
         long[] sack = p.sackRanges();
         for (int i = 0; i + 1 < sack.length; i += 2) {
@@ -1055,11 +1162,12 @@ public final class Engine {
         }
         if (send.hadNewInformation()) {
             acksReceived++;
+            peerIsAlive(now);
             long sentAt = send.newestCleanDeliverySentAt();
             // Sample only when that frame is the newest the peer had seen (it echoes the
             // newest timestamp): otherwise the acknowledgement was held back by a hole or
             // by lost acknowledgements, and the sample would measure that, not the path.
-            if (sentAt != Long.MIN_VALUE && sentAt - p.tsEcr() >= 0) {
+            if (sentAt != Long.MIN_VALUE && echo && sentAt - p.tsEcr() >= 0) {
                 rtt.addSample(now - sentAt);
             }
             rtt.resetBackoff();
@@ -1068,7 +1176,8 @@ public final class Engine {
                 // An acknowledgement sent before the peer saw our timeout retransmission
                 // (its echo is older) answers the originals: the round trip merely grew
                 // past the RTO (RFC 4015 Eifel response), so nothing else is resent.
-                if (p.tsEcr() - timeoutRecoveryPoint >= 0) {
+                // Without a valid echo it cannot tell: the rest is resent.
+                if (!echo || p.tsEcr() - timeoutRecoveryPoint >= 0) {
                     send.markLostSentBefore(timeoutRecoveryPoint);
                 }
             }
@@ -1080,7 +1189,6 @@ public final class Engine {
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
         }
-        return true;
     }
 
     /**
@@ -1109,11 +1217,16 @@ public final class Engine {
                 ackNow = true;
                 break;
             case NO_ROOM:
+                noRoomDropped++;
+                ackNow = true;
+                break;
             case OUT_OF_ORDER:
             case FILLED_GAP:
                 ackNow = true;
+                peerIsAlive(now);
                 break;
             case IN_ORDER:
+                peerIsAlive(now);
                 inOrderSinceAck++;
                 if (inOrderSinceAck >= config.ackEveryFrames() || config.ackDelayNanos() == 0) {
                     ackNow = true;
@@ -1288,6 +1401,13 @@ public final class Engine {
         Frame p = b.build();
         framesSent++;
         lastSendAt = now;
+        if (!timestampSent) {
+            timestampSent = true;
+            firstTimestampSent = now;
+            newestTimestampSent = now;
+        } else if (now - newestTimestampSent > 0) {
+            newestTimestampSent = now;
+        }
         keepaliveDue = false;
         probeDue = false;
         ackNow = false;

@@ -6,10 +6,11 @@ package io.swp.protocol;
  * one from its user-facing configuration ({@code io.swp.SessionConfig#engineConfig()}),
  * which documents each value and its default.
  *
- * @param windowFrames receive window in frames: frames this side buffers, out of order or unread
+ * @param windowFrames receive window in frames: frames this side buffers, out of order or
+ *     unread; 1 to {@link #MAX_WINDOW_FRAMES}
  * @param windowBytes receive window in payload bytes
  * @param sendBufferBytes written but unacknowledged bytes the engine holds
- * @param maxPayloadBytes largest payload of one frame
+ * @param maxPayloadBytes largest payload of one frame, sent or accepted
  * @param initialRtoNanos retransmission timeout before the first RTT sample (RFC 6298 §2.1)
  * @param minRtoNanos floor of the retransmission timeout (RFC 6298 §2.4)
  * @param maxRtoNanos ceiling of the retransmission timeout and of its backoff (RFC 6298 §2.5)
@@ -45,9 +46,23 @@ public record EngineConfig(
         long closeTimeoutNanos,
         int unorderedQueueLimit) {
 
+    /**
+     * The largest receive window in frames, 65,536. The receive side holds frames in a
+     * ring addressed by sequence number, and one frame from the peer at the far edge of
+     * the window makes that ring as large as the window (a reference per frame: at most
+     * 512 KiB here). Without a bound a configured window of {@code Integer.MAX_VALUE}
+     * would let a single frame allocate gigabytes. 65,536 frames of the default 16 KiB
+     * payload are a 1 GiB window, far more than a bus connection needs in flight.
+     */
+    public static final int MAX_WINDOW_FRAMES = 1 << 16;
+
     /** Checks the values the engine's arithmetic relies on. */
     public EngineConfig {
         requirePositive(windowFrames, "windowFrames");
+        if (windowFrames > MAX_WINDOW_FRAMES) {
+            throw new IllegalArgumentException("windowFrames must be at most " + MAX_WINDOW_FRAMES + ", got "
+                    + windowFrames);
+        }
         requirePositive(windowBytes, "windowBytes");
         requirePositive(sendBufferBytes, "sendBufferBytes");
         requirePositive(maxPayloadBytes, "maxPayloadBytes");

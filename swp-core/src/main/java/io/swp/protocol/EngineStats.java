@@ -13,7 +13,12 @@ package io.swp.protocol;
  * @param timeouts retransmission timer expiries
  * @param duplicatesDropped DATA/FIN frames received again and discarded
  * @param badFramesDropped frames that failed to decode (corrupted, malformed)
- * @param strayFramesDropped well-formed frames with the wrong nonce or for another state
+ * @param strayFramesDropped well-formed frames not taken: for another inbox, with the wrong
+ *     nonce, for another state, or breaking the protocol (a payload larger than this side's
+ *     maximum, an acknowledgement of data never sent, data beyond the peer's FIN)
+ * @param noRoomDropped DATA frames dropped because the receive window had no room for
+ *     them: the peer sent beyond what this side advertised (or the window shrank, with the
+ *     transport's capacity, while they were on their way); the peer resends them
  * @param acksSent pure ACK frames sent
  * @param acksReceived frames that carried a new cumulative ack or SACK information
  * @param keepalivesSent keepalive (and zero-window probe) frames sent
@@ -41,6 +46,7 @@ public record EngineStats(
         long duplicatesDropped,
         long badFramesDropped,
         long strayFramesDropped,
+        long noRoomDropped,
         long acksSent,
         long acksReceived,
         long keepalivesSent,

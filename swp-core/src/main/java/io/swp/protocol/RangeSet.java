@@ -104,6 +104,18 @@ final class RangeSet {
         }
     }
 
+    /** Drops every number at or above {@code x}. */
+    void removeFrom(long x) {
+        while (size > 0 && starts[first + size - 1] >= x) {
+            size--;
+        }
+        if (size == 0) {
+            first = 0;
+        } else if (ends[first + size - 1] > x) {
+            ends[first + size - 1] = x;
+        }
+    }
+
     /** Empties the set. */
     void clear() {
         first = 0;

@@ -8,15 +8,18 @@ import java.util.Arrays;
  * sequence number, in-order payload waiting for the application, unordered messages,
  * and the SACK ranges to report.
  *
- * <p>Memory is bounded by the window: an ordered DATA frame is accepted only while the
- * frames and bytes held out of order plus those delivered in order but unread stay
- * within {@code windowFrames}/{@code windowBytes}, and nothing further than
- * {@code windowFrames} above the next expected number is held. Two exceptions keep a
- * session from deadlocking, each by at most one frame: an empty buffer always takes one
- * frame (mismatched configurations), and the frame that fills the gap below held frames
- * is taken while the buffer is not already over the window (it lets them all move on;
- * refusing it could wait forever). Unordered messages go to their own queue, bounded
- * by drop-oldest.
+ * <p>Memory is bounded by the window: a DATA frame is accepted only while the frames and
+ * bytes held out of order, those delivered in order but unread, and the unordered
+ * messages not yet taken stay within {@code windowFrames}/{@code windowBytes}, and
+ * nothing further than {@code windowFrames} above the next expected number is held. Two
+ * exceptions keep a session from deadlocking, each by at most one frame: an empty buffer
+ * always takes one frame (mismatched configurations), and the frame that fills the gap
+ * below held frames is taken while the buffer is not already over the window (it lets
+ * them all move on; refusing it could wait forever). Unordered messages wait in their
+ * own queue, counted against the window like the rest and also bounded by drop-oldest.
+ *
+ * <p>Nothing beyond the peer's FIN is delivered: a frame above it arriving after it is
+ * refused, and a FIN arriving below frames already held drops them.
  */
 final class ReceiveBuffer {
     /** What became of an arriving sequenced frame. */
@@ -47,6 +50,7 @@ final class ReceiveBuffer {
     private final RangeSet heldRanges = new RangeSet();
     private final ArrayDeque<Frame> readable = new ArrayDeque<>();
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
+    private long unorderedBytes;
 
     private long next;
     private int heldFrames;
@@ -58,6 +62,7 @@ final class ReceiveBuffer {
     private boolean discarding;
     private long deliveredBytes;
     private long unorderedDropped;
+    private long droppedPastFin;
     private long[] sackCache = NO_SACK;
     private boolean sackDirty;
 
@@ -74,22 +79,27 @@ final class ReceiveBuffer {
 
     /** @return frames this side can still take (may be negative only transiently, never reported so) */
     long freeFrames() {
-        return Math.max(0, windowFrames - heldFrames - (long) readable.size());
+        return Math.max(0, windowFrames - bufferedFrames());
     }
 
     /** @return payload bytes this side can still take */
     long freeBytes() {
-        return Math.max(0, windowBytes - heldBytes - unreadBytes);
+        return Math.max(0, windowBytes - bufferedBytes());
     }
 
-    /** @return frames held out of order plus in-order frames unread */
+    /** @return frames held out of order, in-order frames unread and unordered messages not taken */
     long bufferedFrames() {
-        return heldFrames + (long) readable.size();
+        return heldFrames + (long) readable.size() + unordered.size();
     }
 
-    /** @return bytes held out of order plus in-order bytes unread */
+    /** @return bytes held out of order, in-order bytes unread and bytes of unordered messages not taken */
     long bufferedBytes() {
-        return heldBytes + unreadBytes;
+        return heldBytes + unreadBytes + unorderedBytes;
+    }
+
+    /** @return slots allocated for frames held by sequence number: for tests of memory bounds */
+    int ringCapacity() {
+        return held.capacity();
     }
 
     /** @return in-order bytes the application has not read */
@@ -118,6 +128,14 @@ final class ReceiveBuffer {
     }
 
     /**
+     * @return frames held out of order that a FIN arriving later put beyond the end of the
+     *     stream: dropped, never delivered (the peer broke the protocol)
+     */
+    long droppedPastFin() {
+        return droppedPastFin;
+    }
+
+    /**
      * Takes an arriving DATA or FIN frame.
      *
      * @param p the frame; its payload array is kept, not copied
@@ -139,20 +157,15 @@ final class ReceiveBuffer {
                 return Arrival.INVALID;
             }
             finSeq = seq;
+            dropHeldFrom(seq + 1);
             held.put(seq, p);
+        } else if (!hasRoomFor(seq, p.payloadLength())) {
+            return Arrival.NO_ROOM;
         } else if (p.hasFlag(Frame.FLAG_UNORDERED)) {
             deliverUnordered(p.payload());
             held.put(seq, UNORDERED_DELIVERED);
         } else {
             int len = p.payloadLength();
-            boolean empty = heldFrames == 0 && readable.isEmpty();
-            // The gap fill may exceed the window, but only from within it: otherwise a peer
-            // holding many gaps open could push one frame over per gap, without bound.
-            boolean fillsTheGap = seq == next && heldFrames > 0
-                    && bufferedFrames() <= windowFrames && bufferedBytes() <= windowBytes;
-            if (!empty && !fillsTheGap && (freeFrames() < 1 || len > freeBytes())) {
-                return Arrival.NO_ROOM;
-            }
             held.put(seq, p);
             heldFrames++;
             heldBytes += len;
@@ -167,16 +180,29 @@ final class ReceiveBuffer {
         return gapFilled ? Arrival.FILLED_GAP : Arrival.IN_ORDER;
     }
 
+    /** @return whether a DATA frame {@code seq} of {@code len} bytes fits the window (see the class comment) */
+    private boolean hasRoomFor(long seq, int len) {
+        if (heldFrames == 0 && readable.isEmpty() && unordered.isEmpty()) {
+            return true;
+        }
+        // The gap fill may exceed the window, but only from within it: otherwise a peer
+        // holding many gaps open could push one frame over per gap, without bound.
+        boolean fillsTheGap = seq == next && heldFrames > 0
+                && bufferedFrames() <= windowFrames && bufferedBytes() <= windowBytes;
+        return fillsTheGap || (freeFrames() >= 1 && len <= freeBytes());
+    }
+
     private void deliverUnordered(byte[] message) {
         deliveredBytes += message.length;
         if (discarding) {
             return;
         }
         if (unordered.size() >= unorderedLimit) {
-            unordered.poll();
+            unorderedBytes -= unordered.poll().length;
             unorderedDropped++;
         }
         unordered.add(message);
+        unorderedBytes += message.length;
     }
 
     private void advance() {
@@ -189,7 +215,7 @@ final class ReceiveBuffer {
             }
             if (p.kind() == FrameKind.FIN) {
                 finReached = true;
-                continue;
+                break;
             }
             int len = p.payloadLength();
             heldFrames--;
@@ -204,6 +230,28 @@ final class ReceiveBuffer {
             heldRanges.removeBelow(next);
             sackDirty = true;
         }
+    }
+
+    /**
+     * Drops every frame held at {@code from} or above: the peer's FIN came below them, so
+     * they lie beyond the end of its stream. Ordered frames are counted and never
+     * delivered; an unordered message there was handed over on arrival, before the FIN
+     * said where the stream ends, and only its place is cleared.
+     */
+    private void dropHeldFrom(long from) {
+        for (int i = heldRanges.size() - 1; i >= 0 && heldRanges.end(i) > from; i--) {
+            for (long s = Math.max(from, heldRanges.start(i)); s < heldRanges.end(i); s++) {
+                Frame f = held.get(s);
+                if (f != UNORDERED_DELIVERED) {
+                    heldFrames--;
+                    heldBytes -= f.payloadLength();
+                    droppedPastFin++;
+                }
+                held.put(s, null);
+            }
+        }
+        heldRanges.removeFrom(from);
+        sackDirty = true;
     }
 
     /**
@@ -266,7 +314,11 @@ final class ReceiveBuffer {
 
     /** @return the oldest unordered message, or null */
     byte[] pollUnordered() {
-        return unordered.poll();
+        byte[] m = unordered.poll();
+        if (m != null) {
+            unorderedBytes -= m.length;
+        }
+        return m;
     }
 
     /** The application reads no more: drop what waits and discard what arrives. */
@@ -274,6 +326,7 @@ final class ReceiveBuffer {
         discarding = true;
         readable.clear();
         unordered.clear();
+        unorderedBytes = 0;
         headOffset = 0;
         unreadBytes = 0;
     }

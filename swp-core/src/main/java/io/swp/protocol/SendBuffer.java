@@ -63,6 +63,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private long spuriousRetransmits;
 
     // Results of the acknowledgement being processed; reset by beginAck().
+    private boolean echoValid;
     private long echoedTimestamp;
     private boolean newInformation;
     private long newestCleanDeliverySentAt;
@@ -96,6 +97,11 @@ final class SendBuffer implements RangeSet.NewSpanSink {
      */
     long chargedBytes() {
         return bufferedBytes + (end - una) * FRAME_CHARGE_BYTES;
+    }
+
+    /** @return slots allocated for queued frames: for tests of memory bounds */
+    int ringCapacity() {
+        return frames.capacity();
     }
 
     /** @return frames sent and not cumulatively acknowledged */
@@ -255,6 +261,29 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         return marked;
     }
 
+    /**
+     * Forgets every SACK (RFC 2018 §8): the peer has dropped frames it reported as held
+     * (it acknowledges up to a frame it SACKed, and no further), so nothing it SACKed can
+     * be relied on. Every frame in flight counts as unSACKed again, may be declared lost
+     * again, and is resent unless a later acknowledgement reports it anew. O(window); the
+     * engine calls it only on a retransmission timeout that finds the oldest frame
+     * SACKed, which a peer that keeps what it reports never causes.
+     */
+    void forgetSacks() {
+        for (long s = una; s < nextToSend; s++) {
+            SentFrame f = frames.get(s);
+            if (f.sacked) {
+                f.sacked = false;
+                unsackedFrames++;
+                unsackedBytes += f.length;
+            }
+        }
+        sackedCount = 0;
+        sackedBelowLossScan = 0;
+        sackedRanges.clear();
+        lossScan = una;
+    }
+
     // ------------------------------------------------------------------ acknowledgements
 
     /** @return fast retransmissions found unnecessary (the original had arrived) */
@@ -270,11 +299,14 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     /**
      * Starts processing one incoming acknowledgement.
      *
+     * @param valid whether {@code echoed} is an echo of a timestamp this side sent; if
+     *     not, it is not used at all (no RACK evidence, no spurious-retransmission check)
      * @param echoed the acknowledgement's echoed timestamp: the newest send time of ours the peer had seen
      */
-    void beginAck(long echoed) {
+    void beginAck(boolean valid, long echoed) {
+        echoValid = valid;
         echoedTimestamp = echoed;
-        if (latestEchoed == Long.MIN_VALUE || echoed - latestEchoed > 0) {
+        if (valid && (latestEchoed == Long.MIN_VALUE || echoed - latestEchoed > 0)) {
             latestEchoed = echoed;
         }
         newInformation = false;
@@ -356,7 +388,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         if (f.retransmits == 0) {
             newestCleanDeliverySentAt = Math.max(newestCleanDeliverySentAt, f.lastSentAt);
             latestCleanDeliverySentAt = Math.max(latestCleanDeliverySentAt, f.lastSentAt);
-        } else if (f.retransmits == 1 && f.lostByEvidence && echoedTimestamp - f.lastSentAt < 0) {
+        } else if (f.retransmits == 1 && f.lostByEvidence && echoValid && echoedTimestamp - f.lastSentAt < 0) {
             spuriousRetransmits++;
             // The frames SACKed by now all overtook the original: that is the reordering depth.
             int depth = Math.max(f.sackedAboveWhenLost, sackedCount);

@@ -28,6 +28,11 @@ final class SeqRing<T> {
         return base;
     }
 
+    /** @return how many slots the ring has allocated now: what its memory follows */
+    int capacity() {
+        return slots.length;
+    }
+
     /**
      * @param seq a sequence number
      * @return what slot {@code seq} holds, or null if it is empty or outside the ring

@@ -317,7 +317,8 @@ class EngineSingleFrameTest {
                     .tsEcr(T0 + 5 * MS).build(), now);
             assertEquals(List.of(fromAcceptor(FrameKind.ACK).tsVal(now).tsEcr(T0 + 25 * MS).build()), transmit(e, now));
             assertEquals(0, e.readableBytes());
-            assertStatsChange(before, e.stats(), "framesReceived", 1, "framesSent", 1, "acksSent", 1);
+            assertStatsChange(before, e.stats(), "framesReceived", 1, "noRoomDropped", 1, "framesSent", 1,
+                    "acksSent", 1);
         }
 
         @Test

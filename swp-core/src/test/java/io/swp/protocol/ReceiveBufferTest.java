@@ -88,4 +88,24 @@ class ReceiveBufferTest {
         assertEquals(-1, r.read(out, 0, 10));
         assertArrayEquals(new byte[3], java.util.Arrays.copyOf(out, 3));
     }
+
+    @Test
+    void aFinArrivingBelowHeldDataDropsItUndelivered() {
+        ReceiveBuffer r = new ReceiveBuffer(16, 1_000, 8);
+        assertEquals(ReceiveBuffer.Arrival.IN_ORDER, r.offer(data(0, 3)));
+        assertEquals(ReceiveBuffer.Arrival.OUT_OF_ORDER, r.offer(data(2, 5)));
+        assertEquals(ReceiveBuffer.Arrival.OUT_OF_ORDER, r.offer(data(4, 7)));
+        assertEquals(ReceiveBuffer.Arrival.OUT_OF_ORDER, r.offer(Frame.builder(FrameKind.FIN).seq(3).build()));
+        assertEquals(1, r.droppedPastFin(), "frame 4 lies beyond the end of the stream");
+        assertArrayEquals(new long[] {2, 4}, r.sackRanges(), "frame 2 and the FIN remain");
+        assertEquals(ReceiveBuffer.Arrival.FILLED_GAP, r.offer(data(1, 1)));
+        assertTrue(r.finReached());
+        assertEquals(4, r.next(), "the FIN is the last frame");
+        assertEquals(9, r.bufferedBytes(), "frames 0, 1 and 2");
+        assertEquals(9, r.deliveredBytes());
+        assertEquals(ReceiveBuffer.Arrival.INVALID, r.offer(data(4, 7)), "and it is refused if it comes again");
+        byte[] out = new byte[20];
+        assertEquals(9, r.read(out, 0, out.length));
+        assertEquals(-1, r.read(out, 0, out.length));
+    }
 }
