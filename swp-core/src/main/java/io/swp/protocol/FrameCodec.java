@@ -1,6 +1,9 @@
 package io.swp.protocol;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 import org.msgpack.core.MessagePack;
@@ -19,7 +22,9 @@ import org.msgpack.value.ValueType;
  * file layer.
  *
  * <p>The decoder checks every length and count against the limits below before it
- * allocates, and reports every problem as a {@link MalformedFrameException}.
+ * allocates, and reports every problem as a {@link MalformedFrameException}; an inbox name
+ * must be well-formed UTF-8, so that every frame it returns encodes again to the same
+ * names.
  */
 public final class FrameCodec {
     /** Wire format version written in the first byte of every frame. */
@@ -444,11 +449,23 @@ public final class FrameCodec {
             throw new MalformedFrameException(field + " length " + len + " out of range");
         }
         byte[] raw = u.readPayload(len);
+        boolean ascii = true;
         for (byte c : raw) {
             if (c == 0) {
                 throw new MalformedFrameException(field + " contains NUL");
             }
+            ascii &= c > 0;
         }
-        return new String(raw, StandardCharsets.UTF_8);
+        if (ascii) {
+            return new String(raw, StandardCharsets.US_ASCII);
+        }
+        // Strictly: a lenient decode would turn each bad byte into U+FFFD (three bytes), so
+        // the name would no longer be the one on the wire, nor fit the limit when encoded.
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw)).toString();
+        } catch (CharacterCodingException e) {
+            throw new MalformedFrameException(field + " is not UTF-8");
+        }
     }
 }

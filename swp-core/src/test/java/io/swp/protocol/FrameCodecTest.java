@@ -356,4 +356,25 @@ class FrameCodecTest {
         frame[body.length + 3] = (byte) c;
         return frame;
     }
+
+    @Test
+    void anInboxThatIsNotUtf8IsMalformed() throws IOException {
+        // 255 bytes, each a lone continuation byte: decoded leniently, each would become
+        // U+FFFD, three bytes, and the frame could not be encoded again (found by fuzzing).
+        byte[] name = new byte[FrameCodec.MAX_INBOX_BYTES];
+        Arrays.fill(name, (byte) 0x80);
+        for (byte[] inbox : new byte[][] {name, {'a', (byte) 0xC3}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}}) {
+            try (MessageBufferPacker pk = MessagePack.newDefaultBufferPacker()) {
+                pk.writePayload(new byte[] {(byte) FrameCodec.VERSION});
+                pk.packArrayHeader(14);
+                pk.packInt(FrameKind.DATA.code()).packInt(0).packRawStringHeader(inbox.length);
+                pk.writePayload(inbox);
+                pk.packString("b").packLong(1).packLong(2).packLong(0).packLong(0).packArrayHeader(0);
+                pk.packInt(1).packLong(1).packLong(0).packLong(0).packBinaryHeader(0);
+                assertMalformed(withCrc(pk.toByteArray()), "inbox " + Arrays.toString(inbox));
+            }
+        }
+        Frame unicode = full(FrameKind.DATA).from("ünïcødé.邮箱.📬").build();
+        assertEquals(unicode, decode(FrameCodec.encode(unicode)), "well-formed UTF-8 still decodes");
+    }
 }
