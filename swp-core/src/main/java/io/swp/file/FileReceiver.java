@@ -214,6 +214,11 @@ public final class FileReceiver {
                 throw new FileTransferException(FileTransferException.Kind.INTERRUPTED, null, -1, -1,
                         "no file header from " + session.remoteInbox() + " within " + seconds(idleTimeout)
                                 + "; session aborted", e);
+            } catch (FileTransferException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new FileTransferException(FileTransferException.Kind.INTERRUPTED, null, -1, -1,
+                        "session from " + session.remoteInbox() + " failed before a file header: " + e.getMessage(), e);
             }
             if (first == null) {
                 return null;

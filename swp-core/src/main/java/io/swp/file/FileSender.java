@@ -189,7 +189,7 @@ public final class FileSender {
                 ProgressWatch watch = new ProgressWatch(bestOffset.getOrDefault(file, 0L));
                 try {
                     if (session == null) {
-                        session = opener.open();
+                        session = open();
                     }
                     FileTransferStats st = FileSending.send(session, file, watch);
                     done.add(st);
@@ -237,6 +237,15 @@ public final class FileSender {
             if (session != null) {
                 session.abort();
             }
+        }
+    }
+
+    /** Opens a session; a runtime failure of the opener (a client library's) counts as a failed attempt. */
+    private Session open() throws IOException {
+        try {
+            return opener.open();
+        } catch (RuntimeException e) {
+            throw new IOException("cannot open a session: " + e, e);
         }
     }
 

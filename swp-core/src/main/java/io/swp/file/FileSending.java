@@ -67,7 +67,7 @@ final class FileSending {
         } catch (IOException e) {
             throw new FileTransferException(FileTransferException.Kind.INTERRUPTED, name, a.position, size,
                     "transfer of " + name + " to " + session.remoteInbox() + " interrupted at " + a.position + " of "
-                            + size + " bytes: " + e.getMessage(), e);
+                            + size + " bytes (about " + a.acknowledged + " acknowledged): " + e.getMessage(), e);
         } finally {
             a.stopHashing();
         }
@@ -86,6 +86,11 @@ final class FileSending {
         private final FileSender.Listener listener;
         private final long size;
         private volatile long position;
+        /**
+         * Content bytes the receiver's transport has acknowledged, as last sampled: a
+         * lower bound, within one byte per chunk (each DATA message has a type byte).
+         */
+        private volatile long acknowledged;
         private PrefixHasher hasher;
 
         Attempt(Session session, Path file, String name, FileIdentity identity, FileSender.Listener listener) {
@@ -183,12 +188,18 @@ final class FileSending {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 long pos = from;
                 position = pos;
+                acknowledged = pos;
+                long base = streamAcknowledged();
+                long baseContent = pos;
                 while (pos < size) {
                     if (hasher != null && !restarted && from > 0 && hasher.prefixKnownDifferent()) {
                         restart();
                         restarted = true;
                         pos = 0;
                         position = 0;
+                        acknowledged = 0;
+                        base = streamAcknowledged();
+                        baseContent = 0;
                     }
                     int want = (int) Math.min(FileTransfer.CHUNK_BYTES, size - pos);
                     int n = readFully(ch, buf, want, pos);
@@ -204,9 +215,18 @@ final class FileSending {
                     session.sendMessage(buf, 0, 1 + n);
                     pos += n;
                     position = pos;
+                    long streamBytes = streamAcknowledged() - base;
+                    acknowledged = Math.min(pos, baseContent + streamBytes - (streamBytes + FileTransfer.CHUNK_BYTES)
+                            / (1 + FileTransfer.CHUNK_BYTES));
                 }
             }
             return restarted;
+        }
+
+        /** @return stream bytes the peer has acknowledged on this session so far */
+        private long streamAcknowledged() {
+            io.swp.protocol.EngineStats st = session.stats();
+            return st.payloadBytesSent() - st.inFlightBytes();
         }
 
         private int readFully(FileChannel ch, byte[] buf, int want, long pos) throws FileTransferException {
