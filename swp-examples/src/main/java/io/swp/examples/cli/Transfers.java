@@ -396,7 +396,12 @@ final class Transfers {
                     finished.completeExceptionally(e.getCause());
                     return;
                 }
-                serve(receiver, s);
+                try {
+                    serve(receiver, s);
+                } catch (RuntimeException | Error e) {
+                    finished.completeExceptionally(e);
+                    throw e;
+                }
             }
         }
 

@@ -1,6 +1,8 @@
 package io.swp.examples.cli;
 
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * {@link ResumeOverNatsTest} with a 512 MiB file (or {@code -Dswp.resumeBytes}), run with
@@ -10,6 +12,7 @@ import org.junit.jupiter.api.Tag;
  * </pre>
  */
 @Tag("benchmark")
+@Timeout(value = 60, unit = TimeUnit.MINUTES) // the run length follows the size property
 class ResumeOverNatsLargeTest extends ResumeOverNatsTest {
     @Override
     long fileBytes() {
