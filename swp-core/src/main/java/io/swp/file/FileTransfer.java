@@ -36,14 +36,18 @@ import org.slf4j.LoggerFactory;
  * The file protocol, run over a session's ordered messages. Per file:
  * <pre>
  *   sender                                   receiver
- *   HEADER  'H' ver name size mode   ──►
- *                                    ◄──     READY 'R'            (or ERROR 'E' reason)
- *   DATA    'D' bytes…  (≤ 64 KiB each) ──►  written to a temp file, hashed
- *   TRAILER 'T' blake2b-256          ──►
+ *   HEADER  'H' ver name size mode [identity] ──►
+ *                                    ◄──     READY 'R' [offset prefix-digest note]  (or ERROR 'E')
+ *   DATA    'D' bytes…  (≤ 64 KiB each, from offset) ──►  written to the partial, hashed
+ *   [RESTART 'X' reason, then DATA from 0: the receiver's prefix was not the sender's]
+ *   TRAILER 'T' blake2b-256 of the whole file ──►
  *                                    ◄──     VERIFIED 'V' blake2b (or ERROR 'E' reason)
  * </pre>
- * Several files may follow one another on a session; the receiver's
- * {@link #receive(Session, Path)} returns null when the sender closes its side.
+ * {@link #send} and {@link #receive} run one file with the default policies; a
+ * {@link FileReceiver} sets the receiver's (resume, size and space limits, idle timeout,
+ * checkpoints, partials' lifetime), and a {@link FileSender} retries with back-off over
+ * new sessions, resuming each unfinished file. docs/files.md has the protocol, the resume
+ * design and the rules for partial files.
  *
  * <h2>Receiver's rules</h2>
  * <ul>
@@ -53,11 +57,11 @@ import org.slf4j.LoggerFactory;
  *       before any data is sent.</li>
  *   <li>An existing file is never overwritten: if {@code dir/name} exists the file is
  *       refused (checked at the header; the final step cannot replace a file either).</li>
- *   <li>Content goes to a temporary file in the target directory, hashed while written;
- *       on a BLAKE2b-256 match it is fsynced and atomically linked to its name. On a
- *       mismatch, a size mismatch, or any failure of the session, the temporary file is
- *       deleted and an IOException says why: no file ever appears under the final name
- *       unverified.</li>
+ *   <li>Content goes to a partial file in the target directory, hashed while written;
+ *       on a BLAKE2b-256 match over every byte it is fsynced, given its mode and linked to
+ *       its name. On a mismatch or a protocol error it is deleted; when the session fails
+ *       it is kept to resume (unless resume is off). No file ever appears under the final
+ *       name unverified.</li>
  * </ul>
  * Memory is bounded by one chunk plus the session's buffers, whatever the file size.
  */
@@ -68,15 +72,11 @@ public final class FileTransfer {
     public static final int CHUNK_BYTES = 64 * 1024;
     /** Longest file name accepted, in UTF-8 bytes (a common file-system limit). */
     public static final int MAX_NAME_BYTES = 255;
-    /** Version of the file protocol carried in every header. */
-    public static final int PROTOCOL_VERSION = 1;
-
-    static final byte HEADER = 'H';
-    static final byte DATA = 'D';
-    static final byte TRAILER = 'T';
-    static final byte READY = 'R';
-    static final byte VERIFIED = 'V';
-    static final byte ERROR = 'E';
+    /**
+     * Version of the file protocol senders put in their headers (2: with resume). Receivers
+     * also accept version 1, without resume.
+     */
+    public static final int PROTOCOL_VERSION = FileProtocol.VERSION_2;
 
     /**
      * The largest message of this protocol (a DATA chunk with its type byte; headers,
@@ -93,221 +93,43 @@ public final class FileTransfer {
     private static final Pattern RESERVED_DEVICE_NAME =
             Pattern.compile("(?i)(con|prn|aux|nul|com[1-9]|lpt[1-9])\\s*");
 
-    /** Longest error reason sent to the peer, in characters. */
-    private static final int MAX_REASON_CHARS = 500;
-    private static final int DIGEST_BYTES = Blake2b256.DIGEST_BYTES;
     private static final int NO_MODE = -1;
     private static final int PERMISSION_BITS = 0777;
     /** Never granted by a sender: group and others could then alter the received file. */
     private static final int WRITE_BY_GROUP_AND_OTHERS = 0022;
-    private static final String TEMP_PREFIX = ".swp-";
-    private static final String TEMP_SUFFIX = ".part";
 
     private FileTransfer() {
     }
 
     /**
-     * Sends a regular file and waits for the receiver's verdict.
+     * Sends a regular file and waits for the receiver's verdict, resuming where the
+     * receiver holds a partial of the same file. One attempt: see {@link FileSender} for
+     * retries.
      *
      * @param session an open session
      * @param file the file
      * @return the transfer statistics
-     * @throws IOException if the file cannot be read or changes size while sent, the
+     * @throws FileTransferException if the file cannot be read or changes while sent, the
      *     receiver refuses it or fails to verify it, or the session fails
+     *     ({@link FileTransferException#kind()} says which)
+     * @throws IOException never otherwise
      */
     public static FileTransferStats send(Session session, Path file) throws IOException {
-        Objects.requireNonNull(file, "file");
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + " is not a regular file");
-        }
-        String name = file.getFileName().toString();
-        checkSafeName(name);
-        long size = Files.size(file);
-        long start = System.nanoTime();
-        long retransmitsBefore = session.stats().retransmits();
-        session.sendMessage(header(name, size, modeOf(file)));
-        expectReady(session, name);
-
-        Blake2b256 digest = Blake2b.newBlake2b256();
-        byte[] buf = new byte[1 + CHUNK_BYTES];
-        buf[0] = DATA;
-        long sent = 0;
-        try (InputStream in = Files.newInputStream(file)) {
-            while (sent < size) {
-                int want = (int) Math.min(CHUNK_BYTES, size - sent);
-                int n = in.readNBytes(buf, 1, want);
-                if (n < want) {
-                    session.abort();
-                    throw new IOException(file + " shrank while being sent (" + (sent + n) + " of " + size
-                            + " bytes); transfer aborted");
-                }
-                digest.update(buf, 1, n);
-                session.sendMessage(buf, 0, 1 + n);
-                sent += n;
-            }
-        }
-        byte[] hash = digest.digest();
-        byte[] trailer = new byte[1 + DIGEST_BYTES];
-        trailer[0] = TRAILER;
-        System.arraycopy(hash, 0, trailer, 1, DIGEST_BYTES);
-        session.sendMessage(trailer);
-
-        byte[] verdict = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
-        if (verdict == null || verdict.length == 0) {
-            throw new IOException("receiver " + session.remoteInbox() + " closed before confirming " + name);
-        }
-        if (verdict[0] == ERROR) {
-            throw new IOException("receiver " + session.remoteInbox() + " rejected " + name + ": " + reasonOf(verdict));
-        }
-        if (verdict[0] != VERIFIED || verdict.length != 1 + DIGEST_BYTES
-                || !MessageDigest.isEqual(hash, java.util.Arrays.copyOfRange(verdict, 1, verdict.length))) {
-            throw new IOException("receiver " + session.remoteInbox() + " sent an invalid confirmation for " + name);
-        }
-        long retransmits = session.stats().retransmits() - retransmitsBefore;
-        return new FileTransferStats(name, size, Duration.ofNanos(System.nanoTime() - start), retransmits,
-                HexFormat.of().formatHex(hash));
+        return FileSending.send(session, file, FileSender.Listener.LOGGING);
     }
 
     /**
-     * Receives the next file into {@code dir}.
+     * Receives the next file into {@code dir} with the default policy of
+     * {@link FileReceiver#create(Path)}.
      *
      * @param session an open session
      * @param dir an existing, writable directory
      * @return the stored file, or null if the sender closed its side instead of sending a file
-     * @throws IOException if the file is refused (unsafe name, already exists), its
-     *     checksum or size does not match, or the session fails; the temporary file is
-     *     deleted and nothing appears under the final name
+     * @throws IOException as {@link FileReceiver#receive(Session)} says; nothing appears
+     *     under the final name
      */
     public static ReceivedFile receive(Session session, Path dir) throws IOException {
-        Objects.requireNonNull(dir, "dir");
-        if (!Files.isDirectory(dir)) {
-            throw new IOException(dir + " is not a directory");
-        }
-        byte[] first = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
-        if (first == null) {
-            return null;
-        }
-        long start = System.nanoTime();
-        Header header;
-        try {
-            header = parseHeader(first);
-            checkSafeName(header.name);
-        } catch (IOException e) {
-            refuse(session, e.getMessage());
-            throw e;
-        }
-        Path target = dir.resolve(header.name);
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            String reason = "file " + target + " already exists; not overwritten";
-            refuse(session, reason);
-            throw new FileAlreadyExistsException(target.toString(), null, "already exists; not overwritten");
-        }
-        Path temp = Files.createTempFile(dir, TEMP_PREFIX, TEMP_SUFFIX);
-        boolean stored = false;
-        try {
-            session.sendMessage(new byte[] {READY});
-            byte[] hash = receiveContent(session, header, temp);
-            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                String reason = "file " + target + " appeared during the transfer; not overwritten";
-                refuse(session, reason);
-                throw new FileAlreadyExistsException(target.toString(), null,
-                        "appeared during the transfer; not overwritten");
-            }
-            try {
-                storeWithoutOverwrite(temp, target);
-            } catch (FileAlreadyExistsException e) {
-                refuse(session, "file " + target + " appeared during the transfer; not overwritten");
-                throw e;
-            }
-            stored = true;
-            syncDirectory(dir);
-            applyMode(target, header.mode);
-            byte[] verified = new byte[1 + DIGEST_BYTES];
-            verified[0] = VERIFIED;
-            System.arraycopy(hash, 0, verified, 1, DIGEST_BYTES);
-            session.sendMessage(verified);
-            return new ReceivedFile(target, header.name, header.size, HexFormat.of().formatHex(hash),
-                    Duration.ofNanos(System.nanoTime() - start));
-        } catch (RefusedException | FileAlreadyExistsException e) {
-            throw e;
-        } catch (IOException e) {
-            // A local failure (disk full, I/O error, the session's read timeout): tell the
-            // sender, which otherwise waits for a verdict that never comes while this side
-            // may go on to wait for its next file.
-            if (!stored) {
-                refuse(session, "receiver failed to store " + header.name + ": " + e.getMessage());
-            }
-            throw e;
-        } finally {
-            if (!stored) {
-                try {
-                    Files.deleteIfExists(temp);
-                } catch (IOException e) {
-                    LOG.warn("could not delete temporary file {}: {}", temp, e.toString());
-                }
-            }
-        }
-    }
-
-    /** Streams DATA into {@code temp} until the TRAILER; verifies size and hash; fsyncs. */
-    private static byte[] receiveContent(Session session, Header header, Path temp) throws IOException {
-        Blake2b256 digest = Blake2b.newBlake2b256();
-        long received = 0;
-        byte[] trailer;
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (true) {
-                byte[] m;
-                try {
-                    m = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
-                } catch (IOException e) {
-                    throw new IOException("transfer of " + header.name + " interrupted after " + received + " of "
-                            + header.size + " bytes: " + e.getMessage(), e);
-                }
-                if (m == null) {
-                    throw new EOFException("sender finished before " + header.name + " was complete ("
-                            + received + " of " + header.size + " bytes)");
-                }
-                if (m.length == 0) {
-                    throw protocolError(session, "empty message inside " + header.name);
-                }
-                if (m[0] == TRAILER) {
-                    trailer = m;
-                    break;
-                }
-                if (m[0] != DATA) {
-                    throw protocolError(session, "unexpected message type " + (m[0] & 0xff) + " inside "
-                            + header.name);
-                }
-                int n = m.length - 1;
-                if (received + n > header.size) {
-                    throw protocolError(session, "sender sent more than the announced " + header.size
-                            + " bytes of " + header.name);
-                }
-                digest.update(m, 1, n);
-                ByteBuffer bb = ByteBuffer.wrap(m, 1, n);
-                while (bb.hasRemaining()) {
-                    ch.write(bb);
-                }
-                received += n;
-            }
-            if (received != header.size) {
-                throw protocolError(session, header.name + " is " + received + " bytes, the header announced "
-                        + header.size);
-            }
-            if (trailer.length != 1 + DIGEST_BYTES) {
-                throw protocolError(session, "malformed trailer for " + header.name);
-            }
-            byte[] hash = digest.digest();
-            byte[] expected = java.util.Arrays.copyOfRange(trailer, 1, trailer.length);
-            if (!MessageDigest.isEqual(hash, expected)) {
-                String reason = "BLAKE2b-256 mismatch for " + header.name + ": sender "
-                        + HexFormat.of().formatHex(expected) + ", received " + HexFormat.of().formatHex(hash);
-                refuse(session, reason);
-                throw new RefusedException(reason + "; file discarded");
-            }
-            ch.force(true);
-            return hash;
-        }
+        return FileReceiver.create(dir).receive(session);
     }
 
     /**
@@ -404,129 +226,18 @@ public final class FileTransfer {
         return sb.toString();
     }
 
-    private static void expectReady(Session session, String name) throws IOException {
-        byte[] reply = session.receiveMessage(MAX_PROTOCOL_MESSAGE_BYTES);
-        if (reply == null || reply.length == 0) {
-            throw new IOException("receiver " + session.remoteInbox() + " closed before accepting " + name);
-        }
-        if (reply[0] == ERROR) {
-            throw new IOException("receiver " + session.remoteInbox() + " refused " + name + ": " + reasonOf(reply));
-        }
-        if (reply[0] != READY) {
-            throw new IOException("receiver " + session.remoteInbox() + " answered " + name
-                    + " with an unknown message type " + (reply[0] & 0xff));
-        }
-    }
-
-    private static IOException protocolError(Session session, String reason) {
-        refuse(session, reason);
-        return new RefusedException(reason + "; file discarded");
-    }
-
-    /** A failure the sender has already been told about (see {@link #refuse}). */
-    private static final class RefusedException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        RefusedException(String message) {
-            super(message);
-        }
-    }
-
-    /** Tells the sender why; best effort, since the session may be failing already. */
-    private static void refuse(Session session, String reason) {
-        String r = reason == null ? "refused" : reason;
-        if (r.length() > MAX_REASON_CHARS) {
-            r = r.substring(0, MAX_REASON_CHARS);
-        }
-        byte[] text = r.getBytes(StandardCharsets.UTF_8);
-        byte[] m = new byte[1 + text.length];
-        m[0] = ERROR;
-        System.arraycopy(text, 0, m, 1, text.length);
-        try {
-            session.sendMessage(m);
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("could not tell {} why: {}", session.remoteInbox(), e.toString());
-        }
-    }
-
-    private static String reasonOf(byte[] error) {
-        return new String(error, 1, error.length - 1, StandardCharsets.UTF_8);
-    }
-
-    static byte[] header(String name, long size, int mode) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
-            byte[] n = name.getBytes(StandardCharsets.UTF_8);
-            out.writeByte(HEADER);
-            out.writeByte(PROTOCOL_VERSION);
-            out.writeShort(n.length);
-            out.write(n);
-            out.writeLong(size);
-            out.writeInt(mode);
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new IllegalStateException("in-memory write failed", e);
-        }
-    }
-
-    private static Header parseHeader(byte[] m) throws IOException {
-        try {
-            DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(m));
-            if (in.readByte() != HEADER) {
-                throw new IOException("expected a file header, got message type " + (m[0] & 0xff));
-            }
-            int version = in.readUnsignedByte();
-            if (version != PROTOCOL_VERSION) {
-                throw new IOException("unsupported file protocol version " + version);
-            }
-            int nameLen = in.readUnsignedShort();
-            if (nameLen > MAX_NAME_BYTES) {
-                throw new IOException("unsafe file name: longer than " + MAX_NAME_BYTES + " bytes");
-            }
-            byte[] n = in.readNBytes(nameLen);
-            if (n.length != nameLen) {
-                throw new EOFException();
-            }
-            long size = in.readLong();
-            int mode = in.readInt();
-            if (size < 0) {
-                throw new IOException("negative file size " + size);
-            }
-            if (in.available() != 0) {
-                throw new IOException("malformed file header: trailing bytes");
-            }
-            return new Header(new String(n, StandardCharsets.UTF_8), size, mode);
-        } catch (EOFException e) {
-            throw new IOException("malformed file header: truncated");
-        }
-    }
-
-    private static int modeOf(Path file) {
-        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
-        if (view == null) {
-            return NO_MODE;
-        }
-        try {
-            int mode = 0;
-            for (PosixFilePermission p : view.readAttributes().permissions()) {
-                mode |= 1 << (8 - p.ordinal());
-            }
-            return mode;
-        } catch (IOException e) {
-            return NO_MODE;
-        }
-    }
-
     /**
      * Applies the sender's permission bits, where the file system can: never set-id bits,
      * and never write permission for group or others (as a umask of 022 would).
      */
-    private static void applyMode(Path file, int mode) {
+    static void applyMode(Path file, int mode) {
         if (mode == NO_MODE) {
             return;
         }
-        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+        // Not following links: the mode goes on this file, never on what a link in a
+        // shared directory may point to.
+        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
         if (view == null) {
             return;
         }
@@ -544,7 +255,7 @@ public final class FileTransfer {
     }
 
     /** Makes the rename durable; best effort, not every platform can open a directory. */
-    private static void syncDirectory(Path dir) {
+    static void syncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException | UnsupportedOperationException e) {
@@ -552,6 +263,4 @@ public final class FileTransfer {
         }
     }
 
-    private record Header(String name, long size, int mode) {
-    }
 }

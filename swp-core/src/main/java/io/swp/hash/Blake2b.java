@@ -48,6 +48,19 @@ public final class Blake2b {
         public String label() {
             return label;
         }
+
+        /**
+         * @param label a {@link #label()}
+         * @return the implementation with that label, or empty
+         */
+        public static Optional<Implementation> ofLabel(String label) {
+            for (Implementation i : values()) {
+                if (i.label.equals(label)) {
+                    return Optional.of(i);
+                }
+            }
+            return Optional.empty();
+        }
     }
 
     private Blake2b() {
@@ -80,6 +93,30 @@ public final class Blake2b {
             default:
                 throw new IllegalArgumentException(String.valueOf(implementation));
         }
+    }
+
+    /**
+     * Continues a digest from a state {@link Blake2b256#exportState()} gave, in this process
+     * or a later one on the same platform. The state is checked before use: its size, that
+     * it is unfinished and unkeyed, and that it has absorbed exactly {@code messageBytes}
+     * bytes; a state that fails (corrupt, from another library version or platform) is
+     * refused, never handed to native code. The caller should still compare the imported
+     * digest with a digest of the prefix kept apart from the state (finish a
+     * {@link Blake2b256#copy()}), which catches any state the checks let through.
+     *
+     * @param implementation the implementation that exported it
+     * @param state the exported bytes
+     * @param messageBytes how many message bytes the state has absorbed
+     * @return the digest, or empty if this state cannot be continued here
+     */
+    public static Optional<Blake2b256> importState(Implementation implementation, byte[] state, long messageBytes) {
+        if (implementation != Implementation.LIBSODIUM || NativeLoad.FAILURE != null) {
+            return Optional.empty();
+        }
+        if (!Libsodium.plausibleState(state, messageBytes)) {
+            return Optional.empty();
+        }
+        return Optional.of(new LibsodiumBlake2b256(state.clone()));
     }
 
     /**

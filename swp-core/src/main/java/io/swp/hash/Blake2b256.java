@@ -37,6 +37,25 @@ public interface Blake2b256 {
      */
     byte[] digest();
 
+    /**
+     * @return an independent digest that has absorbed the same bytes as this one: updating
+     *     or finishing either leaves the other as it was (e.g. to finish a prefix's digest
+     *     and go on with the whole message)
+     */
+    Blake2b256 copy();
+
+    /**
+     * The digest's intermediate state as bytes, for {@link Blake2b#importState} to continue
+     * from later, in another process on the same platform, without hashing the message so
+     * far again. The bytes are the implementation's own state (no key is involved, so they
+     * hold nothing secret beyond what the message's last block reveals).
+     *
+     * @return the state, or empty if this implementation cannot export it (Bouncy Castle's
+     *     {@code Blake2bDigest} offers no way to; libsodium's can where its state layout is
+     *     the known one)
+     */
+    java.util.Optional<byte[]> exportState();
+
     /** @return which implementation computes this digest */
     Blake2b.Implementation implementation();
 }

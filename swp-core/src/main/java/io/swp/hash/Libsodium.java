@@ -47,6 +47,21 @@ final class Libsodium {
     private static final int STATE_ALIGNMENT = 64;
     /** A state larger than this would be a library we do not understand. */
     private static final int MAX_STATE_BYTES = 4096;
+    /**
+     * Where libsodium's {@code blake2b_state} keeps its fields (src/libsodium/crypto_generichash/
+     * blake2b/ref/blake2.h, unchanged since 2014): {@code uint64_t h[8], t[2], f[2]; uint8_t
+     * buf[256]; size_t buflen; uint8_t last_node}. Used only to check a state read back from
+     * disk before libsodium sees it, and checked itself at load time ({@link #STATE_LAYOUT_KNOWN}).
+     */
+    private static final int OFFSET_T = 64;
+    private static final int OFFSET_F = 80;
+    private static final int OFFSET_BUFLEN = 352;
+    private static final int OFFSET_LAST_NODE = OFFSET_BUFLEN + 8;
+    /** libsodium buffers up to two blocks before compressing. */
+    private static final int MAX_BUFLEN = 256;
+    /** Whether the state layout is the one described above, so states may be exported and imported. */
+    static final boolean STATE_LAYOUT_KNOWN;
+
     /** BLAKE2b-256("abc"), from RFC 7693's algorithm; see Blake2bVectorsTest for how it was produced. */
     private static final String ABC_BLAKE2B_256 = "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319";
 
@@ -57,6 +72,7 @@ final class Libsodium {
             throw new IllegalStateException("implausible crypto_generichash_statebytes() " + STATE_BYTES);
         }
         selfTest();
+        STATE_LAYOUT_KNOWN = probeLayout();
     }
 
     private Libsodium() {
@@ -96,6 +112,62 @@ final class Libsodium {
 
     static void finish(Pointer state, byte[] out) {
         check(crypto_generichash_final(state, out, new SizeT(out.length)), "crypto_generichash_final");
+    }
+
+    /** @return a copy of the {@link #STATE_BYTES} bytes of {@code state} */
+    static byte[] readState(Pointer state) {
+        return state.getByteArray(0, STATE_BYTES);
+    }
+
+    /** Overwrites {@code state} with {@code bytes} (exactly {@link #STATE_BYTES} of them). */
+    static void writeState(Pointer state, byte[] bytes) {
+        state.write(0, bytes, 0, STATE_BYTES);
+    }
+
+    /**
+     * Whether {@code bytes} are a plausible state of an unkeyed BLAKE2b digest that has
+     * absorbed exactly {@code messageBytes} bytes: the right size, no finalisation flags,
+     * a buffer length libsodium's code can handle (a corrupt one would make it copy out of
+     * bounds), and a counter plus buffer length equal to {@code messageBytes}.
+     */
+    static boolean plausibleState(byte[] bytes, long messageBytes) {
+        return STATE_LAYOUT_KNOWN && matchesLayout(bytes, messageBytes);
+    }
+
+    private static boolean matchesLayout(byte[] bytes, long messageBytes) {
+        if (bytes.length != STATE_BYTES || messageBytes < 0) {
+            return false;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.nativeOrder());
+        long t0 = b.getLong(OFFSET_T);
+        long t1 = b.getLong(OFFSET_T + 8);
+        long f0 = b.getLong(OFFSET_F);
+        long f1 = b.getLong(OFFSET_F + 8);
+        long buflen = b.getLong(OFFSET_BUFLEN);
+        byte lastNode = b.get(OFFSET_LAST_NODE);
+        return t1 == 0 && f0 == 0 && f1 == 0 && lastNode == 0 && buflen >= 0 && buflen <= MAX_BUFLEN
+                && t0 >= 0 && t0 + buflen == messageBytes;
+    }
+
+    /**
+     * Checks that the loaded library lays its state out as {@link #plausibleState} expects:
+     * after 300 bytes, two blocks must be counted out of it as one block compressed and 172
+     * bytes buffered.
+     */
+    private static boolean probeLayout() {
+        if (Native.SIZE_T_SIZE != 8 || STATE_BYTES < OFFSET_LAST_NODE + 1) {
+            return false;
+        }
+        Memory stateMemory = allocateState();
+        Pointer state = newState(stateMemory, Blake2b256.DIGEST_BYTES);
+        int n = 300;
+        Memory in = new Memory(n);
+        in.clear();
+        update(state, in, n);
+        byte[] bytes = readState(state);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.nativeOrder());
+        return b.getLong(OFFSET_T) == 128 && b.getLong(OFFSET_BUFLEN) == n - 128 && matchesLayout(bytes, n)
+                && !matchesLayout(bytes, n + 1);
     }
 
     private static void check(int rc, String function) {

@@ -3,6 +3,7 @@ package io.swp.hash;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * BLAKE2b-256 by libsodium. Each update copies the caller's bytes into a native buffer
@@ -17,6 +18,14 @@ final class LibsodiumBlake2b256 implements Blake2b256 {
     private final Memory stateMemory = Libsodium.allocateState();
     private final Pointer state = Libsodium.newState(stateMemory, DIGEST_BYTES);
     private Memory input;
+
+    LibsodiumBlake2b256() {
+    }
+
+    /** A digest continuing from {@code stateBytes}, which the caller has checked. */
+    LibsodiumBlake2b256(byte[] stateBytes) {
+        Libsodium.writeState(state, stateBytes);
+    }
 
     @Override
     public void update(byte[] in, int off, int len) {
@@ -45,6 +54,16 @@ final class LibsodiumBlake2b256 implements Blake2b256 {
         Libsodium.finish(state, out);
         Libsodium.init(state, DIGEST_BYTES);
         return out;
+    }
+
+    @Override
+    public Blake2b256 copy() {
+        return new LibsodiumBlake2b256(Libsodium.readState(state));
+    }
+
+    @Override
+    public Optional<byte[]> exportState() {
+        return Libsodium.STATE_LAYOUT_KNOWN ? Optional.of(Libsodium.readState(state)) : Optional.empty();
     }
 
     @Override

@@ -1,9 +1,18 @@
 package io.swp.examples.cli;
 
+import io.swp.SessionConfig;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
-/** The options {@code send} and {@code recv} share: which bus, and how much loss to inject. */
+/**
+ * The options {@code send} and {@code recv} share: which bus, how much loss to inject, and
+ * how soon a silent peer counts as gone.
+ */
 final class BusOptions {
+    /** The session default: 1 s keepalives, 50 of them unanswered. */
+    static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(50);
+    private static final Duration KEEPALIVE = Duration.ofSeconds(1);
+    private static final int MIN_KEEPALIVES = 4;
 
     @Option(names = "--server", required = true, paramLabel = "URL",
             description = "NATS URL, or comma-separated URLs of a cluster (e.g. nats://127.0.0.1:4222).")
@@ -13,8 +22,26 @@ final class BusOptions {
             description = "Drop this fraction of our frames, both directions (demonstrations, tests). Default: 0.")
     double loss;
 
+    @Option(names = "--peer-timeout", defaultValue = "50s", paramLabel = "DURATION", converter = Durations.Converter.class,
+            description = "A session whose peer stays silent this long fails (keepalives go out every second, "
+                    + "or four times within this). Default: ${DEFAULT-VALUE}.")
+    Duration peerTimeout;
+
     /** Checks what picocli cannot; a failure is a usage error. */
     void validate() {
         Checks.probability("--loss", loss);
+        if (peerTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+            throw new SwpCli.UsageException("--peer-timeout must be at least 100ms, got " + Durations.format(peerTimeout));
+        }
+    }
+
+    /** @return the session settings these options ask for */
+    SessionConfig sessionConfig() {
+        Duration keepalive = KEEPALIVE;
+        if (peerTimeout.compareTo(KEEPALIVE.multipliedBy(MIN_KEEPALIVES)) < 0) {
+            keepalive = peerTimeout.dividedBy(MIN_KEEPALIVES);
+        }
+        int keepalives = (int) Math.max(1, (peerTimeout.toMillis() + keepalive.toMillis() - 1) / keepalive.toMillis());
+        return SessionConfig.builder().keepaliveInterval(keepalive).failedKeepalivesBeforeClose(keepalives).build();
     }
 }

@@ -2,6 +2,7 @@ package io.swp.examples.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,7 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code swp send}: files to a receiver's inbox over NATS, one session, verified by BLAKE2b. */
 @Command(name = "send", mixinStandardHelpOptions = true,
-        description = "Send files through an swp session to a receiver listening on an inbox (see 'swp recv').")
+        description = {"Send files through an swp session to a receiver listening on an inbox (see 'swp recv').",
+            "A file the receiver holds in part from an interrupted transfer is resumed: only the rest is sent, and "
+                    + "a line says 'resumed NAME at BYTES of SIZE'."})
 final class SendCommand implements Callable<Integer> {
 
     @Spec
@@ -28,6 +31,14 @@ final class SendCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "INBOX", description = "The receiver's inbox.")
     String to;
 
+    @Option(names = "--retry-for", defaultValue = "0", paramLabel = "DURATION", converter = Durations.Converter.class,
+            description = {"When the session fails or the server cannot be reached, keep reconnecting with back-off "
+                    + "(0.5 s doubling to 10 s) and resume each unfinished file where the receiver's partial ends; "
+                    + "give up when this long passes without progress (a file verified, or a resume further "
+                    + "along). Examples: 90s, 5m. Default: ${DEFAULT-VALUE} (fail at once; running the same "
+                    + "command again still resumes)."})
+    Duration retryFor;
+
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Files to send.")
     List<Path> files;
 
@@ -41,7 +52,7 @@ final class SendCommand implements Callable<Integer> {
                 throw new SwpCli.UsageException("not a readable file: " + f);
             }
         }
-        Transfers.send(bus.server, from, to, bus.loss, files, spec.commandLine().getOut());
+        Transfers.send(bus, from, to, files, retryFor, spec.commandLine().getOut());
         return 0;
     }
 }

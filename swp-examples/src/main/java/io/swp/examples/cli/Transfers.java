@@ -5,6 +5,9 @@ import io.swp.Endpoint;
 import io.swp.Network;
 import io.swp.Session;
 import io.swp.SessionConfig;
+import io.swp.file.FileReceiver;
+import io.swp.file.FileSender;
+import io.swp.file.FileTransferException;
 import io.swp.file.FileTransferStats;
 import io.swp.file.ReceivedFile;
 import io.swp.nats.NatsNetwork;
@@ -14,17 +17,24 @@ import io.swp.sim.LossyNetwork;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 
 /**
@@ -188,67 +198,291 @@ final class Transfers {
         }
     }
 
-    /** {@code swp send}: one session, the files one after another. */
-    @SuppressWarnings("try") // the Progress resource is a scope guard: the try only closes it
-    static void send(String server, String from, String to, double loss, List<Path> files, PrintWriter out)
+    /**
+     * {@code swp send}: the files one after another over one session, or, when a session
+     * fails or the server cannot be reached, over new ones for up to {@code retryFor}
+     * without progress, resuming each unfinished file.
+     */
+    static void send(BusOptions bus, String from, String to, List<Path> files, Duration retryFor, PrintWriter out)
             throws IOException {
-        try (Network net = lossy(NatsNetwork.connect(server), loss, System.nanoTime(), true);
-             Endpoint endpoint = Endpoint.open(net, from)) {
-            endpoint.setAccepting(false);
-            try (Session session = endpoint.connect(to)) {
-                for (Path f : files) {
-                    long base = session.stats().payloadBytesSent();
-                    FileTransferStats st;
-                    try (Progress p = Progress.start(f.getFileName().toString(), Files.size(f),
-                            () -> session.stats().payloadBytesSent() - base, System.out)) {
-                        st = FileTransfer.send(session, f);
-                    }
-                    out.printf(Locale.ROOT, "sent %s (%s) in %.2f s, %.1f MB/s, %d retransmits, blake2b-256 %s%n",
-                            st.name(), ByteSize.format(st.bytes()), st.duration().toNanos() / 1e9,
-                            st.goodputBytesPerSecond() / 1e6, st.retransmits(), st.blake2b256());
-                    out.flush();
-                }
+        try (SenderLink link = new SenderLink(bus, from, to)) {
+            SendReport report = new SendReport(out);
+            try {
+                FileSender.builder(link::open).retryFor(retryFor).listener(report).build().send(files);
+            } finally {
+                report.stopProgress();
             }
         }
     }
 
-    /** {@code swp recv}: accept sessions until {@code count} files are stored. */
-    @SuppressWarnings("try") // the Progress resource is a scope guard: the try only closes it
-    static void receive(String server, String inbox, String from, double loss, Path dir, int count, PrintWriter out)
-            throws IOException {
-        try (Network net = lossy(NatsNetwork.connect(server), loss, System.nanoTime(), true);
-             Endpoint endpoint = Endpoint.open(net, inbox)) {
-            int stored = 0;
-            while (stored < count) {
-                Session session = endpoint.accept();
+    /** Opens the network and endpoint on first use, and a session per attempt. */
+    private static final class SenderLink implements AutoCloseable {
+        private final BusOptions bus;
+        private final String from;
+        private final String to;
+        private Network net;
+        private Endpoint endpoint;
+
+        SenderLink(BusOptions bus, String from, String to) {
+            this.bus = bus;
+            this.from = from;
+            this.to = to;
+        }
+
+        Session open() throws IOException {
+            if (endpoint == null) {
+                Network n = lossy(NatsNetwork.connect(bus.server), bus.loss, System.nanoTime(), true);
                 try {
-                    if (from != null && !from.equals(session.remoteInbox())) {
-                        out.println("refused a session from " + session.remoteInbox() + " (expecting " + from + ")");
-                        out.flush();
-                        session.abort();
+                    endpoint = Endpoint.open(n, from, bus.sessionConfig());
+                } catch (IOException | RuntimeException e) {
+                    n.close();
+                    throw e;
+                }
+                endpoint.setAccepting(false);
+                net = n;
+            }
+            return endpoint.connect(to);
+        }
+
+        @Override
+        public void close() {
+            if (endpoint != null) {
+                endpoint.close();
+            }
+            if (net != null) {
+                net.close();
+            }
+        }
+    }
+
+    /** What {@code swp send} prints: one line per event, on standard output. */
+    private static final class SendReport implements FileSender.Listener {
+        private final PrintWriter out;
+        private Progress progress;
+
+        SendReport(PrintWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        @SuppressWarnings("try")
+        public void started(String name, long size, Session session) {
+            stopProgress();
+            long base = session.stats().payloadBytesSent();
+            progress = Progress.start(name, size, () -> session.stats().payloadBytesSent() - base, System.out);
+        }
+
+        @Override
+        public void resumed(String name, long offset, long size) {
+            say(String.format(Locale.ROOT, "resumed %s at %d of %d (%.1f %%)", name, offset, size,
+                    size == 0 ? 100.0 : offset * 100.0 / size));
+        }
+
+        @Override
+        public void discarded(String name, String reason) {
+            say(reason);
+        }
+
+        @Override
+        public void sent(FileTransferStats st) {
+            stopProgress();
+            say(String.format(Locale.ROOT, "sent %s (%s) in %.2f s, %.1f MB/s, %d retransmits, blake2b-256 %s%s",
+                    st.name(), ByteSize.format(st.bytes()), st.duration().toNanos() / 1e9,
+                    st.goodputBytesPerSecond() / 1e6, st.retransmits(), st.blake2b256(),
+                    st.resumedAt() == st.bytes() && st.bytes() > 0 ? " (the receiver already had it)"
+                            : st.resumedAt() > 0 ? " (resumed at " + st.resumedAt() + ")" : ""));
+        }
+
+        @Override
+        public void retrying(IOException failure, Duration delay, int attempt) {
+            stopProgress();
+            say(SwpCli.oneLine(failure) + "; retrying in " + Durations.format(delay));
+        }
+
+        void stopProgress() {
+            if (progress != null) {
+                progress.close();
+                progress = null;
+            }
+        }
+
+        private void say(String line) {
+            out.println(line);
+            out.flush();
+        }
+    }
+
+    /**
+     * {@code swp recv}: serves up to {@code parallel} sessions at once until {@code count}
+     * files are stored. A session that fails, is refused or goes idle is reported with one
+     * line and the receiver goes on waiting (the sender, if it retries, comes back and
+     * resumes); only a failure of the receiver itself ends it.
+     */
+    static void receive(BusOptions bus, String inbox, String from, FileReceiver.Builder policy, int count,
+                        int parallel, PrintWriter out) throws Exception {
+        try (Network net = lossy(NatsNetwork.connect(bus.server), bus.loss, System.nanoTime(), true);
+             Endpoint endpoint = Endpoint.open(net, inbox, bus.sessionConfig())) {
+            ReceiveJob job = new ReceiveJob(endpoint, from, count, out);
+            FileReceiver receiver = policy.listener(job).build();
+            int removed = receiver.cleanUp();
+            if (removed > 0) {
+                job.say("removed " + removed + " stale partial file(s) from " + receiver.directory());
+            }
+            job.run(receiver, parallel);
+        }
+    }
+
+    /** The state {@code swp recv}'s workers share. */
+    private static final class ReceiveJob implements FileReceiver.Listener {
+        private final Endpoint endpoint;
+        private final String from;
+        private final int count;
+        private final PrintWriter out;
+        private final AtomicInteger stored = new AtomicInteger();
+        private final Set<String> names = ConcurrentHashMap.newKeySet();
+        private final Set<Session> live = ConcurrentHashMap.newKeySet();
+        private final LongAdder doneBytes = new LongAdder();
+        private final CompletableFuture<Void> finished = new CompletableFuture<>();
+
+        ReceiveJob(Endpoint endpoint, String from, int count, PrintWriter out) {
+            this.endpoint = endpoint;
+            this.from = from;
+            this.count = count;
+            this.out = out;
+        }
+
+        @SuppressWarnings("try") // the Progress resource is a scope guard: the try only closes it
+        void run(FileReceiver receiver, int parallel) throws Exception {
+            ExecutorService workers = Executors.newFixedThreadPool(parallel, r -> {
+                Thread t = new Thread(r, "swp-recv");
+                t.setDaemon(true);
+                return t;
+            });
+            try (Progress p = Progress.start("recv", -1, this::bytesSoFar, System.out)) {
+                for (int i = 0; i < parallel; i++) {
+                    workers.execute(() -> work(receiver));
+                }
+                try {
+                    finished.get();
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception x ? x : e;
+                }
+            } finally {
+                live.forEach(Session::abort);
+                workers.shutdownNow();
+            }
+        }
+
+        private long bytesSoFar() {
+            long sum = doneBytes.sum();
+            for (Session s : live) {
+                sum += s.stats().payloadBytesReceived();
+            }
+            return sum;
+        }
+
+        private void work(FileReceiver receiver) {
+            while (!finished.isDone()) {
+                CompletableFuture<Session> next = endpoint.acceptAsync();
+                CompletableFuture.anyOf(next, finished).join();
+                if (finished.isDone()) {
+                    next.thenAccept(Session::abort);
+                    return;
+                }
+                Session s;
+                try {
+                    s = next.join();
+                } catch (CompletionException e) {
+                    finished.completeExceptionally(e.getCause());
+                    return;
+                }
+                try {
+                    serve(receiver, s);
+                } catch (RuntimeException | Error e) {
+                    finished.completeExceptionally(e);
+                    throw e;
+                }
+            }
+        }
+
+        private void serve(FileReceiver receiver, Session s) {
+            live.add(s);
+            boolean clean = false;
+            try {
+                if (from != null && !from.equals(s.remoteInbox())) {
+                    say("refused a session from " + s.remoteInbox() + " (expecting " + from + ")");
+                    s.abort();
+                    return;
+                }
+                while (!finished.isDone()) {
+                    ReceivedFile f;
+                    try {
+                        f = receiver.receive(s);
+                    } catch (FileTransferException | FileAlreadyExistsException e) {
+                        if (!finished.isDone()) {
+                            say(SwpCli.oneLine(e));
+                        }
+                        return;
+                    } catch (IOException e) {
+                        finished.completeExceptionally(e);
+                        return;
+                    }
+                    if (f == null) {
+                        clean = true;
+                        return;
+                    }
+                    if (f.alreadyStored() && !names.add(f.name())) {
+                        say(f.name() + " was already received; confirmed again to " + s.remoteInbox());
                         continue;
                     }
-                    while (stored < count) {
-                        ReceivedFile f;
-                        try (Progress p = Progress.start("recv", -1, () -> session.stats().payloadBytesReceived(),
-                                System.out)) {
-                            f = FileTransfer.receive(session, dir);
-                        }
-                        if (f == null) {
-                            break;
-                        }
-                        stored++;
-                        out.printf(Locale.ROOT, "received %s (%s) in %.2f s, %.1f MB/s, blake2b-256 %s verified%n",
-                                f.path(), ByteSize.format(f.size()), f.duration().toNanos() / 1e9,
-                                ByteSize.mbps(f.size(), f.duration().toNanos()), f.blake2b256());
-                        out.flush();
+                    names.add(f.name());
+                    int n = stored.incrementAndGet();
+                    if (n > count) {
+                        continue; // another session finished the last one first; stored all the same
                     }
-                    if (stored == count) {
-                        awaitSenderFinished(session, out);
+                    say(String.format(Locale.ROOT, "received %s (%s) in %.2f s, %.1f MB/s, blake2b-256 %s verified%s",
+                            f.path(), ByteSize.format(f.size()), f.duration().toNanos() / 1e9,
+                            ByteSize.mbps(f.size() - f.resumedAt(), f.duration().toNanos()), f.blake2b256(),
+                            f.alreadyStored() ? " (stored by an earlier attempt)"
+                                    : f.resumedAt() > 0 ? " (resumed at " + f.resumedAt() + ")" : ""));
+                    if (n == count) {
+                        awaitSenderFinished(s, out);
+                        clean = true;
+                        finished.complete(null);
+                        return;
                     }
-                } finally {
-                    session.close();
                 }
+            } finally {
+                live.remove(s);
+                doneBytes.add(s.stats().payloadBytesReceived());
+                if (clean) {
+                    try {
+                        s.close();
+                    } catch (IOException e) {
+                        // the files are stored; a close that fails changes nothing
+                    }
+                } else {
+                    // Not abort: a refusal must reach the sender before the session ends
+                    // (a failed session is closed already; the endpoint bounds the rest).
+                    s.closeAsync();
+                }
+            }
+        }
+
+        @Override
+        public void resumed(String name, String sender, long offset, long size) {
+            say(String.format(Locale.ROOT, "resuming %s from %s at %d of %d", name, sender, offset, size));
+        }
+
+        @Override
+        public void discarded(String name, String sender, String reason) {
+            say(reason);
+        }
+
+        void say(String line) {
+            synchronized (out) {
+                out.println(line);
+                out.flush();
             }
         }
     }
@@ -257,15 +491,17 @@ final class Transfers {
      * After the last file we want, lets the sender finish its side first, so our close
      * (and the process exit that follows) does not reset a sender still closing.
      */
-    private static void awaitSenderFinished(Session session, PrintWriter out) throws IOException {
+    private static void awaitSenderFinished(Session session, PrintWriter out) {
         session.setReadTimeout(SENDER_FINISH_WAIT);
         try {
             if (session.getInputStream().read() != -1) {
-                out.println("the sender has more files than --count; closing the session");
-                out.flush();
+                synchronized (out) {
+                    out.println("the sender has more files than --count; closing the session");
+                    out.flush();
+                }
             }
-        } catch (java.net.SocketTimeoutException e) {
-            // The sender keeps its session open; closing from our side is all we can do.
+        } catch (IOException e) {
+            // The sender keeps its session open, or it failed: closing from our side is all we can do.
         }
     }
 

@@ -91,8 +91,53 @@ class SwpCliTest {
         Path file = Files.writeString(dir.resolve("f.txt"), "hello");
         Run r = run("send", "--server", "nats://127.0.0.1:1", "--from", "a", "--to", "b", file.toString());
         assertEquals(1, r.code(), r.err());
+        assertEquals("", r.out(), "no retries by default");
         assertEquals(1, r.err().strip().split("\n").length, r.err());
         assertTrue(r.err().startsWith("swp: "), r.err());
+    }
+
+    @Test
+    void unreachableServerIsRetriedForRetryForThenFailsWithOneLine(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("f.txt"), "hello");
+        long start = System.nanoTime();
+        Run r = run("send", "--server", "nats://127.0.0.1:1", "--from", "a", "--to", "b", "--retry-for", "1500ms",
+                file.toString());
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.err().strip().split("\n").length, r.err());
+        assertTrue(r.err().startsWith("swp: gave up after retrying for 1.5s without progress: "), r.err());
+        assertTrue(r.out().contains("; retrying in "), "each retry is announced: " + r.out());
+        assertTrue(millis >= 1500, "kept trying for the whole time: " + millis + " ms");
+    }
+
+    @Test
+    void recvOptionsAreChecked(@TempDir Path dir) {
+        for (String[] bad : new String[][] {{"--parallel", "0"}, {"--parallel", "65"}, {"--idle-timeout", "soon"},
+            {"--max-file-size", "0"}, {"--checkpoint", "lots"}, {"--peer-timeout", "10ms"}}) {
+            Run r = run("recv", "--server", "nats://127.0.0.1:1", "--as", "b", "--out", dir.toString(), bad[0], bad[1]);
+            assertEquals(2, r.code(), String.join(" ", bad) + ": " + r.err());
+            assertTrue(r.err().startsWith("swp: ") && r.err().contains(bad[0]), r.err());
+        }
+        Run r = run("send", "--server", "nats://127.0.0.1:1", "--from", "a", "--to", "b", "--retry-for", "-5s",
+                dir.toString());
+        assertEquals(2, r.code(), r.err());
+    }
+
+    @Test
+    void durationsParseWithUnits() {
+        assertEquals(java.time.Duration.ZERO, Durations.parse("0"));
+        assertEquals(java.time.Duration.ofSeconds(90), Durations.parse("90s"));
+        assertEquals(java.time.Duration.ofSeconds(90), Durations.parse("90"));
+        assertEquals(java.time.Duration.ofSeconds(90), Durations.parse("1m30s"));
+        assertEquals(java.time.Duration.ofSeconds(90), Durations.parse("1.5m"));
+        assertEquals(java.time.Duration.ofMinutes(5), Durations.parse("5m"));
+        assertEquals(java.time.Duration.ofMillis(250), Durations.parse("250ms"));
+        assertEquals(java.time.Duration.ofHours(2), Durations.parse("2h"));
+        assertEquals(java.time.Duration.ofSeconds(90), Durations.parse("PT90S"));
+        for (String bad : new String[] {"", "s", "5x", "-5s", "5 s", "1m-2s"}) {
+            org.junit.jupiter.api.Assertions.assertThrows(picocli.CommandLine.TypeConversionException.class,
+                    () -> Durations.parse(bad), bad);
+        }
     }
 
     @Test
