@@ -204,7 +204,13 @@ final class FileSending {
             byte[] buf = new byte[1 + FileTransfer.CHUNK_BYTES];
             buf[0] = FileProtocol.DATA;
             boolean restarted = false;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            FileChannel opened;
+            try {
+                opened = FileChannel.open(file, StandardOpenOption.READ);
+            } catch (IOException e) {
+                throw local(name, from, "cannot read " + file + ": " + e.getMessage(), e);
+            }
+            try (FileChannel ch = opened) {
                 long pos = from;
                 position = pos;
                 acknowledged = pos;
