@@ -26,6 +26,8 @@ final class FileProtocol {
     static final byte ERROR = 'E';
     /** Sender to receiver, version 2: forget the partial, the DATA that follows starts at offset 0. */
     static final byte RESTART = 'X';
+    /** Sender to receiver, version 2, after DATA: still hashing its file, the trailer follows. */
+    static final byte STILL_HASHING = 'K';
 
     static final int VERSION_1 = 1;
     static final int VERSION_2 = 2;

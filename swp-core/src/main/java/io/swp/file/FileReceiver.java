@@ -505,6 +505,11 @@ public final class FileReceiver {
                             checkpoints.now(0, digest);
                             claim.remaining = size;
                             break;
+                        case FileProtocol.STILL_HASHING:
+                            if (version < FileProtocol.VERSION_2 || m.length != 1) {
+                                throw protocolError("unexpected message type " + (m[0] & 0xff) + " inside " + name);
+                            }
+                            break; // the sender is alive; the idle timer starts again
                         case FileProtocol.TRAILER:
                             trailer = m;
                             break;

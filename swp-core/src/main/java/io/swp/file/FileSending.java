@@ -17,6 +17,8 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The sending side of one file on one session (protocol version 2), resuming where the
@@ -71,6 +73,23 @@ final class FileSending {
         } finally {
             a.stopHashing();
         }
+    }
+
+    /** A point where a test can act (here: make hashing slow); a no-op in production. */
+    interface TestHooks {
+        /** The hashing thread has read the whole file and is about to finish the digest. */
+        default void wholeFileHashed() {
+        }
+    }
+
+    /** Set by tests only. */
+    static volatile TestHooks testHooks = new TestHooks() {
+    };
+
+    /** A step that may fail with an IOException. */
+    @FunctionalInterface
+    private interface IoRunnable {
+        void run() throws IOException;
     }
 
     private static FileTransferException local(String name, long position, String message, Throwable cause) {
@@ -137,12 +156,12 @@ final class FileSending {
             if (hasher == null) {
                 hash = inline.digest();
             } else {
-                if (!restarted && !hasher.prefixMatches()) {
+                if (!restarted && !hasher.prefixMatches(this::stillHashing)) {
                     restart();
                     sendContent(0, null);
                     restarted = true;
                 }
-                hash = hasher.whole();
+                hash = hasher.whole(this::stillHashing);
             }
             boolean unchanged;
             try {
@@ -185,7 +204,13 @@ final class FileSending {
             byte[] buf = new byte[1 + FileTransfer.CHUNK_BYTES];
             buf[0] = FileProtocol.DATA;
             boolean restarted = false;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            FileChannel opened;
+            try {
+                opened = FileChannel.open(file, StandardOpenOption.READ);
+            } catch (IOException e) {
+                throw local(name, from, "cannot read " + file + ": " + e.getMessage(), e);
+            }
+            try (FileChannel ch = opened) {
                 long pos = from;
                 position = pos;
                 acknowledged = pos;
@@ -241,6 +266,15 @@ final class FileSending {
                 throw local(name, pos, "cannot read " + file + ": " + e.getMessage(), e);
             }
             return b.position() - 1;
+        }
+
+        /**
+         * Tells the receiver that the sender is alive and hashing (all data may have been
+         * sent while the hash of a large file is still being computed), so its idle
+         * timeout does not drop the transfer.
+         */
+        private void stillHashing() throws IOException {
+            session.sendMessage(new byte[] {FileProtocol.STILL_HASHING});
         }
 
         private void restart() throws IOException {
@@ -311,6 +345,7 @@ final class FileSending {
      */
     private static final class PrefixHasher implements Runnable {
         private static final int READ_BYTES = 1 << 20;
+        private static final long STILL_HASHING_EVERY_MILLIS = 100;
 
         private final Path file;
         private final long size;
@@ -359,6 +394,7 @@ final class FileSending {
                 if (cancelled) {
                     throw new IOException("cancelled");
                 }
+                testHooks.wholeFileHashed();
                 whole.complete(d.digest());
             } catch (IOException | RuntimeException e) {
                 prefix.completeExceptionally(e);
@@ -371,17 +407,24 @@ final class FileSending {
             return prefix.isDone() && !prefix.isCompletedExceptionally() && !prefix.join();
         }
 
-        boolean prefixMatches() throws IOException {
-            return get(prefix);
+        boolean prefixMatches(IoRunnable whileWaiting) throws IOException {
+            return get(prefix, whileWaiting);
         }
 
-        byte[] whole() throws IOException {
-            return get(whole);
+        byte[] whole(IoRunnable whileWaiting) throws IOException {
+            return get(whole, whileWaiting);
         }
 
-        private <T> T get(CompletableFuture<T> f) throws IOException {
+        /** Waits for {@code f}, running {@code whileWaiting} every {@link #STILL_HASHING_EVERY_MILLIS}. */
+        private <T> T get(CompletableFuture<T> f, IoRunnable whileWaiting) throws IOException {
             try {
-                return f.get();
+                while (true) {
+                    try {
+                        return f.get(STILL_HASHING_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+                    } catch (TimeoutException e) {
+                        whileWaiting.run();
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted while hashing " + file);

@@ -399,4 +399,31 @@ class FileResumeTest {
             stale.close();
         }
     }
+
+    @Test
+    void aSenderStillHashingAfterItsLastByteIsNotDroppedByTheIdleTimeout() throws Exception {
+        // The hash of a large file can take longer than the receiver's idle timeout after
+        // the last DATA of a resumed transfer; the sender says it is alive meanwhile.
+        Path a = file("a.bin", 2 * MIB, 11);
+        Events events = new Events();
+        Duration idle = Duration.ofMillis(500);
+        try (Link link = new Link()) {
+            FileReceiver receiver = receiver(events).idleTimeout(idle).build();
+            interruptedAttempt(link, receiver, a, MIB, c -> c);
+            FileSending.testHooks = new FileSending.TestHooks() {
+                @Override
+                public void wholeFileHashed() {
+                    // a hash that takes four idle timeouts
+                    org.awaitility.Awaitility.await().pollDelay(idle.multipliedBy(4)).until(() -> true);
+                }
+            };
+            ReceivedFile[] got = new ReceivedFile[1];
+            FileTransferStats st = send(link, receiver, a, events, got);
+            assertEquals(MIB, st.resumedAt());
+            assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(out.resolve("a.bin")));
+        } finally {
+            FileSending.testHooks = new FileSending.TestHooks() {
+            };
+        }
+    }
 }

@@ -436,16 +436,15 @@ final class Transfers {
                         continue;
                     }
                     names.add(f.name());
+                    // Every stored file is reported, also one that completed on another
+                    // session just as the last one counted did.
                     int n = stored.incrementAndGet();
-                    if (n > count) {
-                        continue; // another session finished the last one first; stored all the same
-                    }
                     say(String.format(Locale.ROOT, "received %s (%s) in %.2f s, %.1f MB/s, blake2b-256 %s verified%s",
                             f.path(), ByteSize.format(f.size()), f.duration().toNanos() / 1e9,
                             ByteSize.mbps(f.size() - f.resumedAt(), f.duration().toNanos()), f.blake2b256(),
                             f.alreadyStored() ? " (stored by an earlier attempt)"
                                     : f.resumedAt() > 0 ? " (resumed at " + f.resumedAt() + ")" : ""));
-                    if (n == count) {
+                    if (n >= count) {
                         awaitSenderFinished(s, out);
                         clean = true;
                         finished.complete(null);
