@@ -938,6 +938,8 @@ public final class Endpoint implements AutoCloseable {
         failure = cause;
         closing = true;
         loopFailures.increment();
+        // Reported dead before anyone it wakes below can look.
+        terminated.completeExceptionally(cause);
         String why = "endpoint " + localInbox + " failed: " + cause;
         try {
             LOG.error("event loop of {} failed; failing all its sessions", localInbox, cause);
@@ -963,7 +965,6 @@ public final class Endpoint implements AutoCloseable {
         } catch (Throwable ignored) {
             // the inbox is abandoned either way
         }
-        terminated.completeExceptionally(cause);
     }
 
     // ------------------------------------------------------------------ transport side
