@@ -45,7 +45,8 @@ class HostilePeersOverNatsTest {
     private static final long BUDGET = 32L * 1024 * 1024;
     private static final int TRANSFER_BYTES = 32 * 1024 * 1024;
     private static final int SYNS_PER_SECOND = 10_000;
-    private static final Duration FLOOD = Duration.ofSeconds(3);
+    private static final Duration FLOOD = Duration.ofSeconds(15);
+    private static final int UNORDERED_PER_SECOND = 2_000;
 
     @Test
     void aTransferCompletesWhileRawClientsFloodSynsFloodUnorderedFramesAndStaySilent(NatsTestServer server)
@@ -95,9 +96,12 @@ class HostilePeersOverNatsTest {
                 }
                 long transferMillis = (System.nanoTime() - start) / 1_000_000;
                 long heapDuring = usedHeapAfterGc();
-                attacking.set(false);
+                assertTrue(!synFlood.isDone() && !unorderedFlood.isDone(),
+                        "the transfer must finish while both floods still run");
+                // The floods run their full course; then the watch stops.
                 long syns = synFlood.get(30, TimeUnit.SECONDS);
                 long unordered = unorderedFlood.get(30, TimeUnit.SECONDS);
+                attacking.set(false);
                 watch.get(10, TimeUnit.SECONDS);
 
                 var stats = bob.stats();
@@ -107,7 +111,7 @@ class HostilePeersOverNatsTest {
                         + "budget drops %d, resets %d, rate-limited %d, heap growth %d MiB%n", syns, unordered,
                         TRANSFER_BYTES >> 20, transferMillis, peakHeld.get() >> 10, BUDGET >> 10,
                         stats.budgetDrops(), stats.resetsSent(), stats.repliesRateLimited(), heapGrowth >> 20);
-                assertTrue(syns >= SYNS_PER_SECOND, "the flood ran: " + syns);
+                assertTrue(syns >= SYNS_PER_SECOND, "the flood ran for at least a second's worth: " + syns);
                 assertTrue(unordered > 0);
                 long slack = (long) stats.sessionsOpen() * 16 * 1024 + 1024 * 1024;
                 assertTrue(peakHeld.get() <= BUDGET + slack, "bob held " + peakHeld.get());
@@ -161,13 +165,15 @@ class HostilePeersOverNatsTest {
                                        AtomicBoolean attacking) {
         byte[] payload = new byte[16 * 1024];
         long seq = 0;
-        long end = System.nanoTime() + FLOOD.toNanos();
+        long start = System.nanoTime();
+        long end = start + FLOOD.toNanos();
         while (attacking.get() && System.nanoTime() < end) {
             raw.publish(BOB, FrameCodec.encode(Frame.builder(FrameKind.DATA).from(from).to(BOB).srcNonce(nonce)
                     .dstNonce(bobNonce).seq(seq++).flags(Frame.FLAG_UNORDERED).window(1024, 16L << 20)
                     .payload(payload).build()));
-            if (seq % 256 == 0) {
-                LockSupport.parkNanos(1_000_000);
+            long wait = start + seq * 1_000_000_000L / UNORDERED_PER_SECOND - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
             }
         }
         return seq;
