@@ -125,7 +125,7 @@ public final class Session implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.incoming = !engine.isInitiator();
-        this.partial = new MessageAssembler(config.maxPayloadBytes() * 4);
+        this.partial = new MessageAssembler();
         this.writeLowWater = Math.max(1, Math.min(config.sendBufferBytes() / WRITE_WAKE_DIVISOR,
                 WRITE_WAKE_MAX_BYTES));
         this.readNudgeBytes = Math.max(1, config.windowBytes() / READ_NUDGE_DIVISOR);
@@ -451,6 +451,7 @@ public final class Session implements AutoCloseable {
 
     private byte[] receiveMessageUntil(long deadline, long timeoutNanos, int limit) throws IOException {
         boolean nudge = false;
+        MessageAssembler.Parts message;
         lock.lock();
         try {
             while (true) {
@@ -466,7 +467,8 @@ public final class Session implements AutoCloseable {
                                 + "; session aborted");
                     }
                     if (chunk.endOfMessage()) {
-                        return partial.take();
+                        message = partial.take();
+                        break;
                     }
                     continue;
                 }
@@ -489,6 +491,7 @@ public final class Session implements AutoCloseable {
                 endpoint.nudge(this);
             }
         }
+        return message.join(); // outside the lock: a large message is copied without stalling the loop
     }
 
     /**
