@@ -438,10 +438,9 @@ public final class Engine {
     public EngineStats stats() {
         return new EngineStats(framesSent, framesReceived, dataFramesSent, payloadBytesSent,
                 receive.deliveredBytes(), retransmits, fastRetransmits, timeouts, duplicatesDropped,
-                badFramesDropped, strayFramesDropped + receive.droppedPastFin(), noRoomDropped, acksSent, acksReceived,
-                keepalivesSent,
-                receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(), rtt.samples(),
-                send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
+                badFramesDropped, strayFramesDropped + receive.droppedPastFin(), noRoomDropped, acksSent,
+                acksReceived, keepalivesSent, receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(),
+                rtt.samples(), send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
                 localFreeFrames(), localFreeBytes());
     }
 
