@@ -7,9 +7,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The simplest possible {@link Network}: {@code send} calls the bound handler directly on
  * the sender's thread. It checks that the runtime never blocks or re-enters badly when a
- * transport delivers synchronously.
+ * transport delivers synchronously. Shared by the tests of {@code io.swp} and
+ * {@code io.swp.file} (swp-core cannot use swp-sim's networks).
  */
-final class DirectNetwork implements Network {
+public final class DirectNetwork implements Network {
     private final Map<String, FrameHandler> handlers = new ConcurrentHashMap<>();
 
     @Override

@@ -1,13 +1,11 @@
 package io.swp.file;
 
+import io.swp.DirectNetwork;
 import io.swp.Endpoint;
-import io.swp.Network;
 import io.swp.Session;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * between them.
  */
 final class Link implements AutoCloseable {
-    final Net net = new Net();
+    final DirectNetwork net = new DirectNetwork();
     final Endpoint receiverEndpoint;
     final Endpoint senderEndpoint;
 
@@ -52,46 +50,5 @@ final class Link implements AutoCloseable {
         senderEndpoint.close();
         receiverEndpoint.close();
         net.close();
-    }
-
-    /** Delivers each frame to the bound handler on the sender's thread. */
-    static final class Net implements Network {
-        private final Map<String, FrameHandler> handlers = new ConcurrentHashMap<>();
-
-        @Override
-        public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
-            if (handlers.putIfAbsent(inbox, handler) != null) {
-                throw new IOException("inbox " + inbox + " already bound");
-            }
-            return new InboxBinding() {
-                @Override
-                public String inbox() {
-                    return inbox;
-                }
-
-                @Override
-                public void close() {
-                    handlers.remove(inbox, handler);
-                }
-            };
-        }
-
-        @Override
-        public void send(String inbox, byte[] frame) {
-            FrameHandler h = handlers.get(inbox);
-            if (h != null) {
-                h.onFrame(frame.clone());
-            }
-        }
-
-        @Override
-        public int maxFrameSize() {
-            return 64 * 1024;
-        }
-
-        @Override
-        public void close() {
-            handlers.clear();
-        }
     }
 }
