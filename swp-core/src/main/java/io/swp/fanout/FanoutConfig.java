@@ -125,7 +125,7 @@ public final class FanoutConfig {
         return repairAggregationNanos;
     }
 
-    /** @return a frame NACKed by at least this fraction of the members (and at least {@link #multicastRepairMin()}) within the aggregation interval is re-published on the subject; otherwise it is sent to each requester. Default 0.1. */
+    /** @return a frame NACKed by at least this fraction of the members (and at least {@link #multicastRepairMin()}) within the aggregation interval is re-published on the subject; otherwise it is sent to each requester. Default 0.15. */
     public double multicastRepairFraction() {
         return multicastRepairFraction;
     }
@@ -181,7 +181,7 @@ public final class FanoutConfig {
         private long nackDelayNanos = TimeUnit.MILLISECONDS.toNanos(3);
         private long nackRetryNanos = TimeUnit.MILLISECONDS.toNanos(60);
         private long repairAggregationNanos = TimeUnit.MILLISECONDS.toNanos(3);
-        private double multicastRepairFraction = 0.1;
+        private double multicastRepairFraction = 0.15;
         private int multicastRepairMin = 2;
         private long maxStallNanos = TimeUnit.SECONDS.toNanos(5);
         private long deadReceiverNanos = TimeUnit.SECONDS.toNanos(10);
@@ -303,7 +303,7 @@ public final class FanoutConfig {
         }
 
         /**
-         * A frame NACKed by at least this fraction of the members (and at least {@link #multicastRepairMin()}) within the aggregation interval is re-published on the subject; otherwise it is sent to each requester. Default 0.1.
+         * A frame NACKed by at least this fraction of the members (and at least {@link #multicastRepairMin()}) within the aggregation interval is re-published on the subject; otherwise it is sent to each requester. Default 0.15.
          *
          * @param multicastRepairFraction the value
          * @return this builder

@@ -318,18 +318,24 @@ public final class PublisherEngine {
         // All pending repairs share one interval, and they are few: a scan is cheap.
         for (Iterator<Map.Entry<Long, Repair>> it = pendingRepairs.entrySet().iterator(); it.hasNext();) {
             Map.Entry<Long, Repair> e = it.next();
-            if (e.getValue().firstAt + config.repairAggregationNanos() <= now) {
+            // Read the entry before removing it: TreeMap may reuse the removed node for its successor.
+            long seq = e.getKey();
+            Repair r = e.getValue();
+            if (r.firstAt + config.repairAggregationNanos() <= now) {
                 it.remove();
-                flushUnicast(e.getKey(), e.getValue());
+                flushUnicast(seq, r);
             }
         }
         boolean dataWaiting = nextSent < nextSeq;
         for (Member m : new ArrayList<>(members.values())) {
             if (now - m.lastHeard >= config.deadReceiverNanos()) {
                 cutOff(m, LostReason.SILENT);
-            } else if (!m.complete && dataWaiting && m.blockedSince != NEVER
-                    && now - m.blockedSince >= config.maxStallNanos() && m.limit() <= nextSent) {
-                cutOff(m, LostReason.CUT_OFF);
+            } else if (m.blockedSince != NEVER && now - m.blockedSince >= config.maxStallNanos()) {
+                if (!m.complete && dataWaiting && m.limit() <= nextSent) {
+                    cutOff(m, LostReason.CUT_OFF);
+                } else {
+                    m.blockedSince = NEVER;
+                }
             }
         }
     }
@@ -385,7 +391,7 @@ public final class PublisherEngine {
         boolean dataWaiting = nextSent < nextSeq;
         for (Member m : members.values()) {
             t = Math.min(t, m.lastHeard + config.deadReceiverNanos());
-            if (dataWaiting && m.blockedSince != NEVER && !m.complete) {
+            if (m.blockedSince != NEVER) {
                 t = Math.min(t, m.blockedSince + config.maxStallNanos());
             }
         }
