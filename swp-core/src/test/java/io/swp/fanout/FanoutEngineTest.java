@@ -1,0 +1,188 @@
+package io.swp.fanout;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.swp.protocol.Frame;
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
+import io.swp.protocol.MalformedFrameException;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Single crafted frames against the publisher and receiver state machines. */
+class FanoutEngineTest {
+    private static final long STREAM = 0x5EED;
+    private static final FanoutConfig CONFIG = FanoutConfig.builder().maxPayloadBytes(100).windowFrames(8)
+            .backlogFrames(8).build();
+
+    private static PublisherEngine publisher() {
+        return new PublisherEngine(CONFIG, "s", "s.pub", STREAM, 0);
+    }
+
+    /** A receiver welcomed into {@link #STREAM} at sequence 0. */
+    private static ReceiverEngine activeReceiver() {
+        ReceiverEngine r = new ReceiverEngine(CONFIG, "s", "r1", 77, 0);
+        r.handleFrame(new FanoutFrame(FanoutKind.HEARTBEAT, STREAM, 0, 0, 0, "s.pub", null, null), 0);
+        FanoutTransmit join = r.pollTransmit(0);
+        assertNotNull(join);
+        r.handleFrame(FanoutFrame.control(FanoutKind.WELCOME, STREAM, 0, 0, 77, ""), 1);
+        assertEquals(ReceiverEngine.State.ACTIVE, r.state());
+        return r;
+    }
+
+    private static byte[] data(long stream, long seq, long flags, byte... payload) {
+        return FanoutCodec.encode(FanoutFrame.data(stream, seq, flags, 0, payload));
+    }
+
+    @Test
+    void everyFrameKindSurvivesTheCodec() throws MalformedFrameException {
+        for (FanoutKind k : FanoutKind.values()) {
+            long aux = k == FanoutKind.DATA ? FanoutFrame.SOM | FanoutFrame.EOM : 3;
+            FanoutFrame f = new FanoutFrame(k, STREAM, 1L << 40, aux, -5, "inbox.é", new long[] {1, 4, 9, 9},
+                    new byte[] {1, 2, 3});
+            assertEquals(f, FanoutCodec.decode(FanoutCodec.encode(f)));
+        }
+    }
+
+    @Test
+    void garbageIsCountedNeverThrown() {
+        PublisherEngine p = publisher();
+        ReceiverEngine r = activeReceiver();
+        Random random = new Random(7);
+        byte[] good = data(STREAM, 0, FanoutFrame.SOM, (byte) 1, (byte) 2);
+        int malformed = 0;
+        for (int i = 0; i < 2000; i++) {
+            byte[] b;
+            if (i % 2 == 0) {
+                b = new byte[random.nextInt(64)];
+                random.nextBytes(b);
+            } else {
+                b = good.clone();
+                b[random.nextInt(b.length)] ^= (byte) (1 << random.nextInt(8));
+            }
+            assertFalse(p.handleFrame(b, 2));
+            assertFalse(r.handleFrame(b, 2));
+            malformed++;
+        }
+        byte[] truncated = java.util.Arrays.copyOf(good, good.length - 1);
+        assertThrows(MalformedFrameException.class, () -> FanoutCodec.decode(truncated));
+        // A session frame is not a fan-out frame, and the reverse.
+        byte[] session = FrameCodec.encode(Frame.builder(FrameKind.ACK).from("a").to("b").build());
+        assertThrows(MalformedFrameException.class, () -> FanoutCodec.decode(session));
+        assertThrows(MalformedFrameException.class, () -> FrameCodec.decode(good));
+        assertEquals(malformed, p.stats().malformedDropped());
+        assertEquals(malformed, r.stats().malformedDropped());
+        assertEquals(0, r.readableFrames());
+    }
+
+    @Test
+    void aStalePublishersFramesAreIgnored() {
+        ReceiverEngine r = activeReceiver();
+        r.handleFrame(data(STREAM + 1, 0, FanoutFrame.SOM | FanoutFrame.EOM, (byte) 9), 2);
+        assertEquals(1, r.stats().staleDropped());
+        assertNull(r.pollChunk(2));
+        r.handleFrame(data(STREAM, 0, FanoutFrame.SOM | FanoutFrame.EOM, (byte) 1), 3);
+        assertArrayEquals(new byte[] {1}, r.pollChunk(3).payload());
+
+        PublisherEngine p = publisher();
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM + 1, 8, 0, 5, "x")), 1);
+        assertEquals(1, p.stats().staleDropped());
+        assertEquals(0, p.memberCount());
+    }
+
+    @Test
+    void duplicateDataIsDeliveredOnce() {
+        ReceiverEngine r = activeReceiver();
+        byte[] f = data(STREAM, 0, FanoutFrame.SOM, (byte) 1);
+        r.handleFrame(f, 2);
+        r.handleFrame(f, 3);
+        assertEquals(1, r.stats().duplicates());
+        assertEquals(1, r.readableFrames());
+        r.handleFrame(data(STREAM, 2, 0, (byte) 3), 4);
+        r.handleFrame(data(STREAM, 2, 0, (byte) 3), 5);
+        assertEquals(2, r.stats().duplicates(), "a held out-of-order frame counts as a duplicate too");
+    }
+
+    @Test
+    void aNackOfAFrameNoLongerHeldGetsLost() {
+        PublisherEngine p = publisher();
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, 5, "r5")), 1);
+        assertEquals(FanoutKind.WELCOME, decode(p.pollTransmit(1)).kind());
+        // Fill the backlog (8 frames), let the member take them all, and write 8 more: 0..7 leave the backlog.
+        byte[] chunk = new byte[100];
+        assertEquals(800, p.write(new byte[800], 0, 800, true, 2));
+        while (p.pollTransmit(2) != null) {
+            // publish
+        }
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.STATUS, STREAM, 8, 8, 5, "r5")), 3);
+        assertEquals(100, p.write(chunk, 0, 100, true, 4));
+        assertEquals(1, p.backlogStart());
+        // A receiver that is not a member (cut off, or never joined) asks for frame 0: LOST.
+        p.handleFrame(FanoutCodec.encode(new FanoutFrame(FanoutKind.NACK, STREAM, 0, 8, 6, "r6",
+                new long[] {0, 0}, null)), 5);
+        FanoutFrame lost = drainUntil(p, FanoutKind.LOST, 5);
+        assertEquals(6, lost.receiver());
+        assertEquals(1, lost.seq(), "LOST names the oldest frame still held");
+
+        ReceiverEngine r = activeReceiver();
+        r.handleFrame(FanoutFrame.control(FanoutKind.LOST, STREAM, 1, LostReason.BACKLOG.code(), 77, ""), 6);
+        assertEquals(ReceiverEngine.State.FAILED, r.state());
+        assertEquals(LostReason.BACKLOG, r.failure());
+    }
+
+    @Test
+    void aNackFromFewReceiversIsRepairedByUnicastFromManyOnTheSubject() {
+        PublisherEngine p = publisher();
+        for (int i = 1; i <= 4; i++) {
+            p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, i, "r" + i)), 1);
+        }
+        p.write(new byte[300], 0, 300, true, 2);
+        while (p.pollTransmit(2) != null) {
+            // welcomes and data
+        }
+        assertEquals(2, p.multicastThreshold());
+        nack(p, 1, 1, 3);
+        assertNull(p.pollTransmit(3), "one requester: wait for others during the aggregation interval");
+        p.handleTimeout(3 + CONFIG.repairAggregationNanos());
+        FanoutTransmit t = p.pollTransmit(3 + CONFIG.repairAggregationNanos());
+        assertEquals("r1", t.to());
+        assertFalse(t.toSubject());
+        assertEquals(1, decode(t).seq());
+        nack(p, 2, 2, 10);
+        nack(p, 3, 2, 11);
+        t = p.pollTransmit(11);
+        assertTrue(t.toSubject(), "two requesters: one repair on the subject");
+        assertEquals(2, decode(t).seq());
+        assertTrue(decode(t).has(FanoutFrame.REPAIR));
+    }
+
+    private static void nack(PublisherEngine p, long receiver, long seq, long now) {
+        p.handleFrame(FanoutCodec.encode(new FanoutFrame(FanoutKind.NACK, STREAM, 0, 8, receiver, "r" + receiver,
+                new long[] {seq, seq}, null)), now);
+    }
+
+    private static FanoutFrame drainUntil(PublisherEngine p, FanoutKind kind, long now) {
+        FanoutTransmit t;
+        while ((t = p.pollTransmit(now)) != null) {
+            FanoutFrame f = decode(t);
+            if (f.kind() == kind) {
+                return f;
+            }
+        }
+        throw new AssertionError("no " + kind);
+    }
+
+    private static FanoutFrame decode(FanoutTransmit t) {
+        try {
+            return FanoutCodec.decode(t.frame());
+        } catch (MalformedFrameException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
