@@ -90,12 +90,12 @@ public final class FanoutConfig {
         return windowFrames;
     }
 
-    /** @return frames the publisher keeps for repairs and late joiners. Default 4096. */
+    /** @return frames the publisher keeps for repairs and late joiners. Default 2048. */
     public int backlogFrames() {
         return backlogFrames;
     }
 
-    /** @return payload bytes the publisher keeps for repairs and late joiners. Default 128 MiB. */
+    /** @return payload bytes the publisher keeps for repairs and late joiners. Default 64 MiB. */
     public long backlogBytes() {
         return backlogBytes;
     }
@@ -174,8 +174,8 @@ public final class FanoutConfig {
     public static final class Builder {
         private int maxPayloadBytes = 32 * 1024;
         private int windowFrames = 512;
-        private int backlogFrames = 4096;
-        private long backlogBytes = 128L * 1024 * 1024;
+        private int backlogFrames = 2048;
+        private long backlogBytes = 64L * 1024 * 1024;
         private long heartbeatMinNanos = TimeUnit.MILLISECONDS.toNanos(10);
         private long heartbeatMaxNanos = TimeUnit.MILLISECONDS.toNanos(500);
         private long nackDelayNanos = TimeUnit.MILLISECONDS.toNanos(3);
@@ -219,7 +219,7 @@ public final class FanoutConfig {
         }
 
         /**
-         * Frames the publisher keeps for repairs and late joiners. Default 4096.
+         * Frames the publisher keeps for repairs and late joiners. Default 2048.
          *
          * @param backlogFrames the value
          * @return this builder
@@ -231,7 +231,7 @@ public final class FanoutConfig {
         }
 
         /**
-         * Payload bytes the publisher keeps for repairs and late joiners. Default 128 MiB.
+         * Payload bytes the publisher keeps for repairs and late joiners. Default 64 MiB.
          *
          * @param backlogBytes the value
          * @return this builder

@@ -68,6 +68,11 @@ public final class PublisherEngine {
     private static final long NEVER = Long.MAX_VALUE;
     /** Most control frames (WELCOME, LOST, REPORT_ACK, unicast repairs) queued at once; more are dropped. */
     private static final int MAX_CONTROL_QUEUE = 65536;
+    /**
+     * Most bytes of queued control frames; beyond it unicast repairs are dropped (and
+     * counted) like lost frames, to be NACKed again, so a NACK storm cannot grow memory.
+     */
+    private static final long MAX_CONTROL_BYTES = 32L * 1024 * 1024;
     /** Most departed receivers remembered, so their late frames are answered with the right LOST. */
     private static final int MAX_GONE = 4096;
     /** Most frames one NACK may ask for. */
@@ -92,6 +97,7 @@ public final class PublisherEngine {
     private final TreeMap<Long, Repair> pendingRepairs = new TreeMap<>();
     private final ArrayDeque<Long> multicastRepairs = new ArrayDeque<>();
     private final ArrayDeque<FanoutTransmit> control = new ArrayDeque<>();
+    private long controlBytes;
     private final ArrayDeque<PublisherEvent> events = new ArrayDeque<>();
 
     private long heartbeatAt;
@@ -349,6 +355,7 @@ public final class PublisherEngine {
     public FanoutTransmit pollTransmit(long now) {
         FanoutTransmit t = control.poll();
         if (t != null) {
+            controlBytes -= t.frame().length;
             count(t);
             return t;
         }
@@ -559,10 +566,11 @@ public final class PublisherEngine {
     }
 
     private void queue(FanoutTransmit t) {
-        if (control.size() >= MAX_CONTROL_QUEUE) {
+        if (control.size() >= MAX_CONTROL_QUEUE || controlBytes + t.frame().length > MAX_CONTROL_BYTES) {
             stats.controlDropped++;
             return;
         }
+        controlBytes += t.frame().length;
         control.add(t);
     }
 
