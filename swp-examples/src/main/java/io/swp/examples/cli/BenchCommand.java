@@ -62,6 +62,12 @@ final class BenchCommand implements Callable<Integer> {
                     + "0 leaves the rows out. Default: ${DEFAULT-VALUE}."})
     long fanoutSize;
 
+    @Option(names = "--monitor", paramLabel = "URL",
+            description = {"nats-server monitoring URL (e.g. http://127.0.0.1:8222, server started with -m 8222): the "
+                    + "one-to-many rows then also report the server's own count of bytes in (/varz in_bytes), "
+                    + "exact if nothing else uses the server meanwhile."})
+    String monitor;
+
     @Option(names = "--fanout-receivers", defaultValue = "8", paramLabel = "N",
             description = "Receivers in the one-to-many rows. Default: ${DEFAULT-VALUE}.")
     int fanoutReceivers;
@@ -180,9 +186,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (fanoutSize > 0) {
             rows.add(new Row(fanoutName(), "fanout_mbps", () -> fanoutSample("fanout",
-                    FanoutBench.fanout(server, fanoutFile, work, fanoutReceivers))));
+                    FanoutBench.fanout(server, monitor, fanoutFile, work, fanoutReceivers))));
             rows.add(new Row(unicastName(), "unicast_n_mbps", () -> fanoutSample("unicast_n",
-                    FanoutBench.unicast(server, fanoutFile, work, fanoutReceivers))));
+                    FanoutBench.unicast(server, monitor, fanoutFile, work, fanoutReceivers))));
         }
         return rows;
     }
@@ -200,7 +206,8 @@ final class BenchCommand implements Callable<Integer> {
         return sample(prefix + "_mbps", ByteSize.mbps(fanoutSize * fanoutReceivers, r.nanos()),
                 prefix + "_wall_s", r.nanos() / 1e9,
                 prefix + "_server_in_bytes", (double) r.serverInBytes(),
-                prefix + "_sender_bytes", (double) r.senderBytes());
+                prefix + "_sender_bytes", (double) r.senderBytes(),
+                prefix + "_varz_in_bytes", r.varzInBytes() < 0 ? null : (Double) (double) r.varzInBytes());
     }
 
     private static Sample sample(Object... keysAndValues) {
@@ -247,19 +254,27 @@ final class BenchCommand implements Callable<Integer> {
             Sample fan = m.get(lossRows);
             Sample uni = m.get(lossRows + 1);
             double uniWall = uni.get("unicast_n_wall_s");
-            double uniIn = uni.get("unicast_n_server_in_bytes");
+            double uniIn = bytesIn(uni, "unicast_n");
             fanoutRow(out, fanoutName(), fan, "fanout", rawMbps, uniWall, uniIn);
             fanoutRow(out, unicastName(), uni, "unicast_n", rawMbps, uniWall, uniIn);
         }
     }
 
+    /** @return the server's own count of bytes in when --monitor gave one, else the clients' count */
+    private static double bytesIn(Sample s, String prefix) {
+        Double varz = s.get(prefix + "_varz_in_bytes");
+        return varz != null ? varz : s.get(prefix + "_server_in_bytes");
+    }
+
     private void fanoutRow(PrintWriter out, String name, Sample s, String prefix, double rawMbps, double uniWall,
             double uniIn) {
         double wall = s.get(prefix + "_wall_s");
-        double in = s.get(prefix + "_server_in_bytes");
+        double in = bytesIn(s, prefix);
+        boolean byServer = s.get(prefix + "_varz_in_bytes") != null;
         row(out, name, s.get(prefix + "_mbps"), rawMbps, String.format(Locale.ROOT,
-                "wall %.2f s (%.2fx unicast), into the server %s = %.2fx the file (%.2fx unicast), sender %s",
+                "wall %.2f s (%.2fx unicast), into the server %s = %.2fx the file (%.2fx unicast; %s), sender %s",
                 wall, wall / uniWall, ByteSize.format((long) in), in / fanoutSize, in / uniIn,
+                byServer ? "server's count" : "counted at the clients",
                 ByteSize.format(s.get(prefix + "_sender_bytes").longValue())));
     }
 

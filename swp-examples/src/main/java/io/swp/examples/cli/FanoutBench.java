@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The bench's one-to-many rows: one file to N receivers, once by a {@link Publisher} to N
  * {@link Subscription}s, once over N unicast sessions from one sender, every client on
  * its own connection. Bytes into the server are counted at the clients (every frame any
- * client publishes), which is what the server's {@code in_bytes} counts too.
+ * client hands to its connection; a frame the NATS client drops when its outgoing queue is
+ * full counts too) and, given the monitoring URL, read from the server's {@code /varz}
+ * {@code in_bytes} before and after (exact, if nothing else uses the server meanwhile).
  */
 final class FanoutBench {
     private static final Duration WAIT = Duration.ofMinutes(10);
@@ -34,10 +36,32 @@ final class FanoutBench {
 
     /**
      * @param nanos wall time from the first byte sent until every receiver had the file verified
-     * @param serverInBytes bytes of frames all clients published into the server
+     * @param serverInBytes bytes of frames all clients handed to their NATS connections
      * @param senderBytes of those, the publisher's or sender's
+     * @param varzInBytes what the server's monitoring endpoint counted coming in meanwhile, or -1
      */
-    record Result(long nanos, long serverInBytes, long senderBytes) {
+    record Result(long nanos, long serverInBytes, long senderBytes, long varzInBytes) {
+    }
+
+    /**
+     * Reads {@code in_bytes} from a nats-server monitoring endpoint ({@code /varz}).
+     *
+     * @param monitor the monitoring base URL (e.g. http://127.0.0.1:8222), or null
+     * @return the count, or -1 without a URL
+     */
+    static long varzInBytes(String monitor) throws IOException, InterruptedException {
+        if (monitor == null) {
+            return -1;
+        }
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(monitor.replaceAll("/+$", "") + "/varz"))
+                        .timeout(Duration.ofSeconds(10)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"in_bytes\"\\s*:\\s*(\\d+)").matcher(r.body());
+        if (r.statusCode() != 200 || !m.find()) {
+            throw new IOException("no in_bytes at " + monitor + "/varz (HTTP " + r.statusCode() + ")");
+        }
+        return Long.parseLong(m.group(1));
     }
 
     /** A network that counts the bytes of every frame sent through it. */
@@ -72,7 +96,7 @@ final class FanoutBench {
         }
     }
 
-    static Result fanout(String server, Path file, Path work, int receivers) throws Exception {
+    static Result fanout(String server, String monitor, Path file, Path work, int receivers) throws Exception {
         String subject = "swp.bench.fanout." + Long.toHexString(new SplittableRandom().nextLong() >>> 1);
         AtomicLong pubBytes = new AtomicLong();
         AtomicLong subBytes = new AtomicLong();
@@ -93,6 +117,7 @@ final class FanoutBench {
             pub.awaitReceivers(receivers, Duration.ofSeconds(30));
             long startPub = pubBytes.get();
             long startSub = subBytes.get();
+            long startVarz = varzInBytes(monitor);
             long start = System.nanoTime();
             pub.sendFile(file);
             pub.finish();
@@ -108,7 +133,8 @@ final class FanoutBench {
             }
             long nanos = System.nanoTime() - start;
             long p = pubBytes.get() - startPub;
-            return new Result(nanos, p + subBytes.get() - startSub, p);
+            long varz = monitor == null ? -1 : varzInBytes(monitor) - startVarz;
+            return new Result(nanos, p + subBytes.get() - startSub, p, varz);
         } finally {
             pool.shutdownNow();
             subs.forEach(Subscription::close);
@@ -116,7 +142,7 @@ final class FanoutBench {
         }
     }
 
-    static Result unicast(String server, Path file, Path work, int receivers) throws Exception {
+    static Result unicast(String server, String monitor, Path file, Path work, int receivers) throws Exception {
         String prefix = "swp.bench.unicast." + Long.toHexString(new SplittableRandom().nextLong() >>> 1);
         AtomicLong senderBytes = new AtomicLong();
         AtomicLong receiverBytes = new AtomicLong();
@@ -138,6 +164,7 @@ final class FanoutBench {
                     }
                 }));
             }
+            long startVarz = varzInBytes(monitor);
             long start = System.nanoTime();
             List<Future<?>> sent = new ArrayList<>();
             for (Endpoint e : endpoints) {
@@ -154,7 +181,8 @@ final class FanoutBench {
                 f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             }
             long nanos = System.nanoTime() - start;
-            return new Result(nanos, senderBytes.get() + receiverBytes.get(), senderBytes.get());
+            long varz = monitor == null ? -1 : varzInBytes(monitor) - startVarz;
+            return new Result(nanos, senderBytes.get() + receiverBytes.get(), senderBytes.get(), varz);
         } finally {
             pool.shutdownNow();
             endpoints.forEach(Endpoint::close);
