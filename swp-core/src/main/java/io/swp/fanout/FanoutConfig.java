@@ -9,6 +9,10 @@ import java.util.concurrent.TimeUnit;
  * Times are in nanoseconds.
  */
 public final class FanoutConfig {
+    /** Default frames per parity block. */
+    public static final int DEFAULT_FEC_BLOCK_FRAMES = 64;
+    /** Largest parity block: leaves at least 128 parity rows per block in GF(2^8). */
+    public static final int MAX_FEC_BLOCK_FRAMES = 128;
     /** The defaults. */
     public static final FanoutConfig DEFAULTS = builder().build();
     private final int maxPayloadBytes;
@@ -29,6 +33,7 @@ public final class FanoutConfig {
     private final long joinRetryNanos;
     private final int maxReceivers;
     private final LateJoin lateJoin;
+    private final int fecBlockFrames;
 
     private FanoutConfig(Builder b) {
         this.maxPayloadBytes = b.maxPayloadBytes;
@@ -49,6 +54,7 @@ public final class FanoutConfig {
         this.joinRetryNanos = b.joinRetryNanos;
         this.maxReceivers = b.maxReceivers;
         this.lateJoin = b.lateJoin;
+        this.fecBlockFrames = b.fecBlockFrames;
     }
 
     /** @return a builder holding the defaults */
@@ -77,6 +83,7 @@ public final class FanoutConfig {
         b.joinRetryNanos = joinRetryNanos;
         b.maxReceivers = maxReceivers;
         b.lateJoin = lateJoin;
+        b.fecBlockFrames = fecBlockFrames;
         return b;
     }
 
@@ -170,6 +177,14 @@ public final class FanoutConfig {
         return lateJoin;
     }
 
+    /**
+     * @return frames per parity block: when several receivers miss frames of a complete
+     *     block, the publisher sends parity rows on the subject instead of the frames (0: never)
+     */
+    public int fecBlockFrames() {
+        return fecBlockFrames;
+    }
+
     /** Builds a {@link FanoutConfig}; setters check their argument. */
     public static final class Builder {
         private int maxPayloadBytes = 32 * 1024;
@@ -190,6 +205,7 @@ public final class FanoutConfig {
         private long joinRetryNanos = TimeUnit.MILLISECONDS.toNanos(200);
         private int maxReceivers = 1024;
         private LateJoin lateJoin = LateJoin.FROM_NOW;
+        private int fecBlockFrames = DEFAULT_FEC_BLOCK_FRAMES;
 
         private Builder() {
         }
@@ -411,12 +427,35 @@ public final class FanoutConfig {
         }
 
         /**
+         * Frames per parity block. When at least {@link #multicastRepairMin} receivers miss
+         * frames of a block whose frames are all published and held, the publisher sends as
+         * many parity rows on the subject as the neediest of them misses, instead of the
+         * frames themselves: each row repairs a different loss at every receiver. 0 turns
+         * parity off (repairs are then always the frames). Default 64; at most 128.
+         *
+         * @param fecBlockFrames 0, or 2 to 128
+         * @return this builder
+         */
+        public Builder fecBlockFrames(int fecBlockFrames) {
+            if (fecBlockFrames != 0 && (fecBlockFrames < 2 || fecBlockFrames > MAX_FEC_BLOCK_FRAMES)) {
+                throw new IllegalArgumentException("fecBlockFrames must be 0 or 2 to " + MAX_FEC_BLOCK_FRAMES
+                        + ", got " + fecBlockFrames);
+            }
+            this.fecBlockFrames = fecBlockFrames;
+            return this;
+        }
+
+        /**
          * @return the configuration
          * @throws IllegalArgumentException if settings contradict each other
          */
         public FanoutConfig build() {
             if (heartbeatMaxNanos < heartbeatMinNanos) {
                 throw new IllegalArgumentException("heartbeatMaxNanos below heartbeatMinNanos");
+            }
+            if (maxStallNanos < 2 * statusIntervalNanos) {
+                // Otherwise one lost STATUS after a receiver caught up could cut it off.
+                throw new IllegalArgumentException("maxStallNanos must be at least twice statusIntervalNanos");
             }
             if (backlogFrames < windowFrames) {
                 throw new IllegalArgumentException("backlogFrames must be at least windowFrames");

@@ -13,7 +13,9 @@ import java.util.Objects;
  *   <tr><td>DATA</td><td>sequence number</td><td>flags ({@link #SOM}, {@link #EOM}, {@link #FIN},
  *       {@link #REPAIR})</td><td>0, or the receiver of a unicast repair</td><td></td><td></td><td>data</td></tr>
  *   <tr><td>HEARTBEAT</td><td>next sequence number</td><td>backlog start</td><td></td><td>publisher inbox</td>
- *       <td></td><td></td></tr>
+ *       <td>{@code [k, k]} when the publisher sends parity for blocks of k frames</td><td></td></tr>
+ *   <tr><td>PARITY</td><td>first sequence number of the block</td><td>{@code k << 16 | row}</td><td></td>
+ *       <td></td><td></td><td>the parity row (see {@code BlockCode})</td></tr>
  *   <tr><td>JOIN</td><td>free window, frames</td><td>{@link #JOIN_FROM_BACKLOG} or 0</td><td>receiver nonce</td><td>receiver inbox</td>
  *       <td></td><td></td></tr>
  *   <tr><td>STATUS, NACK</td><td>position (next sequence number missing)</td><td>free window, frames</td>

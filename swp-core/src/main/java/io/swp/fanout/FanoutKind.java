@@ -24,9 +24,14 @@ public enum FanoutKind {
     /** Receiver to the publisher: an application report, for instance a file's verified BLAKE2b. */
     REPORT(9),
     /** Publisher to one receiver: the report with this index arrived. */
-    REPORT_ACK(10);
+    REPORT_ACK(10),
+    /**
+     * Publisher to the subject: one parity row of a block of DATA frames, from which a
+     * receiver missing m frames of the block rebuilds them with any m rows.
+     */
+    PARITY(11);
 
-    private static final FanoutKind[] BY_CODE = new FanoutKind[11];
+    private static final FanoutKind[] BY_CODE = new FanoutKind[12];
 
     static {
         for (FanoutKind k : values()) {

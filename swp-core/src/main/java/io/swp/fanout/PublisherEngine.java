@@ -75,6 +75,8 @@ public final class PublisherEngine {
     private static final long MAX_CONTROL_BYTES = 32L * 1024 * 1024;
     /** Most departed receivers remembered, so their late frames are answered with the right LOST. */
     private static final int MAX_GONE = 4096;
+    /** Rounds of parity a block gets before its remaining requesters get plain frames. */
+    private static final int MAX_PARITY_ROUNDS = 4;
     /** Most frames one NACK may ask for. */
     private static final int MAX_REPAIRS_PER_NACK = 1024;
 
@@ -95,6 +97,13 @@ public final class PublisherEngine {
     private final Map<Long, Member> members = new LinkedHashMap<>();
     private final LinkedHashMap<Long, LostReason> gone = new LinkedHashMap<>();
     private final TreeMap<Long, Repair> pendingRepairs = new TreeMap<>();
+    /** Parity blocks with NACKs being collected, by first sequence number. */
+    private final TreeMap<Long, BlockRepair> blockRepairs = new TreeMap<>();
+    /** Parity rows to publish: pairs of (block start, row). */
+    private final ArrayDeque<long[]> parityQueue = new ArrayDeque<>();
+    /** Next unused parity row and last parity time of each block that had some, bounded by the backlog. */
+    private final TreeMap<Long, long[]> parityState = new TreeMap<>();
+    private final int fec;
     private final ArrayDeque<Long> multicastRepairs = new ArrayDeque<>();
     private final ArrayDeque<FanoutTransmit> control = new ArrayDeque<>();
     private long controlBytes;
@@ -120,6 +129,7 @@ public final class PublisherEngine {
         }
         this.stream = stream;
         this.ring = new Slot[config.backlogFrames()];
+        this.fec = config.fecBlockFrames();
         this.heartbeatAt = now;
         this.heartbeatInterval = config.heartbeatMinNanos();
     }
@@ -332,6 +342,15 @@ public final class PublisherEngine {
                 flushUnicast(seq, r);
             }
         }
+        for (Iterator<Map.Entry<Long, BlockRepair>> it = blockRepairs.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<Long, BlockRepair> e = it.next();
+            long block = e.getKey();
+            BlockRepair r = e.getValue();
+            if (r.firstAt + config.repairAggregationNanos() <= now) {
+                it.remove();
+                flushBlock(block, r, now);
+            }
+        }
         boolean dataWaiting = nextSent < nextSeq;
         for (Member m : new ArrayList<>(members.values())) {
             if (now - m.lastHeard >= config.deadReceiverNanos()) {
@@ -369,6 +388,15 @@ public final class PublisherEngine {
                         FanoutFrame.data(stream, seq, s.flags | FanoutFrame.REPAIR, 0, s.payload)), true));
             }
         }
+        long[] parity;
+        while ((parity = parityQueue.poll()) != null) {
+            byte[] row = parityRow(parity[0], (int) parity[1]);
+            if (row != null) {
+                stats.parityFrames++;
+                return count(new FanoutTransmit(subject, FanoutCodec.encode(new FanoutFrame(FanoutKind.PARITY, stream,
+                        parity[0], ((long) fec << 16) | parity[1], 0, "", null, row)), true));
+            }
+        }
         if (nextSent < nextSeq && flowAllows(nextSent, now)) {
             Slot s = slot(nextSent);
             long seq = nextSent++;
@@ -384,7 +412,7 @@ public final class PublisherEngine {
             heartbeatInterval = Math.min(heartbeatInterval * 2, config.heartbeatMaxNanos());
             stats.heartbeats++;
             return count(new FanoutTransmit(subject, FanoutCodec.encode(new FanoutFrame(FanoutKind.HEARTBEAT, stream,
-                    nextSent, backlogStart, 0, inbox, null, null)), true));
+                    nextSent, backlogStart, 0, inbox, fec > 0 ? new long[] {fec, fec} : null, null)), true));
         }
         return null;
     }
@@ -393,6 +421,9 @@ public final class PublisherEngine {
     public long pollTimeout() {
         long t = heartbeatAt;
         for (Repair r : pendingRepairs.values()) {
+            t = Math.min(t, r.firstAt + config.repairAggregationNanos());
+        }
+        for (BlockRepair r : blockRepairs.values()) {
             t = Math.min(t, r.firstAt + config.repairAggregationNanos());
         }
         boolean dataWaiting = nextSent < nextSeq;
@@ -431,6 +462,10 @@ public final class PublisherEngine {
                 return;
             }
             long start = (f.aux() & FanoutFrame.JOIN_FROM_BACKLOG) != 0 ? backlogStart : nextSent;
+            if (fec > 0 && start - start % fec >= backlogStart) {
+                // From the start of its parity block, so the receiver holds every frame parity is computed over.
+                start -= start % fec;
+            }
             m = new Member(f.receiver(), f.inbox(), start, now);
             m.free = Math.min(f.seq(), Integer.MAX_VALUE);
             members.put(m.nonce, m);
@@ -480,6 +515,18 @@ public final class PublisherEngine {
                     cutOff(m, LostReason.BACKLOG);
                     return;
                 }
+                if (fec > 0 && parityPossible(seq)) {
+                    long block = seq - seq % fec;
+                    long[] ps = parityState.get(block);
+                    if (ps != null && ps[1] != NEVER && now - ps[1] < config.nackRetryNanos() / 2) {
+                        // Parity for this block just went out; this NACK crossed it.
+                        stats.repairsSuppressed++;
+                        continue;
+                    }
+                    blockRepairs.computeIfAbsent(block, k -> new BlockRepair(now))
+                            .requested.computeIfAbsent(m.nonce, k -> new java.util.TreeSet<>()).add(seq);
+                    continue;
+                }
                 Slot s = slot(seq);
                 if (s.lastMulticastAt != NEVER && now - s.lastMulticastAt < config.nackRetryNanos() / 2) {
                     stats.repairsSuppressed++;
@@ -493,6 +540,71 @@ public final class PublisherEngine {
                 }
             }
         }
+    }
+
+    /** Whether the block of {@code seq} is complete and wholly in the backlog, so parity can be computed. */
+    private boolean parityPossible(long seq) {
+        long block = seq - seq % fec;
+        return block >= backlogStart && block + fec <= nextSent;
+    }
+
+    /**
+     * Ends a block's collection: with enough requesters, as many new parity rows on the
+     * subject as the neediest requester listed frames; otherwise the listed frames to
+     * their one requester. Receivers list, per block, only as many frames as they lack
+     * beyond the parity rows they hold, so that count is what each still needs.
+     */
+    private void flushBlock(long block, BlockRepair r, long now) {
+        int need = 0;
+        int requesters = 0;
+        for (Map.Entry<Long, java.util.TreeSet<Long>> e : r.requested.entrySet()) {
+            Member m = members.get(e.getKey());
+            if (m == null || m.position >= block + fec) {
+                continue;
+            }
+            requesters++;
+            need = Math.max(need, e.getValue().size());
+        }
+        if (requesters == 0) {
+            return;
+        }
+        long[] ps = parityState.computeIfAbsent(block, k -> new long[] {0, NEVER, 0});
+        // After MAX_PARITY_ROUNDS rounds a block's stragglers get the frames themselves: a
+        // receiver that cannot use parity (it lacks a frame the parity covers) still finishes.
+        if (requesters >= config.multicastRepairMin() && parityPossible(block) && ps[2] < MAX_PARITY_ROUNDS
+                && ps[0] + need <= BlockCode.maxRows(fec)) {
+            for (int i = 0; i < need; i++) {
+                parityQueue.add(new long[] {block, ps[0]++});
+            }
+            ps[1] = now;
+            ps[2]++;
+            while (parityState.size() > ring.length / fec + 1) {
+                parityState.pollFirstEntry();
+            }
+            return;
+        }
+        for (Map.Entry<Long, java.util.TreeSet<Long>> e : r.requested.entrySet()) {
+            Repair single = new Repair(now);
+            single.requesters.add(e.getKey());
+            for (long seq : e.getValue()) {
+                flushUnicast(seq, single);
+            }
+        }
+    }
+
+    /** @return parity row {@code row} of the block at {@code block}, or null if a frame has left the backlog */
+    private byte[] parityRow(long block, int row) {
+        long[] flags = new long[fec];
+        byte[][] payloads = new byte[fec][];
+        for (int i = 0; i < fec; i++) {
+            Slot s = slot(block + i);
+            if (s == null) {
+                return null;
+            }
+            flags[i] = s.flags;
+            payloads[i] = s.payload;
+        }
+        return BlockCode.encode(fec, row, flags, payloads);
     }
 
     private void flushUnicast(long seq, Repair r) {
@@ -680,6 +792,16 @@ public final class PublisherEngine {
         }
     }
 
+    /** NACKs of one parity block, collected over the aggregation interval: frames listed per requester. */
+    private static final class BlockRepair {
+        final long firstAt;
+        final Map<Long, java.util.TreeSet<Long>> requested = new LinkedHashMap<>();
+
+        BlockRepair(long firstAt) {
+            this.firstAt = firstAt;
+        }
+    }
+
     /** Counters of a publisher; read on the thread that drives it. */
     public static final class Stats {
         long dataFramesPublished;
@@ -690,6 +812,7 @@ public final class PublisherEngine {
         long unicastBytes;
         long multicastRepairs;
         long unicastRepairs;
+        long parityFrames;
         long repairsSuppressed;
         long heartbeats;
         long lostSent;
@@ -741,6 +864,11 @@ public final class PublisherEngine {
             return unicastRepairs;
         }
 
+        /** @return parity rows published on the subject */
+        public long parityFrames() {
+            return parityFrames;
+        }
+
         /** @return NACKed frames not repaired because a repair on the subject had just gone out */
         public long repairsSuppressed() {
             return repairsSuppressed;
@@ -781,7 +909,7 @@ public final class PublisherEngine {
             return "published " + dataFramesPublished + " frames / " + payloadBytesPublished + " B; subject "
                     + subjectFrames + " frames / " + subjectBytes + " B; unicast " + unicastFrames + " frames / "
                     + unicastBytes + " B; repairs " + multicastRepairs + " on subject, " + unicastRepairs
-                    + " unicast, " + repairsSuppressed + " suppressed; heartbeats " + heartbeats + "; lost "
+                    + " unicast, " + parityFrames + " parity, " + repairsSuppressed + " suppressed; heartbeats " + heartbeats + "; lost "
                     + lostSent + "; dropped " + malformedDropped + " malformed, " + staleDropped + " stale, "
                     + strayDropped + " stray";
         }

@@ -92,6 +92,13 @@ public final class ReceiverEngine {
     private final HashMap<Long, FanoutFrame> held = new HashMap<>();
     private final ArrayDeque<FanoutChunk> readable = new ArrayDeque<>();
     private final TreeMap<Long, long[]> missing = new TreeMap<>();
+    /** Frames per parity block, learnt from the publisher's heartbeat; 0 without parity. */
+    private int fec;
+    /** Delivered frames of the block {@code position} is in, kept to decode parity with. */
+    private final HashMap<Long, FanoutFrame> retained = new HashMap<>();
+    private long retainedFrom;
+    /** Parity rows held per block start: row index to parity bytes. */
+    private final HashMap<Long, TreeMap<Integer, byte[]>> parity = new HashMap<>();
 
     private long joinAt;
     private long nextStatusAt = NEVER;
@@ -268,6 +275,7 @@ public final class ReceiverEngine {
         }
         if (stream == 0) {
             if (f.kind() == FanoutKind.HEARTBEAT && !f.inbox().isEmpty()) {
+                learnBlock(f);
                 stream = f.stream();
                 publisherInbox = f.inbox();
                 state = State.JOINING;
@@ -288,12 +296,14 @@ public final class ReceiverEngine {
         }
         switch (f.kind()) {
             case HEARTBEAT -> {
+                learnBlock(f);
                 lastPublisherHeard = now;
                 if (state == State.ACTIVE) {
                     noteSent(f.seq() - 1, now);
                 }
             }
             case DATA -> onData(f, now);
+            case PARITY -> onParity(f, now);
             case WELCOME -> onWelcome(f, now);
             case LOST -> {
                 if (f.receiver() == nonce) {
@@ -404,14 +414,38 @@ public final class ReceiverEngine {
         state = State.ACTIVE;
         start = f.seq();
         position = start;
+        retainedFrom = start;
         reportedPosition = start;
         highestKnown = Math.max(highestKnown, start - 1);
         statusDue = true;
         events.add(Event.WELCOMED);
+        // Frames published after the JOIN may have overtaken the WELCOME: keep those of our stream.
+        held.keySet().removeIf(q -> q < start || q >= start + config.windowFrames());
+        if (!held.isEmpty()) {
+            long last = -1;
+            for (Map.Entry<Long, FanoutFrame> e : new TreeMap<>(held).entrySet()) {
+                if (finSeq >= 0 && e.getKey() > finSeq) {
+                    held.remove(e.getKey());
+                    continue;
+                }
+                if (e.getValue().has(FanoutFrame.FIN)) {
+                    finSeq = e.getKey();
+                }
+                last = e.getKey();
+            }
+            noteSent(last, now);
+            highestKnown = Math.max(highestKnown, last);
+            advance(last, now);
+        }
     }
 
     private void onData(FanoutFrame f, long now) {
         lastPublisherHeard = now;
+        if (state == State.JOINING && !held.containsKey(f.seq()) && held.size() < config.windowFrames()) {
+            held.put(f.seq(), f);
+            stats.framesReceived++;
+            return;
+        }
         if (state != State.ACTIVE) {
             stats.beforeJoinDropped++;
             return;
@@ -436,8 +470,16 @@ public final class ReceiverEngine {
         }
         noteSent(seq - 1, now);
         highestKnown = Math.max(highestKnown, seq);
+        advance(seq, now);
+    }
+
+    /** Delivers held frames from {@code position} on, in order; {@code seq} is the frame that just arrived. */
+    private void advance(long seq, long now) {
         FanoutFrame next;
         while ((next = held.remove(position)) != null) {
+            if (fec > 0) {
+                retained.put(position, next);
+            }
             if (!next.has(FanoutFrame.FIN)) {
                 readable.add(new FanoutChunk(position, next.payload(), next.has(FanoutFrame.SOM),
                         next.has(FanoutFrame.EOM)));
@@ -445,8 +487,121 @@ public final class ReceiverEngine {
             }
             position++;
         }
+        if (fec > 0) {
+            long blockStart = position - position % fec;
+            while (retainedFrom < blockStart) {
+                retained.remove(retainedFrom++);
+            }
+            parity.keySet().removeIf(b -> b + fec <= position);
+            if (!parity.isEmpty()) {
+                tryDecode(seq - seq % fec, now);
+            }
+        }
         if (position - reportedPosition >= Math.max(1, config.windowFrames() / 4) || finSeq >= 0 && position > finSeq) {
             statusDue = true;
+        }
+    }
+
+    private void learnBlock(FanoutFrame heartbeat) {
+        long[] r = heartbeat.ranges();
+        if (fec == 0 && r.length == 2 && r[0] == r[1] && r[0] >= 2 && r[0] <= FanoutConfig.MAX_FEC_BLOCK_FRAMES) {
+            fec = (int) r[0];
+            retainedFrom = position;
+        }
+    }
+
+    private void onParity(FanoutFrame f, long now) {
+        lastPublisherHeard = now;
+        long k = f.aux() >>> 16;
+        int row = (int) (f.aux() & 0xffff);
+        long block = f.seq();
+        if (state != State.ACTIVE || fec == 0 || k != fec || block % fec != 0 || row >= BlockCode.maxRows(fec)) {
+            stats.strayDropped++;
+            return;
+        }
+        if (block + fec <= position || block >= position + config.windowFrames()) {
+            stats.duplicates++;
+            return;
+        }
+        TreeMap<Integer, byte[]> rows = parity.computeIfAbsent(block, b -> new TreeMap<>());
+        // Never more rows than frames missing in the block: the memory stays within the window.
+        if (rows.containsKey(row) || rows.size() >= missingIn(block)) {
+            stats.duplicates++;
+            return;
+        }
+        rows.put(row, f.payload());
+        stats.parityReceived++;
+        tryDecode(block, now);
+    }
+
+    /** @return how many frames of the block are not held (nor delivered) */
+    private int missingIn(long block) {
+        int n = 0;
+        for (long s = Math.max(block, position); s < block + fec; s++) {
+            if (!held.containsKey(s) && (finSeq < 0 || s <= finSeq)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Rebuilds the block's missing frames once it holds as many parity rows as frames are missing. */
+    private void tryDecode(long block, long now) {
+        TreeMap<Integer, byte[]> rows = parity.get(block);
+        if (rows == null || rows.isEmpty()) {
+            return;
+        }
+        byte[][] known = new byte[fec][];
+        int missingCount = 0;
+        for (int i = 0; i < fec; i++) {
+            long s = block + i;
+            FanoutFrame f = s < position ? retained.get(s) : held.get(s);
+            if (f == null && s < position) {
+                // A delivered frame not retained (parity learnt late): this block cannot be decoded.
+                parity.remove(block);
+                return;
+            }
+            if (f == null) {
+                missingCount++;
+            } else {
+                known[i] = BlockCode.symbol(f.aux() & ~FanoutFrame.REPAIR, f.payload(),
+                        f.payload().length + BlockCode.SYMBOL_OVERHEAD);
+            }
+        }
+        if (missingCount == 0) {
+            parity.remove(block);
+            return;
+        }
+        if (rows.size() < missingCount) {
+            return;
+        }
+        int[] idx = new int[missingCount];
+        byte[][] par = new byte[missingCount][];
+        int n = 0;
+        for (Map.Entry<Integer, byte[]> e : rows.entrySet()) {
+            if (n == missingCount) {
+                break;
+            }
+            idx[n] = e.getKey();
+            par[n++] = e.getValue();
+        }
+        parity.remove(block);
+        byte[][] got = BlockCode.decode(fec, known, idx, par);
+        if (got == null) {
+            stats.malformedDropped++;
+            return;
+        }
+        for (int i = 0; i < fec; i++) {
+            if (got[i] != null) {
+                byte[] payload = BlockCode.payloadOf(got[i]);
+                long flags = BlockCode.flagsOf(got[i]);
+                if (payload == null || (flags & ~FanoutFrame.DATA_FLAGS) != 0) {
+                    stats.malformedDropped++;
+                    continue;
+                }
+                stats.decoded++;
+                onData(FanoutFrame.data(stream, block + i, flags | FanoutFrame.REPAIR, 0, payload), now);
+            }
         }
     }
 
@@ -458,19 +613,38 @@ public final class ReceiverEngine {
         }
         for (long s = Math.max(highestKnown + 1, position); s <= limit; s++) {
             if (!held.containsKey(s)) {
-                missing.put(s, new long[] {now, NEVER});
+                missing.put(s, new long[] {now, NEVER, 0});
             }
         }
         highestKnown = Math.max(highestKnown, limit);
     }
 
+    /** Missing entries: {first seen, last NACKed (or NEVER), not before (covered by parity until)}. */
     private long nackDueAt(long[] m) {
-        return m[1] == NEVER ? m[0] + config.nackDelayNanos() : m[1] + config.nackRetryNanos();
+        long due = m[1] == NEVER ? m[0] + config.nackDelayNanos() : m[1] + config.nackRetryNanos();
+        return Math.max(due, m[2]);
     }
 
     private long[] dueNacks(long now) {
         if (missing.isEmpty()) {
             return null;
+        }
+        // With parity, a block is asked for only as many frames as it lacks beyond the
+        // rows held: that count is what the publisher reads as this receiver's need.
+        HashMap<Long, Integer> allowance = null;
+        if (fec > 0 && !parity.isEmpty()) {
+            allowance = new HashMap<>();
+            for (Map.Entry<Long, TreeMap<Integer, byte[]>> e : parity.entrySet()) {
+                allowance.put(e.getKey(), missingIn(e.getKey()) - e.getValue().size());
+            }
+            // Frames asked for in this round already (NACKed, not yet due again) use up the allowance too.
+            for (Map.Entry<Long, long[]> e : missing.entrySet()) {
+                long[] m = e.getValue();
+                long block = e.getKey() - e.getKey() % fec;
+                if (m[1] != NEVER && m[1] + config.nackRetryNanos() > now && allowance.containsKey(block)) {
+                    allowance.merge(block, -1, Integer::sum);
+                }
+            }
         }
         long[] buf = null;
         int n = 0;
@@ -485,6 +659,17 @@ public final class ReceiverEngine {
             long[] m = e.getValue();
             if (nackDueAt(m) > now) {
                 continue;
+            }
+            if (allowance != null) {
+                Integer left = allowance.get(seq - seq % fec);
+                if (left != null) {
+                    if (left <= 0) {
+                        // Covered by parity held or asked for: look again after a retry interval.
+                        m[2] = now + config.nackRetryNanos();
+                        continue;
+                    }
+                    allowance.put(seq - seq % fec, left - 1);
+                }
             }
             if (buf == null) {
                 buf = new long[FanoutCodec.MAX_NACK_RANGES * 2];
@@ -528,6 +713,8 @@ public final class ReceiverEngine {
         failure = reason;
         held.clear();
         missing.clear();
+        retained.clear();
+        parity.clear();
         events.add(Event.FAILED);
     }
 
@@ -536,6 +723,8 @@ public final class ReceiverEngine {
         long framesReceived;
         long payloadBytesReceived;
         long repairsReceived;
+        long parityReceived;
+        long decoded;
         long duplicates;
         long noRoomDropped;
         long beforeJoinDropped;
@@ -561,6 +750,16 @@ public final class ReceiverEngine {
         /** @return repairs taken in */
         public long repairsReceived() {
             return repairsReceived;
+        }
+
+        /** @return parity rows taken in */
+        public long parityReceived() {
+            return parityReceived;
+        }
+
+        /** @return frames rebuilt from parity */
+        public long decoded() {
+            return decoded;
         }
 
         /** @return data frames already held or delivered */
@@ -606,7 +805,7 @@ public final class ReceiverEngine {
         @Override
         public String toString() {
             return "received " + framesReceived + " frames / " + payloadBytesReceived + " B, " + repairsReceived
-                    + " repairs, " + duplicates + " duplicates; dropped " + noRoomDropped + " no room, "
+                    + " repairs (" + decoded + " decoded from " + parityReceived + " parity rows), " + duplicates + " duplicates; dropped " + noRoomDropped + " no room, "
                     + beforeJoinDropped + " before join, " + malformedDropped + " malformed, " + staleDropped
                     + " stale, " + strayDropped + " stray; sent " + nacksSent + " NACKs, " + statusSent + " status";
         }
