@@ -515,7 +515,8 @@ public final class ReceiverEngine {
         long k = f.aux() >>> 16;
         int row = (int) (f.aux() & 0xffff);
         long block = f.seq();
-        if (state != State.ACTIVE || fec == 0 || k != fec || block % fec != 0 || row >= BlockCode.maxRows(fec)) {
+        if (state != State.ACTIVE || fec == 0 || k != fec || block % fec != 0 || row >= BlockCode.maxRows(fec)
+                || f.payload().length < BlockCode.SYMBOL_OVERHEAD) {
             stats.strayDropped++;
             return;
         }

@@ -162,6 +162,114 @@ class FanoutEngineTest {
         assertTrue(decode(t).has(FanoutFrame.REPAIR));
     }
 
+    /** A publisher with parity blocks of 4 frames, two members, and the block [0, 4) published. */
+    @Test
+    void oneParityRowRepairsADifferentLossAtEachReceiver() {
+        FanoutConfig cfg = CONFIG.toBuilder().fecBlockFrames(4).build();
+        PublisherEngine p = new PublisherEngine(cfg, "s", "s.pub", STREAM, 0);
+        ReceiverEngine[] rs = new ReceiverEngine[2];
+        for (int i = 0; i < 2; i++) {
+            rs[i] = new ReceiverEngine(cfg, "s", "r" + i, 10 + i, 0);
+        }
+        // Discovery: the heartbeat names the block size.
+        FanoutFrame heartbeat = new FanoutFrame(FanoutKind.HEARTBEAT, STREAM, 0, 0, 0, "s.pub", new long[] {4, 4}, null);
+        for (ReceiverEngine r : rs) {
+            r.handleFrame(heartbeat, 1);
+            p.handleFrame(decode(r.pollTransmit(1)), 1);
+        }
+        byte[][] data = new byte[5][];
+        for (int i = 0; i < 5; i++) {
+            data[i] = new byte[30 + i];
+            new Random(i).nextBytes(data[i]);
+            assertEquals(data[i].length, p.write(data[i], 0, data[i].length, true, 2));
+        }
+        FanoutTransmit t;
+        int dataFrame = 0;
+        while ((t = p.pollTransmit(2)) != null) {
+            FanoutFrame f = decode(t);
+            if (f.kind() == FanoutKind.WELCOME) {
+                rs[(int) f.receiver() - 10].handleFrame(f, 2);
+            } else if (f.kind() == FanoutKind.DATA) {
+                // Receiver 0 loses frame 1, receiver 1 loses frame 2.
+                for (int i = 0; i < 2; i++) {
+                    if (dataFrame != i + 1) {
+                        rs[i].handleFrame(f, 2);
+                    }
+                }
+                dataFrame++;
+            }
+        }
+        long later = 2 + cfg.nackDelayNanos();
+        for (ReceiverEngine r : rs) {
+            r.handleTimeout(later);
+            FanoutTransmit nack;
+            while ((nack = r.pollTransmit(later)) != null) {
+                p.handleFrame(nack.frame(), later);
+            }
+        }
+        long flush = later + cfg.repairAggregationNanos();
+        p.handleTimeout(flush);
+        FanoutFrame parity = drainUntil(p, FanoutKind.PARITY, flush);
+        assertEquals(1, p.stats().parityFrames(), "one row for two different losses");
+        assertEquals(0, p.stats().unicastRepairs());
+        for (int i = 0; i < 2; i++) {
+            rs[i].handleFrame(parity, flush);
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            FanoutChunk c;
+            while ((c = rs[i].pollChunk(flush)) != null) {
+                got.writeBytes(c.payload());
+            }
+            java.io.ByteArrayOutputStream want = new java.io.ByteArrayOutputStream();
+            for (byte[] d : data) {
+                want.writeBytes(d);
+            }
+            assertArrayEquals(want.toByteArray(), got.toByteArray(), "receiver " + i);
+            assertEquals(1, rs[i].stats().decoded());
+        }
+    }
+
+    @Test
+    void randomWellFormedFramesNeverBreakEitherSide() {
+        Random random = new Random(99);
+        FanoutConfig cfg = CONFIG.toBuilder().fecBlockFrames(4).build();
+        PublisherEngine p = new PublisherEngine(cfg, "s", "s.pub", STREAM, 0);
+        ReceiverEngine r = new ReceiverEngine(cfg, "s", "r1", 77, 0);
+        r.handleFrame(new FanoutFrame(FanoutKind.HEARTBEAT, STREAM, 0, 0, 0, "s.pub", new long[] {4, 4}, null), 0);
+        r.handleFrame(FanoutFrame.control(FanoutKind.WELCOME, STREAM, 0, 0, 77, ""), 0);
+        p.write(new byte[500], 0, 500, true, 0);
+        FanoutKind[] kinds = FanoutKind.values();
+        for (int i = 0; i < 20_000; i++) {
+            long now = i * 1000L;
+            long[] ranges = new long[2 * random.nextInt(4)];
+            for (int j = 0; j < ranges.length; j += 2) {
+                ranges[j] = random.nextInt(40);
+                ranges[j + 1] = ranges[j] + random.nextInt(40);
+            }
+            byte[] payload = new byte[random.nextInt(40)];
+            random.nextBytes(payload);
+            FanoutKind kind = kinds[random.nextInt(kinds.length)];
+            long aux = kind == FanoutKind.DATA ? random.nextInt(16) : random.nextInt(1 << 20);
+            FanoutFrame f = new FanoutFrame(kind, random.nextInt(10) == 0 ? STREAM + 1 : STREAM, random.nextInt(60),
+                    aux, random.nextBoolean() ? 77 : random.nextInt(5), random.nextBoolean() ? "x" : "", ranges, payload);
+            byte[] wire = FanoutCodec.encode(f);
+            p.handleFrame(wire, now);
+            r.handleFrame(wire, now);
+            p.handleTimeout(now);
+            r.handleTimeout(now);
+            while (p.pollTransmit(now) != null) {
+                // drain
+            }
+            while (r.pollTransmit(now) != null) {
+                // drain
+            }
+            while (r.pollChunk(now) != null) {
+                // drain
+            }
+            assertTrue(r.readableFrames() <= cfg.windowFrames());
+            assertTrue(p.memberCount() <= cfg.maxReceivers());
+        }
+    }
+
     private static void nack(PublisherEngine p, long receiver, long seq, long now) {
         p.handleFrame(FanoutCodec.encode(new FanoutFrame(FanoutKind.NACK, STREAM, 0, 8, receiver, "r" + receiver,
                 new long[] {seq, seq}, null)), now);
