@@ -62,6 +62,7 @@ public final class Publisher extends FanoutLoop {
         final String inbox;
         final Map<Long, byte[]> confirmed = new LinkedHashMap<>();
         boolean complete;
+        boolean left;
         String cutOff;
 
         Member(long nonce, String inbox) {
@@ -283,8 +284,8 @@ public final class Publisher extends FanoutLoop {
     }
 
     /**
-     * Waits until every current member has confirmed the first {@code count} files with
-     * their verified digest (or has been cut off), and returns each receiver's outcome.
+     * Waits until every member has confirmed the first {@code count} files with their
+     * verified digest, or has left or been cut off, and returns each receiver's outcome.
      *
      * @param count how many files
      * @param timeout how long to wait
@@ -318,6 +319,9 @@ public final class Publisher extends FanoutLoop {
                         problem = "reported a different BLAKE2b-256 for file " + i;
                     }
                 }
+                if (problem == null && m.left && ok < count) {
+                    problem = "left before confirming every file";
+                }
                 out.add(new ReceiverOutcome(m.inbox, ok, count, problem));
             }
             return out;
@@ -328,7 +332,7 @@ public final class Publisher extends FanoutLoop {
 
     private boolean allConfirmed(int count) {
         for (Member m : members.values()) {
-            if (m.cutOff == null && m.confirmed.size() < count) {
+            if (m.cutOff == null && !m.left && m.confirmed.size() < count) {
                 return false;
             }
         }
@@ -421,7 +425,12 @@ public final class Publisher extends FanoutLoop {
                         }
                     }
                 }
-                case LEFT -> LOG.debug("{}: {} left", engine.subject(), e.inbox());
+                case LEFT -> {
+                    if (m != null) {
+                        m.left = true;
+                    }
+                    LOG.debug("{}: {} left", engine.subject(), e.inbox());
+                }
                 case CUT_OFF -> {
                     if (m != null) {
                         m.cutOff = "cut off: " + describe(e.reason());
