@@ -121,6 +121,27 @@ class FanoutApiTest {
     }
 
     @Test
+    void aSubscriberThatLeavesEarlyIsReportedNotWaitedFor(@TempDir Path tmp) throws Exception {
+        Path a = Files.write(tmp.resolve("one.bin"), FanoutHarness.pattern(50_000, SEED));
+        Path b = Files.write(tmp.resolve("two.bin"), FanoutHarness.pattern(50_000, SEED + 1));
+        Path out = Files.createDirectory(tmp.resolve("out"));
+        try (InMemoryNetwork net = InMemoryNetwork.create();
+             Publisher pub = Publisher.builder(net, "early").config(FAST).open()) {
+            Subscription sub = Subscription.builder(net, "early").config(FAST).open();
+            pub.awaitReceivers(1, WAIT);
+            pub.sendFile(a);
+            assertEquals("one.bin", sub.receiveFile(out).name());
+            sub.close();
+            pub.sendFile(b);
+            pub.finish();
+            List<Publisher.ReceiverOutcome> outcomes = pub.awaitConfirmations(2, WAIT);
+            assertEquals(1, outcomes.size());
+            assertEquals(1, outcomes.get(0).confirmed());
+            assertEquals("left before confirming every file", outcomes.get(0).problem());
+        }
+    }
+
+    @Test
     void aSubscriptionWithoutPublisherTimesOutWithAClearError() throws IOException {
         try (InMemoryNetwork net = InMemoryNetwork.create();
              Subscription s = Subscription.open(net, "nobody")) {
