@@ -270,6 +270,30 @@ class FanoutEngineTest {
         }
     }
 
+    @Test
+    void heartbeatsGoOutOnAGrowingScheduleAndRestartAfterData() {
+        PublisherEngine p = publisher();
+        long now = 0;
+        java.util.List<Long> gaps = new java.util.ArrayList<>();
+        long last = -1;
+        for (int i = 0; i < 10; i++) {
+            FanoutTransmit t = p.pollTransmit(now);
+            assertEquals(FanoutKind.HEARTBEAT, decode(t).kind());
+            assertNull(p.pollTransmit(now), "one heartbeat per deadline");
+            if (last >= 0) {
+                gaps.add(now - last);
+            }
+            last = now;
+            now = p.pollTimeout();
+        }
+        long min = CONFIG.heartbeatMinNanos();
+        assertEquals(java.util.List.of(min, 2 * min, 4 * min, 8 * min, 16 * min, 32 * min,
+                CONFIG.heartbeatMaxNanos(), CONFIG.heartbeatMaxNanos(), CONFIG.heartbeatMaxNanos()), gaps);
+        p.write(new byte[10], 0, 10, true, now);
+        assertEquals(FanoutKind.DATA, decode(p.pollTransmit(now)).kind());
+        assertEquals(now + min, p.pollTimeout(), "data restarts the schedule at the minimum");
+    }
+
     private static void nack(PublisherEngine p, long receiver, long seq, long now) {
         p.handleFrame(FanoutCodec.encode(new FanoutFrame(FanoutKind.NACK, STREAM, 0, 8, receiver, "r" + receiver,
                 new long[] {seq, seq}, null)), now);
