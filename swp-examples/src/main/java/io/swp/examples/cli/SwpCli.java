@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
 @Command(name = "swp",
         mixinStandardHelpOptions = true,
         versionProvider = SwpCli.Version.class,
-        description = "Reliable, ordered, flow-controlled transfers between two inboxes on a NATS bus.",
+        description = "Reliable, ordered, flow-controlled transfers between two inboxes on a NATS bus, or from one "
+                + "publisher to every subscriber of a subject.",
         subcommands = {DemoCommand.class, SendCommand.class, RecvCommand.class, PublishCommand.class,
             SubscribeCommand.class, BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
