@@ -294,6 +294,50 @@ class FanoutEngineTest {
         assertEquals(now + min, p.pollTimeout(), "data restarts the schedule at the minimum");
     }
 
+    /**
+     * Valid frames with a few bytes changed and the CRC fixed, so the damage reaches the
+     * MessagePack parser: they decode (and then encode back the same) or throw
+     * MalformedFrameException, nothing else; and neither side breaks on them.
+     */
+    @Test
+    void damagedFramesWithAGoodChecksumDecodeOrAreRejected() throws MalformedFrameException {
+        Random random = new Random(4242);
+        PublisherEngine p = publisher();
+        ReceiverEngine r = activeReceiver();
+        int rejected = 0;
+        for (int i = 0; i < 20_000; i++) {
+            FanoutKind kind = FanoutKind.values()[random.nextInt(FanoutKind.values().length)];
+            byte[] payload = new byte[random.nextInt(20)];
+            random.nextBytes(payload);
+            byte[] b = FanoutCodec.encode(new FanoutFrame(kind, STREAM, random.nextInt(1000), kind == FanoutKind.DATA ? 3 : 7,
+                    77, "in" + i, random.nextBoolean() ? new long[] {1, 2} : null, payload));
+            int edits = 1 + random.nextInt(3);
+            for (int e = 0; e < edits; e++) {
+                b[random.nextInt(b.length - 4)] = (byte) random.nextInt(256);
+            }
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(b, 0, b.length - 4);
+            java.nio.ByteBuffer.wrap(b, b.length - 4, 4).putInt((int) crc.getValue());
+            FanoutFrame f;
+            try {
+                f = FanoutCodec.decode(b);
+            } catch (MalformedFrameException e) {
+                rejected++;
+                continue;
+            }
+            assertEquals(f, FanoutCodec.decode(FanoutCodec.encode(f)));
+            p.handleFrame(f, i);
+            r.handleFrame(f, i);
+            while (p.pollTransmit(i) != null) {
+                // drain
+            }
+            while (r.pollTransmit(i) != null) {
+                // drain
+            }
+        }
+        assertTrue(rejected > 1000, "most damage is caught: " + rejected);
+    }
+
     private static void nack(PublisherEngine p, long receiver, long seq, long now) {
         p.handleFrame(FanoutCodec.encode(new FanoutFrame(FanoutKind.NACK, STREAM, 0, 8, receiver, "r" + receiver,
                 new long[] {seq, seq}, null)), now);
