@@ -38,7 +38,16 @@ import java.util.TreeMap;
  * subject without subscribers).
  *
  * <h2>Repairs</h2>
- * A NACK names missing ranges. Each missing frame collects its requesters for
+ * A NACK names missing ranges. With parity on ({@link FanoutConfig#fecBlockFrames()}),
+ * NACKs of a block whose frames are all published and held are collected per block for
+ * {@link FanoutConfig#repairAggregationNanos()}; receivers list, per block, only as many
+ * frames as they lack beyond the parity rows they hold. With at least
+ * {@link FanoutConfig#multicastRepairMin()} requesters, as many new parity rows
+ * ({@code BlockCode}) as the neediest listed go out on the subject, and any receiver
+ * rebuilds its own missing frames from any that many rows; with one requester, it gets
+ * the frames it listed. After four parity rounds, for the stream's unfinished last block,
+ * or without parity, frames are repaired themselves: each missing frame collects its
+ * requesters for
  * {@link FanoutConfig#repairAggregationNanos()}: once the requesters reach
  * {@link #multicastThreshold()} the frame is re-published on the subject (one
  * publication serves them all, and the others discard it as a duplicate); when the
