@@ -2,7 +2,9 @@ package io.swp.sim;
 
 import io.swp.Clock;
 import io.swp.Network;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.PriorityQueue;
@@ -20,6 +22,12 @@ import java.util.PriorityQueue;
  * calls, so a single-threaded driver reproduces it exactly; {@link #traceHash()} condenses
  * every delivery (time, inbox, bytes) into one number to compare runs.
  *
+ * <p>Like a NATS subject, an inbox may be bound several times (one-to-many delivery):
+ * each binding then gets its own copy of every frame, and each copy passes through its
+ * own model of the link's impairments (the same settings, an independent random
+ * stream), as if every subscriber had its own last mile. The first binding of an inbox
+ * uses the link's own model, so an inbox bound once behaves exactly as before.
+ *
  * <p>Thread-safe as the SPI requires, but meant for one driving thread.
  */
 public final class SimNetwork implements Network {
@@ -31,7 +39,9 @@ public final class SimNetwork implements Network {
     private final long seed;
     private final int maxFrameSize;
     private final Map<String, ImpairmentModel> links = new HashMap<>();
-    private final Map<String, Network.FrameHandler> handlers = new HashMap<>();
+    private final Map<String, Impairments> specs = new HashMap<>();
+    private final Map<String, List<Binding>> handlers = new HashMap<>();
+    private final Map<String, Integer> bindingOrdinals = new HashMap<>();
     private final PriorityQueue<InFlight> queue = new PriorityQueue<>();
     private FrameFilter filter = (inbox, frame, now) -> false;
     private long now;
@@ -82,6 +92,10 @@ public final class SimNetwork implements Network {
     public synchronized void impair(String toInbox, Impairments impairments) {
         Objects.requireNonNull(impairments, "impairments");
         links.put(toInbox, new ImpairmentModel(impairments, linkSeed(toInbox), now));
+        specs.put(toInbox, impairments);
+        for (Binding b : handlers.getOrDefault(toInbox, List.of())) {
+            b.link = new ImpairmentModel(impairments, b.seed, now);
+        }
     }
 
     /** @param f drops chosen frames before impairments apply; replaces any earlier filter */
@@ -133,7 +147,12 @@ public final class SimNetwork implements Network {
                     return delivered;
                 }
                 queue.poll();
-                handler = handlers.get(next.inbox);
+                List<Binding> bound = handlers.get(next.inbox);
+                if (next.target == null) {
+                    handler = bound == null || bound.isEmpty() ? null : bound.get(0).handler;
+                } else {
+                    handler = bound != null && bound.contains(next.target) ? next.target.handler : null;
+                }
                 if (handler == null) {
                     undeliverableCount++;
                     continue;
@@ -145,26 +164,27 @@ public final class SimNetwork implements Network {
         }
     }
 
+    /**
+     * Binds an inbox; binding one already bound adds a subscriber that gets its own copy
+     * of every frame (see the class comment).
+     */
     @Override
     public synchronized InboxBinding bind(String inbox, FrameHandler handler) {
         Objects.requireNonNull(inbox, "inbox");
         Objects.requireNonNull(handler, "handler");
-        if (handlers.putIfAbsent(inbox, handler) != null) {
-            throw new IllegalStateException("inbox already bound: " + inbox);
-        }
-        return new InboxBinding() {
-            @Override
-            public String inbox() {
-                return inbox;
-            }
+        int ordinal = bindingOrdinals.merge(inbox, 1, Integer::sum) - 1;
+        Binding b = new Binding(inbox, handler, mix(linkSeed(inbox), ordinal));
+        b.link = new ImpairmentModel(specs.getOrDefault(inbox, Impairments.NONE), b.seed, now);
+        handlers.computeIfAbsent(inbox, k -> new ArrayList<>()).add(b);
+        return b;
+    }
 
-            @Override
-            public void close() {
-                synchronized (SimNetwork.this) {
-                    handlers.remove(inbox, handler);
-                }
-            }
-        };
+    /**
+     * @param inbox an inbox
+     * @return how many bindings it has
+     */
+    public synchronized int bindingCount(String inbox) {
+        return handlers.getOrDefault(inbox, List.of()).size();
     }
 
     @Override
@@ -183,7 +203,17 @@ public final class SimNetwork implements Network {
         }
         ImpairmentModel link = links.computeIfAbsent(inbox,
                 k -> new ImpairmentModel(Impairments.NONE, linkSeed(k), now));
-        link.offer(frame, now, (copy, at) -> queue.add(new InFlight(at, sentCount++, inbox, copy)));
+        List<Binding> bound = handlers.get(inbox);
+        if (bound == null || bound.size() <= 1) {
+            // Delivered to whoever is bound when it arrives, as before fan-out existed.
+            link.offer(frame, now, (copy, at) -> queue.add(new InFlight(at, sentCount++, inbox, copy, null)));
+            return;
+        }
+        for (int i = 0; i < bound.size(); i++) {
+            Binding b = bound.get(i);
+            ImpairmentModel model = i == 0 ? link : b.link;
+            model.offer(frame, now, (copy, at) -> queue.add(new InFlight(at, sentCount++, inbox, copy, b)));
+        }
     }
 
     @Override
@@ -232,7 +262,41 @@ public final class SimNetwork implements Network {
         return x * SEED_MIX;
     }
 
-    private record InFlight(long at, long order, String inbox, byte[] frame) implements Comparable<InFlight> {
+    /** One binding; {@code link} models its own copy of frames when the inbox has several. */
+    private final class Binding implements InboxBinding {
+        final String inbox;
+        final FrameHandler handler;
+        final long seed;
+        ImpairmentModel link;
+
+        Binding(String inbox, FrameHandler handler, long seed) {
+            this.inbox = inbox;
+            this.handler = handler;
+            this.seed = seed;
+        }
+
+        @Override
+        public String inbox() {
+            return inbox;
+        }
+
+        @Override
+        public void close() {
+            synchronized (SimNetwork.this) {
+                List<Binding> bound = handlers.get(inbox);
+                if (bound != null) {
+                    bound.remove(this);
+                    if (bound.isEmpty()) {
+                        handlers.remove(inbox);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A frame on its way; {@code target} null means the inbox's first binding at arrival. */
+    private record InFlight(long at, long order, String inbox, byte[] frame, Binding target)
+            implements Comparable<InFlight> {
         @Override
         public int compareTo(InFlight o) {
             int c = Long.compare(at, o.at);

@@ -68,7 +68,13 @@ class SimNetworkTest {
         assertEquals(1, net.filteredCount());
         assertEquals(1, net.undeliverableCount());
         assertThrows(IOException.class, () -> net.send("x", new byte[101]));
-        assertThrows(IllegalStateException.class, () -> net.bind("x", f -> { }));
+        List<byte[]> second = new ArrayList<>();
+        net.bind("x", second::add);
+        net.send("x", new byte[] {3});
+        net.deliverDue();
+        assertEquals(2, got.size(), "every binding of an inbox gets its copy");
+        assertEquals(1, second.size());
+        assertEquals(2, net.bindingCount("x"));
         net.close();
         assertThrows(IOException.class, () -> net.send("x", new byte[1]));
     }

@@ -20,8 +20,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code swp bench}: side by side on the same server and file size — raw core NATS
  * pub/sub, an swp stream (goodput without file or hashing), an swp file transfer,
- * JetStream Object Store put + get, and swp with injected loss — so ratios are measured
- * under the same conditions. With {@code --runs N} every row runs N times, the rows
+ * JetStream Object Store put + get, swp with injected loss, and one file to several
+ * receivers by {@code publish} against as many unicast sessions ({@link FanoutBench}) —
+ * so ratios are measured under the same conditions. With {@code --runs N} every row runs N times, the rows
  * alternating, and the median of each row is reported (see {@link BenchRuns}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -55,6 +56,22 @@ final class BenchCommand implements Callable<Integer> {
                     + "each row's median; --json also lists every run. Default: ${DEFAULT-VALUE}."})
     int runs;
 
+    @Option(names = "--fanout-size", defaultValue = "64m", converter = ByteSize.Converter.class, paramLabel = "SIZE",
+            description = {"File size of the one-to-many rows: one publisher to --fanout-receivers subscribers, "
+                    + "against as many unicast sessions from one sender; each receiver gets the whole file. "
+                    + "0 leaves the rows out. Default: ${DEFAULT-VALUE}."})
+    long fanoutSize;
+
+    @Option(names = "--monitor", paramLabel = "URL",
+            description = {"nats-server monitoring URL (e.g. http://127.0.0.1:8222, server started with -m 8222): the "
+                    + "one-to-many rows then also report the server's own count of bytes in (/varz in_bytes), "
+                    + "exact if nothing else uses the server meanwhile."})
+    String monitor;
+
+    @Option(names = "--fanout-receivers", defaultValue = "8", paramLabel = "N",
+            description = "Receivers in the one-to-many rows. Default: ${DEFAULT-VALUE}.")
+    int fanoutReceivers;
+
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
@@ -75,6 +92,10 @@ final class BenchCommand implements Callable<Integer> {
             throw new SwpCli.UsageException("--warmup must not be negative");
         }
         Checks.atLeastOne("--runs", runs);
+        Checks.atLeastOne("--fanout-receivers", fanoutReceivers);
+        if (fanoutSize < 0) {
+            throw new SwpCli.UsageException("--fanout-size must not be negative");
+        }
         String digest = Blake2b.selected().label();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
@@ -82,6 +103,10 @@ final class BenchCommand implements Callable<Integer> {
         try {
             Path file = work.resolve("bench.bin");
             Transfers.generateFile(file, size, 42);
+            Path fanoutFile = work.resolve("fanout.bin");
+            if (fanoutSize > 0) {
+                Transfers.generateFile(fanoutFile, fanoutSize, 43);
+            }
             int frame = Transfers.benchFramePayload(server);
 
             log.println("swp bench: " + ByteSize.format(size) + " per run, frame payload "
@@ -94,7 +119,7 @@ final class BenchCommand implements Callable<Integer> {
                 RawPubSubBench.run(server, warmup, frame);
                 Transfers.benchStream(server, warmup);
             }
-            List<Row> rows = rows(file, work, frame);
+            List<Row> rows = rows(file, fanoutFile, work, frame);
             List<List<Sample>> all = BenchRuns.alternate(runs, rows);
             List<Sample> medians = BenchRuns.medians(all);
 
@@ -125,7 +150,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The rows in table order; each measures once per call and names its metrics by JSON key. */
-    private List<Row> rows(Path file, Path work, int frame) {
+    private List<Row> rows(Path file, Path fanoutFile, Path work, int frame) {
         List<Row> rows = new ArrayList<>();
         rows.add(new Row(RAW, "raw_pubsub_mbps", () -> {
             RawPubSubBench.Result r = RawPubSubBench.run(server, size, frame);
@@ -159,7 +184,30 @@ final class BenchCommand implements Callable<Integer> {
                         prefix + "_retransmits", (double) o.retransmits());
             }));
         }
+        if (fanoutSize > 0) {
+            rows.add(new Row(fanoutName(), "fanout_mbps", () -> fanoutSample("fanout",
+                    FanoutBench.fanout(server, monitor, fanoutFile, work, fanoutReceivers))));
+            rows.add(new Row(unicastName(), "unicast_n_mbps", () -> fanoutSample("unicast_n",
+                    FanoutBench.unicast(server, monitor, fanoutFile, work, fanoutReceivers))));
+        }
         return rows;
+    }
+
+    private String fanoutName() {
+        return "swp publish, 1 to " + fanoutReceivers + " subscribers";
+    }
+
+    private String unicastName() {
+        return "swp send, " + fanoutReceivers + " unicast sessions";
+    }
+
+    /** MB/s is what all receivers together got: the file size times the receivers over the wall time. */
+    private Sample fanoutSample(String prefix, FanoutBench.Result r) {
+        return sample(prefix + "_mbps", ByteSize.mbps(fanoutSize * fanoutReceivers, r.nanos()),
+                prefix + "_wall_s", r.nanos() / 1e9,
+                prefix + "_server_in_bytes", (double) r.serverInBytes(),
+                prefix + "_sender_bytes", (double) r.senderBytes(),
+                prefix + "_varz_in_bytes", r.varzInBytes() < 0 ? null : (Double) (double) r.varzInBytes());
     }
 
     private static Sample sample(Object... keysAndValues) {
@@ -191,13 +239,43 @@ final class BenchCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", OBJSTORE, "n/a", "", obj.unavailable());
         }
-        for (int i = 4; i < rows.size(); i++) {
+        int lossRows = 4 + lossLevels.size();
+        for (int i = 4; i < lossRows; i++) {
             Row r = rows.get(i);
             double mbps = m.get(i).get(r.mbpsKey());
             String retransmits = count(m.get(i).get(r.mbpsKey().replace("_mbps", "_retransmits")));
             row(out, r.name(), mbps, rawMbps, String.format(Locale.ROOT,
                     "%.0f%% of swp at 0%%, %s retransmits", 100 * mbps / swpMbps, retransmits));
         }
+        if (fanoutSize > 0) {
+            out.println();
+            out.printf(Locale.ROOT, "one to many: %s to each of %d receivers, every client on its own connection; "
+                    + "MB/s = all receivers together%n", ByteSize.format(fanoutSize), fanoutReceivers);
+            Sample fan = m.get(lossRows);
+            Sample uni = m.get(lossRows + 1);
+            double uniWall = uni.get("unicast_n_wall_s");
+            double uniIn = bytesIn(uni, "unicast_n");
+            fanoutRow(out, fanoutName(), fan, "fanout", rawMbps, uniWall, uniIn);
+            fanoutRow(out, unicastName(), uni, "unicast_n", rawMbps, uniWall, uniIn);
+        }
+    }
+
+    /** @return the server's own count of bytes in when --monitor gave one, else the clients' count */
+    private static double bytesIn(Sample s, String prefix) {
+        Double varz = s.get(prefix + "_varz_in_bytes");
+        return varz != null ? varz : s.get(prefix + "_server_in_bytes");
+    }
+
+    private void fanoutRow(PrintWriter out, String name, Sample s, String prefix, double rawMbps, double uniWall,
+            double uniIn) {
+        double wall = s.get(prefix + "_wall_s");
+        double in = bytesIn(s, prefix);
+        boolean byServer = s.get(prefix + "_varz_in_bytes") != null;
+        row(out, name, s.get(prefix + "_mbps"), rawMbps, String.format(Locale.ROOT,
+                "wall %.2f s (%.2fx unicast), into the server %s = %.2fx the file (%.2fx unicast; %s), sender %s",
+                wall, wall / uniWall, ByteSize.format((long) in), in / fanoutSize, in / uniIn,
+                byServer ? "server's count" : "counted at the clients",
+                ByteSize.format(s.get(prefix + "_sender_bytes").longValue())));
     }
 
     /** Every run's MB/s per row, in the order measured, so the spread behind each median is visible. */

@@ -131,9 +131,9 @@ final class BenchRuns {
         return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
-    /** Counts (messages, retransmits) print as integers where whole; rates and times with two decimals. */
+    /** Counts (messages, retransmits, bytes) print as integers where whole; rates and times with two decimals. */
     static boolean isCount(String key) {
-        return key.endsWith("_msgs") || key.endsWith("_retransmits");
+        return key.endsWith("_msgs") || key.endsWith("_retransmits") || key.endsWith("_bytes");
     }
 
     /** @return the value as JSON: null, an integer count, or a number with two decimals */

@@ -24,7 +24,8 @@ final class BusOptions {
 
     @Option(names = "--peer-timeout", defaultValue = "50s", paramLabel = "DURATION", converter = Durations.Converter.class,
             description = "A session whose peer stays silent this long fails (keepalives go out every second, "
-                    + "or four times within this). Default: ${DEFAULT-VALUE}.")
+                    + "or four times within this); for publish and subscribe, a silent subscriber is dropped and "
+                    + "a silent publisher fails the subscription. Default: ${DEFAULT-VALUE}.")
     Duration peerTimeout;
 
     /** Checks what picocli cannot; a failure is a usage error. */

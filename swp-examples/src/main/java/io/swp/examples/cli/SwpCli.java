@@ -5,7 +5,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code swp} command: {@code demo}, {@code send}, {@code recv}, {@code bench}.
+ * The {@code swp} command: {@code demo}, {@code send}, {@code recv}, {@code publish}, {@code subscribe}, {@code bench}.
  *
  * <p>Exit codes (the contract in DESIGN.md): 0 success; 1 the transfer failed (checksum
  * mismatch, peer gone, timeout, server unreachable); 2 usage error. Every error is one
@@ -14,8 +14,10 @@ import picocli.CommandLine.Command;
 @Command(name = "swp",
         mixinStandardHelpOptions = true,
         versionProvider = SwpCli.Version.class,
-        description = "Reliable, ordered, flow-controlled transfers between two inboxes on a NATS bus.",
-        subcommands = {DemoCommand.class, SendCommand.class, RecvCommand.class, BenchCommand.class},
+        description = "Reliable, ordered, flow-controlled transfers between two inboxes on a NATS bus, or from one "
+                + "publisher to every subscriber of a subject.",
+        subcommands = {DemoCommand.class, SendCommand.class, RecvCommand.class, PublishCommand.class,
+            SubscribeCommand.class, BenchCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:transfer failed (checksum, peer gone, timeout, server unreachable)",
                         "2:usage error"})
@@ -31,7 +33,7 @@ public final class SwpCli implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "a command is required: demo, send, recv or bench");
+                "a command is required: demo, send, recv, publish, subscribe or bench");
     }
 
     /**

@@ -504,7 +504,7 @@ final class Transfers {
         }
     }
 
-    private static Network lossy(Network delegate, double loss, long seed, boolean closeDelegate) {
+    static Network lossy(Network delegate, double loss, long seed, boolean closeDelegate) {
         if (loss <= 0 && closeDelegate) {
             return delegate;
         }
