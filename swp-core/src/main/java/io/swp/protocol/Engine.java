@@ -46,11 +46,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Handshake and nonces</h2>
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
- * ACK. The initiator retries the SYN with RTO backoff until the connect timeout; the
- * acceptor answers a duplicate SYN with its SYN_ACK again and also retries the SYN_ACK on
- * its own timer, and becomes established on the first valid non-SYN frame (right nonces,
- * and acknowledging nothing, since it has sent no data yet), or gives up
- * at the connect timeout (counted from the SYN). Every frame
+ * ACK. The initiator retries the SYN with RTO backoff until the connect timeout. Endpoints
+ * accept statelessly ({@link #statelessSynAck}, {@link #acceptProven}): the acceptor's
+ * engine is created by the initiator's first frame after the SYN_ACK and never resends
+ * the SYN_ACK, so a lost SYN_ACK is repaired by the initiator's SYN retransmission and a
+ * lost ACK by the initiator's next frame (data, or a keepalive). An engine created by
+ * {@link #accept} (a stateful acceptor, for tests) answers a duplicate SYN with its
+ * SYN_ACK again and also retries the SYN_ACK on its own timer. Either becomes established
+ * on the first valid non-SYN frame (right nonces, and acknowledging nothing, since it has
+ * sent no data yet), or gives up at the connect timeout (counted from the SYN). Every frame
  * carries both nonces; frames whose nonces do not match are counted in
  * {@link EngineStats#strayFramesDropped()} and ignored, RESETs included.
  *

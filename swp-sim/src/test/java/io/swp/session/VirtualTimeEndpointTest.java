@@ -23,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -306,13 +307,96 @@ class VirtualTimeEndpointTest {
                 worst = Math.max(worst, connectedAt[i] - startedAt.get(i));
             }
             assertEquals(20, connects.size());
-            // Forged SYNs hold at most half the backlog in half-open sessions; the rest cost one reply each.
-            int backlog = EndpointConfig.defaults().acceptBacklog();
-            assertTrue(maxSessions <= backlog / 2 + connects.size(), "sessions peaked at " + maxSessions);
+            // Forged SYNs hold no state at all: each costs one reply.
+            assertTrue(maxSessions <= connects.size(), "sessions peaked at " + maxSessions);
             assertTrue(b.stats().framesReceived() >= 100_000);
             System.out.printf("SYN flood 10,000/s for 10 s: %d legitimate connects, worst %d ms (virtual), "
                     + "peak %d sessions at the acceptor, %d resets, %d replies rate-limited%n", connects.size(),
                     worst / MS, maxSessions, b.stats().resetsSent(), b.stats().repliesRateLimited());
+        }
+    }
+
+    @Test
+    void aFrameFromAPeerTheEndpointDoesNotKnowCostsAtMostOneReplyAndNoStateOrTimer() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            java.util.Map<FrameKind, Long> replies = new java.util.EnumMap<>(FrameKind.class);
+            w.network().setFrameFilter((to, frame, now) -> {
+                if (to.startsWith("victim.")) {
+                    replies.merge(kindOf(frame), 1L, Long::sum); // what the forged `from` subjects get
+                }
+                return false;
+            });
+            SplittableRandom rnd = new SplittableRandom(SEED);
+            int syns = 500;
+            int others = 500;
+            for (int i = 0; i < syns + others; i++) {
+                w.runFor(Duration.ofMillis(2));
+                Frame.Builder f = i < syns
+                        ? Frame.builder(FrameKind.SYN).srcNonce(rnd.nextLong() | 1)
+                        : Frame.builder(i % 2 == 0 ? FrameKind.ACK : FrameKind.KEEPALIVE).srcNonce(rnd.nextLong() | 1)
+                                .dstNonce(rnd.nextLong() | 1);
+                w.network().send("b", FrameCodec.encode(f.from("victim." + i).to("b").window(64, 1 << 20)
+                        .tsVal(w.now()).build()));
+                assertEquals(0, b.sessionCount(), "a forged frame created a session");
+            }
+            // Long enough for any retransmitting SYN_ACK timer to have fired many times over.
+            w.runFor(Duration.ofSeconds(30));
+            assertEquals(0, b.sessionCount());
+            assertEquals(Long.MAX_VALUE, b.pollTimeout(), "a forged frame left a timer behind");
+            long synAcks = replies.getOrDefault(FrameKind.SYN_ACK, 0L);
+            long resets = replies.getOrDefault(FrameKind.RESET, 0L);
+            long total = replies.values().stream().mapToLong(Long::longValue).sum();
+            assertEquals(syns, synAcks, "one SYN_ACK per forged SYN, never resent");
+            assertEquals(others, resets, "one RESET per forged frame");
+            assertEquals(synAcks + resets, total);
+            System.out.printf(Locale.ROOT, "unknown peers: %d frames received, %d replies (%.2f per frame): "
+                    + "%d SYN_ACKs for %d SYNs, %d RESETs for %d other frames; sessions left: %d%n",
+                    syns + others, total, (double) total / (syns + others), synAcks, syns, resets, others,
+                    b.sessionCount());
+        }
+    }
+
+    private static FrameKind kindOf(byte[] frame) {
+        try {
+            return FrameCodec.decode(frame).kind();
+        } catch (io.swp.protocol.MalformedFrameException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void aConnectSurvivesTheLossOfItsSynAckOrOfTheAckThatProvesTheInitiator() throws Exception {
+        for (FrameKind lost : List.of(FrameKind.SYN_ACK, FrameKind.ACK)) {
+            for (boolean initiatorWrites : List.of(true, false)) {
+                String what = "lost the first " + lost + (initiatorWrites ? ", initiator writes" : ", nobody writes");
+                try (SteppedEndpoints w = world()) {
+                    Endpoint a = w.open("a", EndpointConfig.defaults());
+                    Endpoint b = w.open("b", EndpointConfig.defaults());
+                    boolean[] dropped = {false};
+                    w.network().setFrameFilter((to, frame, now) -> {
+                        if (!dropped[0] && kindOf(frame) == lost) {
+                            dropped[0] = true;
+                            return true;
+                        }
+                        return false;
+                    });
+                    CompletableFuture<Session> out = a.connectAsync("b", SessionConfig.defaults());
+                    CompletableFuture<Session> in = b.acceptAsync();
+                    assertTrue(w.runUntil(out::isDone, Duration.ofSeconds(5)), what);
+                    if (initiatorWrites) {
+                        out.join().getOutputStream().write(new byte[] {42});
+                        out.join().getOutputStream().flush();
+                    }
+                    assertTrue(w.runUntil(in::isDone, Duration.ofSeconds(5)), what);
+                    assertTrue(dropped[0], what);
+                    assertEquals(EngineState.ESTABLISHED, in.join().state(), what);
+                    assertEquals(1, b.stats().sessionsOpened(), what);
+                    if (initiatorWrites) {
+                        assertEquals(42, in.join().getInputStream().read(), what);
+                    }
+                }
+            }
         }
     }
 
