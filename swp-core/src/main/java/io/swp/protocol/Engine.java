@@ -167,6 +167,15 @@ public final class Engine {
     private int inOrderSinceAck;
     private long advertisedFrames;
     private long advertisedBytes;
+    // What the receive buffer lets the peer fill: the largest occupancy (held + advertised
+    // free) advertised in the current period of one RTO and in the one before it, since
+    // frames the peer sent under a larger, older advertisement may still be on the way.
+    private boolean edgeKnown;
+    private long edgeSince;
+    private long edgeFrames;
+    private long edgeBytes;
+    private long previousEdgeFrames;
+    private long previousEdgeBytes;
     private boolean peerTimestampKnown;
     private long peerTimestamp;
     // The newest of our timestamps the peer has echoed: the latest send it has seen.
@@ -336,6 +345,7 @@ public final class Engine {
                 EngineState.SYN_RECEIVED, now);
         e.handshakeDue = false;
         e.handshakeSends = 1;
+        e.noteAdvertised(config.windowFrames(), config.windowBytes(), now); // what statelessSynAck advertised
         // The frame echoes our SYN_ACK's timestamp: one RTT sample, if it is plausible.
         long echoed = first.tsEcr();
         if (echoed <= now && echoed > now - config.connectTimeoutNanos()) {
@@ -1418,7 +1428,38 @@ public final class Engine {
         inOrderSinceAck = 0;
         advertisedFrames = freeFrames;
         advertisedBytes = freeBytes;
+        noteAdvertised(freeFrames, freeBytes, now);
         return FrameCodec.encode(p);
+    }
+
+    /**
+     * The receiver enforces what it advertised, not its configured window: the advertised
+     * free space may be only a share of the transport's buffer or of the endpoint's memory
+     * budget, and a peer that ignores it must be refused beyond it (frames counted in
+     * {@link EngineStats#noRoomDropped()}). The bound is an occupancy of the receive
+     * buffer, the largest advertised in the last one to two RTOs; reads only make room
+     * below it.
+     */
+    private void noteAdvertised(long freeFrames, long freeBytes, long now) {
+        long frames = receive.bufferedFrames() + freeFrames;
+        long bytes = receive.bufferedBytes() + freeBytes;
+        long period = rtt.rto();
+        if (!edgeKnown || now - edgeSince >= 2 * period) {
+            edgeKnown = true;
+            edgeSince = now;
+            previousEdgeFrames = edgeFrames = frames;
+            previousEdgeBytes = edgeBytes = bytes;
+        } else if (now - edgeSince >= period) {
+            edgeSince = now;
+            previousEdgeFrames = edgeFrames;
+            previousEdgeBytes = edgeBytes;
+            edgeFrames = frames;
+            edgeBytes = bytes;
+        } else {
+            edgeFrames = Math.max(edgeFrames, frames);
+            edgeBytes = Math.max(edgeBytes, bytes);
+        }
+        receive.limit(Math.max(edgeFrames, previousEdgeFrames), Math.max(edgeBytes, previousEdgeBytes));
     }
 
     private long localFreeFrames() {
