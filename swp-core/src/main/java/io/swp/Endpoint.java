@@ -681,6 +681,7 @@ public final class Endpoint implements AutoCloseable {
         session.lock.lock();
         try {
             var e = s.engine;
+            long partialDeadline = Long.MAX_VALUE;
             try {
                 List<Frame> pending = s.pendingFrames;
                 for (int i = 0, n = pending.size(); i < n; i++) {
@@ -690,6 +691,7 @@ public final class Endpoint implements AutoCloseable {
                 if (now >= e.pollTimeout()) {
                     e.handleTimeout(now);
                 }
+                partialDeadline = session.checkPartialMessage(now);
                 long[] mine = demux.shareFor(s, share);
                 e.setTransportCapacity(mine[0], mine[1]);
                 byte[] f;
@@ -721,7 +723,7 @@ public final class Endpoint implements AutoCloseable {
             long held = session.bufferedInboundBytes();
             bufferedInbound += held - s.accountedBytes;
             s.accountedBytes = held;
-            deadline = e.pollTimeout();
+            deadline = Math.min(e.pollTimeout(), partialDeadline);
             closedNow = e.state().isClosed();
         } finally {
             session.lock.unlock();

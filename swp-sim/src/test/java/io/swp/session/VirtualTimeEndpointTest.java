@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.Endpoint;
@@ -397,6 +398,51 @@ class VirtualTimeEndpointTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void aPartialMessageThatMakesNoProgressAbortsTheSessionDespiteKeepalives() throws Exception {
+        Duration stall = Duration.ofSeconds(5);
+        for (boolean bounded : List.of(true, false)) {
+            SessionConfig config = SessionConfig.builder().partialMessageTimeout(bounded ? stall : Duration.ZERO)
+                    .build();
+            try (SteppedEndpoints w = world()) {
+                Endpoint a = w.open("a", EndpointConfig.withSessionDefaults(config));
+                Endpoint b = w.open("b", EndpointConfig.withSessionDefaults(config));
+                Pair p = connect(w, a, b, config);
+                // 1000 bytes of a message that never ends: no end-of-message mark follows.
+                p.a().getOutputStream().write(new byte[1000]);
+                assertTrue(w.runUntil(() -> available(p.b()) == 1000, Duration.ofSeconds(1)));
+                assertThrows(java.net.SocketTimeoutException.class, () -> p.b().receiveMessage(Duration.ZERO));
+                long partialAt = w.now();
+                CompletableFuture<CloseReason> closed = p.b().closeFuture();
+                boolean ended = w.runUntil(closed::isDone, Duration.ofMinutes(2));
+                if (!bounded) {
+                    assertFalse(ended, "keepalives hold the session and its partial message for ever");
+                    continue;
+                }
+                assertTrue(ended);
+                assertEquals(CloseReason.ABORTED, closed.join());
+                long after = w.now() - partialAt;
+                // Checked whenever the loop serves the session: a keepalive interval at most late.
+                assertTrue(after >= stall.toNanos()
+                        && after <= stall.toNanos() + config.keepaliveIntervalNanos() + LATENCY.toNanos(),
+                        "aborted " + Duration.ofNanos(after) + " after the last progress");
+                IOException e = assertThrows(IOException.class, () -> p.b().receiveMessage(Duration.ZERO));
+                assertTrue(e.getMessage().contains("stalled") && e.getMessage().contains("1000 bytes"), e.getMessage());
+                assertTrue(w.runUntil(p.a().closeFuture()::isDone, Duration.ofSeconds(1)));
+                assertEquals(CloseReason.RESET_BY_PEER, p.a().closeFuture().join());
+                assertEquals(0, b.stats().bufferedInboundBytes(), "the partial message was released");
+            }
+        }
+    }
+
+    private static int available(Session s) {
+        try {
+            return s.getInputStream().available();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
