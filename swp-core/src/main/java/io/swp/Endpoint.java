@@ -117,6 +117,8 @@ public final class Endpoint implements AutoCloseable {
     private volatile long bufferedInbound;
     /** Payload bytes routed to sessions in this step and not yet serviced. */
     private long routedThisStep;
+    /** The memory budget less what the transport itself may buffer (see {@link #sessionMemoryBudget()}). */
+    private final long sessionBudget;
 
     // Counters.
     private final LongAdder framesReceived = new LongAdder();
@@ -141,6 +143,7 @@ public final class Endpoint implements AutoCloseable {
         demux.setReplyRateLimit(config.repliesPerSecond(), config.replyBurst());
         this.loopThread = ownThread ? new Thread(this::runLoop, "swp-loop-" + localInbox) : null;
         this.binding = network.bind(localInbox, this::onFrame);
+        this.sessionBudget = sessionBudget(config.memoryBudgetBytes(), binding);
         if (loopThread != null) {
             loopThread.setDaemon(true);
             loopThread.start();
@@ -652,7 +655,7 @@ public final class Endpoint implements AutoCloseable {
      */
     private boolean overBudget(SessionLoopState s, Frame frame) {
         int payload = frame.payloadLength();
-        if (payload == 0 || bufferedInbound + routedThisStep + payload <= config.memoryBudgetBytes()) {
+        if (payload == 0 || bufferedInbound + routedThisStep + payload <= sessionBudget) {
             return false;
         }
         if ((frame.flags() & Frame.FLAG_UNORDERED) != 0) {
@@ -797,6 +800,44 @@ public final class Endpoint implements AutoCloseable {
         return new SessionException(r, "connect with " + remote + " failed: " + r.description());
     }
 
+    /**
+     * The part of {@code budget} left for the endpoint's own buffers once the transport's
+     * receive buffer is counted: the budget less {@link Network.InboxBinding#bufferLimitBytes()}.
+     * If the transport may buffer more than three quarters of the budget, the budget cannot
+     * hold: a quarter of it is kept for the sessions anyway, and a warning says to lower
+     * the transport's limit (e.g. {@code NatsNetworkConfig.pendingByteLimit}) or raise the budget.
+     */
+    private long sessionBudget(long budget, Network.InboxBinding b) {
+        long transport;
+        try {
+            transport = b.bufferLimitBytes();
+        } catch (RuntimeException e) {
+            LOG.warn("buffer limit query of inbox {} failed; not counted in the memory budget", localInbox, e);
+            transport = Network.InboxBinding.UNKNOWN;
+        }
+        if (transport <= 0) {
+            return budget;
+        }
+        if (transport > budget / 4 * 3) {
+            LOG.warn("inbox {}: the transport may buffer {} bytes, more than three quarters of the memory budget "
+                    + "of {} bytes; sessions get a quarter of the budget and the process may hold more than it. "
+                    + "Lower the transport's pending limit or raise memoryBudgetBytes", localInbox, transport, budget);
+            return Math.max(1, budget / 4);
+        }
+        return budget - transport;
+    }
+
+    /**
+     * @return what the endpoint's sessions (their buffered inbound data, with frames
+     *     arrived and not yet routed) may hold: {@link EndpointConfig#memoryBudgetBytes()}
+     *     less what the transport itself may buffer for the inbox
+     *     ({@link Network.InboxBinding#bufferLimitBytes()}, the NATS client's pending
+     *     limit), so the two together stay within the budget
+     */
+    public long sessionMemoryBudget() {
+        return sessionBudget;
+    }
+
     /** @return {freeFrames, freeBytes} each session may advertise */
     private long[] sharedCapacity() {
         long queueFree = Math.max(0, config.maxQueuedInboundFrames() - inboundCount.get());
@@ -818,7 +859,7 @@ public final class Endpoint implements AutoCloseable {
             fm = Network.InboxBinding.UNKNOWN;
             fb = Network.InboxBinding.UNKNOWN;
         }
-        long budgetFree = Math.max(0, config.memoryBudgetBytes() - bufferedInbound - inboundBytes.get());
+        long budgetFree = Math.max(0, sessionBudget - bufferedInbound - inboundBytes.get());
         long frames = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
         long bytes = Math.min(budgetFree,
                 fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree));

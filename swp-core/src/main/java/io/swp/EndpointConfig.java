@@ -227,7 +227,10 @@ public final class EndpointConfig {
          * Inbound bytes all of the endpoint's sessions together may hold for their
          * applications: out-of-order and unread data, unordered messages, partly
          * reassembled messages, and sessions not yet accepted, plus frames arrived and
-         * not yet routed. The windows the sessions advertise share what is left of it,
+         * not yet routed, and the transport's own receive buffer (what
+         * {@code Network.InboxBinding.bufferLimitBytes()} reports, e.g. the NATS client's
+         * pending byte limit), which the endpoint subtracts when it binds its inbox (see
+         * {@code Endpoint.sessionMemoryBudget()}). The windows the sessions advertise share what is left of it,
          * so peers that respect them can never make the endpoint hold more. Default: a
          * quarter of the JVM's maximum heap ({@code Runtime.maxMemory()}), at least
          * 4 MiB, so a process with a small heap is safe without tuning.
