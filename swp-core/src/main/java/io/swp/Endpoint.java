@@ -6,6 +6,7 @@ import io.swp.protocol.EngineEvent;
 import io.swp.protocol.EngineState;
 import io.swp.protocol.Frame;
 import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import io.swp.protocol.MalformedFrameException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -81,6 +82,8 @@ public final class Endpoint implements AutoCloseable {
     private static final long CONNECT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Extra time a blocking close allows the loop past the shutdown's own deadlines. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** At shutdown, peers get at least this many retransmission timeouts to send their FIN. */
+    private static final int PEER_FIN_RTOS = 4;
 
     private final Network network;
     private final String localInbox;
@@ -117,6 +120,11 @@ public final class Endpoint implements AutoCloseable {
     private volatile long bufferedInbound;
     /** Payload bytes routed to sessions in this step and not yet serviced. */
     private long routedThisStep;
+    /**
+     * When the loop last routed a FIN, or a frame for no live session or for one in
+     * TIME_WAIT: a shutdown waits until that has been quiet for a while.
+     */
+    private long lastArrivalAt;
     /** The memory budget less what the transport itself may buffer (see {@link #sessionMemoryBudget()}). */
     private final long sessionBudget;
 
@@ -428,9 +436,13 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Closes every session gracefully and waits until that is done: sends FIN after their
      * data and waits, at most {@link SessionConfig#closeTimeoutNanos()} in total, until our
-     * data and FIN are acknowledged; then at most {@link EndpointConfig#shutdownLingerNanos()}
-     * for the peers to finish their side (their FIN), lingering about two retransmission
-     * timeouts more to answer a late FIN; then resets sessions still open (their peers can
+     * data and FIN are acknowledged; then at most {@link EndpointConfig#shutdownLingerNanos()},
+     * or four retransmission timeouts of the slowest session if that is longer (a FIN may
+     * need retransmissions under loss), for the peers to finish their side (their FIN);
+     * then lets sessions in TIME_WAIT run it out, as TCP does, so that a peer whose last
+     * acknowledgement was lost gets its retransmitted FIN answered and its close succeeds
+     * (TIME_WAIT lasts {@link SessionConfig#timeWaitNanos()}, at least two retransmission
+     * timeouts, restarted by a retransmitted FIN); then resets sessions still open (their peers can
      * still read what arrived, then see {@link CloseReason#RESET_BY_PEER}), stops the loop
      * and unbinds the inbox. Handshakes in progress are aborted at once. Blocked
      * {@link #accept()} calls fail. Idempotent; never throws.
@@ -451,8 +463,9 @@ public final class Endpoint implements AutoCloseable {
         if (Thread.currentThread() == loopThread) {
             return; // from a callback on the loop: the loop finishes the shutdown by itself
         }
-        long wait = sessionDefaults.closeTimeoutNanos() + config.shutdownLingerNanos()
-                + sessionDefaults.timeWaitNanos() + CLOSE_GRACE_NANOS;
+        long wait = saturatedAdd(saturatedAdd(sessionDefaults.closeTimeoutNanos(), Math.max(config.shutdownLingerNanos(),
+                saturatedMultiply(sessionDefaults.maxRtoNanos(), PEER_FIN_RTOS))), saturatedAdd(maxTimeWaitNanos(),
+                CLOSE_GRACE_NANOS));
         boolean interrupted = false;
         try {
             done.get(wait, TimeUnit.NANOSECONDS);
@@ -626,6 +639,10 @@ public final class Endpoint implements AutoCloseable {
             LOG.warn("failed to route {} on {}", frame, localInbox, e);
             return;
         }
+        if (frame.kind() == FrameKind.FIN || !(outcome instanceof Demux.Deliver<SessionLoopState> d)
+                || d.session().engine.state() == EngineState.TIME_WAIT) {
+            lastArrivalAt = now; // from a peer that may still be closing: see advanceShutdown
+        }
         if (outcome instanceof Demux.Deliver<SessionLoopState> d) {
             if (overBudget(d.session(), frame)) {
                 budgetDrops.increment();
@@ -635,6 +652,8 @@ public final class Endpoint implements AutoCloseable {
             d.session().pendingFrames.add(frame);
             markDirty(d.session());
         } else if (outcome instanceof Demux.Accept<SessionLoopState> a) {
+            // Counted before the same step can hand the session to accept().
+            sessionsOpen = demux.sessionCount();
             if (a.deliver() != null) {
                 a.session().pendingFrames.add(a.deliver());
             }
@@ -883,12 +902,14 @@ public final class Endpoint implements AutoCloseable {
         long outputDeadline;
         long peerDeadline;
         long lingerUntil;
+        long lingerWake;
+        boolean lingeredInTimeWait;
 
         long deadline() {
             return switch (phase) {
                 case OUTPUT -> outputDeadline;
                 case PEERS -> peerDeadline;
-                case LINGER -> lingerUntil;
+                case LINGER -> lingerWake;
             };
         }
     }
@@ -917,31 +938,75 @@ public final class Endpoint implements AutoCloseable {
             if (!allSent && now < sd.outputDeadline) {
                 return;
             }
-            sd.peerDeadline = Math.min(sd.outputDeadline, saturatedAdd(now, config.shutdownLingerNanos()));
+            // A peer's FIN may need retransmissions to get through: wait for it at least a
+            // few of the slowest session's retransmission timeouts.
+            long rto = 0;
+            for (SessionLoopState s : demux.sessionsView()) {
+                rto = Math.max(rto, s.engine.stats().rtoNanos());
+            }
+            long wait = Math.max(config.shutdownLingerNanos(), saturatedMultiply(rto, PEER_FIN_RTOS));
+            sd.peerDeadline = Math.min(sd.outputDeadline, saturatedAdd(now, wait));
             sd.phase = ShutdownPhase.PEERS;
         }
         if (sd.phase == ShutdownPhase.PEERS) {
             boolean allFinished = true;
-            long linger = 0;
             for (SessionLoopState s : demux.sessionsView()) {
-                if (s.engine.state() == EngineState.TIME_WAIT) {
-                    linger = Math.max(linger, 2 * s.engine.stats().rtoNanos());
-                } else {
-                    allFinished = false;
-                }
+                allFinished &= s.engine.state() == EngineState.TIME_WAIT;
             }
             if (!allFinished && now < sd.peerDeadline) {
                 return;
             }
-            // Keep answering a little after the last FIN handshake, so a peer whose FIN we
-            // acknowledged, but whose copy of that ACK was lost, gets its retransmitted FIN
-            // answered instead of waiting out its own timeout.
-            sd.lingerUntil = saturatedAdd(now, Math.min(linger, sessionDefaults.timeWaitNanos()));
+            // Sessions in TIME_WAIT run it out, as they would in a process that lives on: a
+            // peer whose FIN we acknowledged, but whose copy of that ACK was lost, gets its
+            // retransmitted FIN answered instead of waiting out its own close timeout, and
+            // the inbox stays bound meanwhile. Each TIME_WAIT is bounded by the engine (it
+            // restarts only on a retransmitted FIN); this bounds them all.
+            sd.lingerUntil = saturatedAdd(now, maxTimeWaitNanos());
+            for (SessionLoopState s : demux.sessionsView()) {
+                sd.lingeredInTimeWait |= s.engine.state() == EngineState.TIME_WAIT;
+            }
             sd.phase = ShutdownPhase.LINGER;
         }
-        if (now >= sd.lingerUntil) {
-            finishShutdown(now);
+        boolean timeWaitsOver = true;
+        for (SessionLoopState s : demux.sessionsView()) {
+            timeWaitsOver &= s.engine.state() != EngineState.TIME_WAIT;
         }
+        // Then stay bound until the inbox has been quiet a while: a peer that still has
+        // not heard our last ACK probes at least once a keepalive interval (its FIN again,
+        // or a keepalive), and is answered (by a RESET, once its session is gone, which
+        // ends its close normally) instead of timing out against an unbound inbox.
+        long quietUntil = saturatedAdd(lastArrivalAt, quietNanos());
+        if (now >= sd.lingerUntil || timeWaitsOver && (!sd.lingeredInTimeWait || now >= quietUntil)) {
+            finishShutdown(now);
+        } else {
+            sd.lingerWake = timeWaitsOver ? Math.min(quietUntil, sd.lingerUntil) : sd.lingerUntil;
+        }
+    }
+
+    /**
+     * @return the longest a session's TIME_WAIT may last: the engine's, at least two of the
+     *     largest RTOs, restarted by frames from a peer still closing up to the close timeout
+     */
+    private long maxTimeWaitNanos() {
+        long configured = sessionDefaults.timeWaitNanos();
+        return configured == 0 ? 0 : Math.max(Math.max(configured, saturatedMultiply(sessionDefaults.maxRtoNanos(), 2)),
+                sessionDefaults.closeTimeoutNanos());
+    }
+
+    /**
+     * @return how long the inbox must have been quiet before a shutdown that lingered for
+     *     TIME_WAIT unbinds it: the TIME_WAIT, but at least three keepalive intervals (three
+     *     chances for a peer still closing to be heard); 0 if TIME_WAIT is off
+     */
+    private long quietNanos() {
+        long timeWait = sessionDefaults.timeWaitNanos();
+        return timeWait == 0 ? 0 : Math.max(timeWait, saturatedMultiply(sessionDefaults.keepaliveIntervalNanos(), 4));
+    }
+
+    private static long saturatedMultiply(long a, long b) {
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        return hi == 0 && lo >= 0 ? lo : Long.MAX_VALUE;
     }
 
     /** Resets every session still open, unbinds the inbox and ends the loop. */

@@ -119,7 +119,7 @@ public final class EndpointConfig {
     public static final class Builder {
         private SessionConfig sessionDefaults = SessionConfig.defaults();
         private int acceptBacklog = 128;
-        private Duration shutdownLinger = Duration.ofSeconds(1);
+        private Duration shutdownLinger = Duration.ofSeconds(4);
         private int maxQueuedInboundFrames = 1 << 16;
         private long maxQueuedInboundBytes = 64L * 1024 * 1024;
         private int maxFramesPerStep = 256;
@@ -156,7 +156,10 @@ public final class EndpointConfig {
         /**
          * How long {@code Endpoint.close()}, once our side of every session is
          * acknowledged, waits for peers to finish theirs (their FIN), so they see a clean
-         * close rather than a reset. Zero resets at once. Default 1 s.
+         * close rather than a reset. Zero resets at once. Default 4 s: under loss a
+         * peer's FIN may take several retransmissions (from a peer with no RTT sample
+         * yet: 0.5 s, 1 s, 2 s apart) to get through, and a peer whose FIN never does is
+         * left to time out its own close.
          * @param v zero or positive @return this
          */
         public Builder shutdownLinger(Duration v) {

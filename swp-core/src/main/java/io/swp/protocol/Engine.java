@@ -204,6 +204,8 @@ public final class Engine {
     private long probeInterval;
     private boolean probeDue;
     private long timeWaitDeadline = NEVER;
+    // TIME_WAIT restarts on frames from a peer still closing, but never past this.
+    private long timeWaitLimit = NEVER;
     // FIN_WAIT_2 after close(): the application reads no more, so waiting for the peer's
     // FIN is bounded by the close timeout (a live peer could otherwise hold it forever).
     private long orphanDeadline = NEVER;
@@ -346,9 +348,13 @@ public final class Engine {
         e.handshakeDue = false;
         e.handshakeSends = 1;
         e.noteAdvertised(config.windowFrames(), config.windowBytes(), now); // what statelessSynAck advertised
-        // The frame echoes our SYN_ACK's timestamp: one RTT sample, if it is plausible.
+        // The frame echoes our SYN_ACK's timestamp: one RTT sample, if it is plausible and
+        // the frame is the initiator's immediate answer, its ACK. Data or a keepalive
+        // proving the cookie after that ACK was lost went out up to a keepalive interval
+        // later and would inflate the RTO by as much (delaying every retransmission,
+        // the FIN's included, beyond the peer's TIME_WAIT).
         long echoed = first.tsEcr();
-        if (echoed <= now && echoed > now - config.connectTimeoutNanos()) {
+        if (first.kind() == FrameKind.ACK && echoed <= now && echoed > now - config.connectTimeoutNanos()) {
             e.handshakeFirstSentAt = echoed;
         } else {
             e.handshakeSends = 2; // no sample (Karn's rule treats it like a retransmission)
@@ -565,6 +571,11 @@ public final class Engine {
         noteValidFrame(frame, now);
         if (state == EngineState.SYN_RECEIVED) {
             becomeEstablished(now);
+        } else if (state == EngineState.TIME_WAIT && kind != FrameKind.ACK) {
+            // The peer is still closing (its FIN again, or a keepalive): our ACK of its FIN
+            // was lost. Wait again for its next try, as RFC 9293 §3.10.7.4 restarts
+            // TIME-WAIT on a retransmitted FIN; bounded, so no peer holds it for ever.
+            timeWaitDeadline = Math.min(saturatedAdd(now, timeWaitNanos()), timeWaitLimit);
         }
         if (kind == FrameKind.SYN_ACK) {
             // The acceptor did not hear our ACK: repeat it.
@@ -956,7 +967,7 @@ public final class Engine {
         rtt.backoff();
         if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
             handshakeDue = true;
-            retransmitDeadline = saturatedAdd(now, rtt.rto());
+            retransmitDeadline = saturatedAdd(now, handshakeRto());
             return;
         }
         SentFrame oldest = send.oldestInFlight();
@@ -1293,11 +1304,23 @@ public final class Engine {
 
     private void enterTimeWait(long now) {
         state = EngineState.TIME_WAIT;
-        timeWaitDeadline = saturatedAdd(now, config.timeWaitNanos());
+        timeWaitDeadline = saturatedAdd(now, timeWaitNanos());
+        timeWaitLimit = Math.max(timeWaitDeadline, saturatedAdd(now, config.closeTimeoutNanos()));
         retransmitDeadline = NEVER;
         probeDeadline = NEVER;
         keepaliveDue = false;
         probeDue = false;
+    }
+
+    /**
+     * @return how long TIME_WAIT lasts, and lasts again after each frame from a peer still
+     *     closing: the configured time, but at least two retransmission timeouts, so that
+     *     under heavy loss it outlasts the peer's next retransmission of its FIN (0
+     *     configured: no TIME_WAIT)
+     */
+    private long timeWaitNanos() {
+        long configured = config.timeWaitNanos();
+        return configured == 0 ? 0 : Math.max(configured, saturatedAdd(rtt.rto(), rtt.rto()));
     }
 
     /**
@@ -1379,8 +1402,18 @@ public final class Engine {
             handshakeFirstSentAt = now;
         }
         handshakeSends++;
-        retransmitDeadline = saturatedAdd(now, rtt.rto());
+        retransmitDeadline = saturatedAdd(now, handshakeRto());
         return encode(Frame.builder(state == EngineState.SYN_SENT ? FrameKind.SYN : FrameKind.SYN_ACK), now);
+    }
+
+    /**
+     * @return when to repeat a SYN (or SYN_ACK): after the backed-off RTO, but at least
+     *     once a keepalive interval. With stateless acceptors the initiator alone repairs
+     *     handshake loss, each SYN earning exactly one SYN_ACK, so it needs enough tries
+     *     within the connect timeout; one a keepalive interval is no flood.
+     */
+    private long handshakeRto() {
+        return Math.min(rtt.rto(), config.keepaliveIntervalNanos());
     }
 
     private byte[] retransmit(SentFrame f, long now) {
