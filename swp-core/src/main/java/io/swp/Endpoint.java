@@ -135,6 +135,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder loopFailures = new LongAdder();
     private final LongAdder budgetDrops = new LongAdder();
+    private final LongAdder wrongInboxDrops = new LongAdder();
 
     private Endpoint(Network network, String localInbox, EndpointConfig config, Clock clock, RandomGenerator random,
                      boolean ownThread) throws IOException {
@@ -240,7 +241,8 @@ public final class Endpoint implements AutoCloseable {
     public EndpointStats stats() {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
                 demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
-                loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited());
+                loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited(),
+                wrongInboxDrops.sum());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */
@@ -662,6 +664,8 @@ public final class Endpoint implements AutoCloseable {
             send(r.inbox(), r.frame());
         } else if (outcome instanceof Demux.Drop<SessionLoopState> d && d.reason() == Demux.DropReason.INVALID_SYN) {
             malformedDropped.increment();
+        } else if (outcome instanceof Demux.Drop<SessionLoopState> d && d.reason() == Demux.DropReason.WRONG_INBOX) {
+            wrongInboxDrops.increment();
         }
     }
 

@@ -367,6 +367,38 @@ class VirtualTimeEndpointTest {
     }
 
     @Test
+    void framesAddressedToAnotherInboxAreCountedAndNeitherRoutedNorAnswered() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            Pair p = connect(w, a, b, SessionConfig.defaults());
+            long[] toVictim = {0};
+            w.network().setFrameFilter((to, frame, now) -> {
+                if (to.equals("victim")) {
+                    toVictim[0]++;
+                }
+                return false;
+            });
+            long before = b.stats().framesReceived();
+            // Arrives at b, names "c" as its destination and a victim as its sender: a SYN,
+            // a frame for no session, and data claiming to come from b's live peer.
+            w.network().send("b", FrameCodec.encode(Frame.builder(FrameKind.SYN).from("victim").to("c")
+                    .srcNonce(7).window(64, 1 << 20).build()));
+            w.network().send("b", FrameCodec.encode(Frame.builder(FrameKind.ACK).from("victim").to("c")
+                    .srcNonce(7).dstNonce(8).window(64, 1 << 20).build()));
+            w.network().send("b", FrameCodec.encode(Frame.builder(FrameKind.DATA).from("a").to("c")
+                    .srcNonce(9).dstNonce(10).seq(0).payload(new byte[] {1}).window(64, 1 << 20).build()));
+            w.runFor(Duration.ofMillis(50)); // delivered, and well before any keepalive
+            assertEquals(before + 3, b.stats().framesReceived());
+            assertEquals(3, b.stats().wrongInboxDrops());
+            assertEquals(0, b.stats().resetsSent());
+            assertEquals(0, toVictim[0], "nothing answered");
+            assertEquals(0, p.b().getInputStream().available(), "nothing delivered");
+            assertEquals(1, b.sessionCount());
+        }
+    }
+
+    @Test
     void aConnectSurvivesTheLossOfItsSynAckOrOfTheAckThatProvesTheInitiator() throws Exception {
         for (FrameKind lost : List.of(FrameKind.SYN_ACK, FrameKind.ACK)) {
             for (boolean initiatorWrites : List.of(true, false)) {
