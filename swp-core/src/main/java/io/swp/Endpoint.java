@@ -2,6 +2,7 @@ package io.swp;
 
 import io.swp.protocol.CloseReason;
 import io.swp.protocol.Demux;
+import io.swp.protocol.EngineConfig;
 import io.swp.protocol.EngineEvent;
 import io.swp.protocol.EngineState;
 import io.swp.protocol.Frame;
@@ -145,7 +146,7 @@ public final class Endpoint implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         this.sessionDefaults = capToNetwork(config.sessionDefaults());
         this.config = config.toBuilder().sessionDefaults(sessionDefaults).build();
-        this.demux = new Demux<>(localInbox, sessionDefaults.engineConfig(), config.acceptBacklog(),
+        this.demux = new Demux<>(localInbox, receivingAnyPayload(sessionDefaults), config.acceptBacklog(),
                 Objects.requireNonNull(random, "random"),
                 engine -> new SessionLoopState(this, engine, sessionDefaults, clock));
         demux.setSessionLimits(config.maxSessions(), config.maxSessionsPerPeer());
@@ -324,7 +325,7 @@ public final class Endpoint implements AutoCloseable {
         return requestWhileOpen((f, now) -> {
             SessionLoopState s;
             try {
-                s = demux.connect(remoteInbox, effective.engineConfig(), now,
+                s = demux.connect(remoteInbox, receivingAnyPayload(effective), now,
                         engine -> new SessionLoopState(this, engine, effective, clock));
             } catch (Demux.SessionLimitException e) {
                 f.completeExceptionally(new IOException("cannot connect to " + remoteInbox + " from " + localInbox
@@ -1147,6 +1148,20 @@ public final class Endpoint implements AutoCloseable {
             return new InterruptedIOException("cancelled");
         }
         return new IOException(cause);
+    }
+
+    /**
+     * The engine settings of a session: {@code c}'s, except that the engine takes in
+     * payloads up to the largest the network carries, not only up to {@code c}'s own
+     * {@link SessionConfig#maxPayloadBytes()} (which still bounds what it sends, see
+     * {@link SessionLoopState}). Two peers configured with different payload sizes then
+     * never stall on each other's frames, with nothing to negotiate: a frame that crossed
+     * the network is no larger than the network allows, and the windows and the memory
+     * budget bound what is held.
+     */
+    private EngineConfig receivingAnyPayload(SessionConfig c) {
+        int fit = network.maxFrameSize() - FrameCodec.MAX_OVERHEAD_BYTES;
+        return c.engineConfig().withMaxPayloadBytes(Math.max(c.maxPayloadBytes(), fit));
     }
 
     private SessionConfig capToNetwork(SessionConfig c) {

@@ -399,6 +399,30 @@ class VirtualTimeEndpointTest {
     }
 
     @Test
+    void peersWithDifferentPayloadSizesExchangeDataBothWays() throws Exception {
+        SessionConfig small = SessionConfig.builder().maxPayloadBytes(4 * 1024).build();
+        SessionConfig large = SessionConfig.builder().maxPayloadBytes(64 * 1024).build();
+        for (boolean largeConnects : List.of(true, false)) {
+            try (SteppedEndpoints w = world()) {
+                Endpoint a = w.open("a", EndpointConfig.withSessionDefaults(largeConnects ? large : small));
+                Endpoint b = w.open("b", EndpointConfig.withSessionDefaults(largeConnects ? small : large));
+                Pair p = connect(w, a, b, largeConnects ? large : small);
+                byte[] data = new byte[1 << 20];
+                new SplittableRandom(SEED).nextBytes(data);
+                p.a().getOutputStream().write(data);
+                p.b().getOutputStream().write(data);
+                assertTrue(w.runUntil(() -> available(p.a()) == data.length && available(p.b()) == data.length,
+                        Duration.ofSeconds(30)), "no stall, large side connects: " + largeConnects);
+                assertArrayEquals(data, p.a().getInputStream().readNBytes(data.length));
+                assertArrayEquals(data, p.b().getInputStream().readNBytes(data.length));
+                Session largeSide = largeConnects ? p.a() : p.b();
+                assertEquals(64 * 1024, largeSide.config().maxPayloadBytes(), "it sends its own size");
+                assertEquals(0, p.a().stats().strayFramesDropped() + p.b().stats().strayFramesDropped());
+            }
+        }
+    }
+
+    @Test
     void aConnectSurvivesTheLossOfItsSynAckOrOfTheAckThatProvesTheInitiator() throws Exception {
         for (FrameKind lost : List.of(FrameKind.SYN_ACK, FrameKind.ACK)) {
             for (boolean initiatorWrites : List.of(true, false)) {
