@@ -2,10 +2,12 @@ package io.swp;
 
 import io.swp.protocol.CloseReason;
 import io.swp.protocol.Demux;
+import io.swp.protocol.EngineConfig;
 import io.swp.protocol.EngineEvent;
 import io.swp.protocol.EngineState;
 import io.swp.protocol.Frame;
 import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
 import io.swp.protocol.MalformedFrameException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -81,6 +83,8 @@ public final class Endpoint implements AutoCloseable {
     private static final long CONNECT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Extra time a blocking close allows the loop past the shutdown's own deadlines. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** At shutdown, peers get at least this many retransmission timeouts to send their FIN. */
+    private static final int PEER_FIN_RTOS = 4;
 
     private final Network network;
     private final String localInbox;
@@ -117,6 +121,13 @@ public final class Endpoint implements AutoCloseable {
     private volatile long bufferedInbound;
     /** Payload bytes routed to sessions in this step and not yet serviced. */
     private long routedThisStep;
+    /**
+     * When the loop last routed a FIN, or a frame for no live session or for one in
+     * TIME_WAIT: a shutdown waits until that has been quiet for a while.
+     */
+    private long lastArrivalAt;
+    /** The memory budget less what the transport itself may buffer (see {@link #sessionMemoryBudget()}). */
+    private final long sessionBudget;
 
     // Counters.
     private final LongAdder framesReceived = new LongAdder();
@@ -125,6 +136,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder loopFailures = new LongAdder();
     private final LongAdder budgetDrops = new LongAdder();
+    private final LongAdder wrongInboxDrops = new LongAdder();
 
     private Endpoint(Network network, String localInbox, EndpointConfig config, Clock clock, RandomGenerator random,
                      boolean ownThread) throws IOException {
@@ -134,13 +146,14 @@ public final class Endpoint implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         this.sessionDefaults = capToNetwork(config.sessionDefaults());
         this.config = config.toBuilder().sessionDefaults(sessionDefaults).build();
-        this.demux = new Demux<>(localInbox, sessionDefaults.engineConfig(), config.acceptBacklog(),
+        this.demux = new Demux<>(localInbox, receivingAnyPayload(sessionDefaults), config.acceptBacklog(),
                 Objects.requireNonNull(random, "random"),
                 engine -> new SessionLoopState(this, engine, sessionDefaults, clock));
         demux.setSessionLimits(config.maxSessions(), config.maxSessionsPerPeer());
         demux.setReplyRateLimit(config.repliesPerSecond(), config.replyBurst());
         this.loopThread = ownThread ? new Thread(this::runLoop, "swp-loop-" + localInbox) : null;
         this.binding = network.bind(localInbox, this::onFrame);
+        this.sessionBudget = sessionBudget(config.memoryBudgetBytes(), binding);
         if (loopThread != null) {
             loopThread.setDaemon(true);
             loopThread.start();
@@ -229,7 +242,8 @@ public final class Endpoint implements AutoCloseable {
     public EndpointStats stats() {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
                 demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
-                loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited());
+                loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited(),
+                wrongInboxDrops.sum());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */
@@ -311,7 +325,7 @@ public final class Endpoint implements AutoCloseable {
         return requestWhileOpen((f, now) -> {
             SessionLoopState s;
             try {
-                s = demux.connect(remoteInbox, effective.engineConfig(), now,
+                s = demux.connect(remoteInbox, receivingAnyPayload(effective), now,
                         engine -> new SessionLoopState(this, engine, effective, clock));
             } catch (Demux.SessionLimitException e) {
                 f.completeExceptionally(new IOException("cannot connect to " + remoteInbox + " from " + localInbox
@@ -425,9 +439,13 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Closes every session gracefully and waits until that is done: sends FIN after their
      * data and waits, at most {@link SessionConfig#closeTimeoutNanos()} in total, until our
-     * data and FIN are acknowledged; then at most {@link EndpointConfig#shutdownLingerNanos()}
-     * for the peers to finish their side (their FIN), lingering about two retransmission
-     * timeouts more to answer a late FIN; then resets sessions still open (their peers can
+     * data and FIN are acknowledged; then at most {@link EndpointConfig#shutdownLingerNanos()},
+     * or four retransmission timeouts of the slowest session if that is longer (a FIN may
+     * need retransmissions under loss), for the peers to finish their side (their FIN);
+     * then lets sessions in TIME_WAIT run it out, as TCP does, so that a peer whose last
+     * acknowledgement was lost gets its retransmitted FIN answered and its close succeeds
+     * (TIME_WAIT lasts {@link SessionConfig#timeWaitNanos()}, at least two retransmission
+     * timeouts, restarted by a retransmitted FIN); then resets sessions still open (their peers can
      * still read what arrived, then see {@link CloseReason#RESET_BY_PEER}), stops the loop
      * and unbinds the inbox. Handshakes in progress are aborted at once. Blocked
      * {@link #accept()} calls fail. Idempotent; never throws.
@@ -448,8 +466,9 @@ public final class Endpoint implements AutoCloseable {
         if (Thread.currentThread() == loopThread) {
             return; // from a callback on the loop: the loop finishes the shutdown by itself
         }
-        long wait = sessionDefaults.closeTimeoutNanos() + config.shutdownLingerNanos()
-                + sessionDefaults.timeWaitNanos() + CLOSE_GRACE_NANOS;
+        long wait = saturatedAdd(saturatedAdd(sessionDefaults.closeTimeoutNanos(), Math.max(config.shutdownLingerNanos(),
+                saturatedMultiply(sessionDefaults.maxRtoNanos(), PEER_FIN_RTOS))), saturatedAdd(maxTimeWaitNanos(),
+                CLOSE_GRACE_NANOS));
         boolean interrupted = false;
         try {
             done.get(wait, TimeUnit.NANOSECONDS);
@@ -623,6 +642,10 @@ public final class Endpoint implements AutoCloseable {
             LOG.warn("failed to route {} on {}", frame, localInbox, e);
             return;
         }
+        if (frame.kind() == FrameKind.FIN || !(outcome instanceof Demux.Deliver<SessionLoopState> d)
+                || d.session().engine.state() == EngineState.TIME_WAIT) {
+            lastArrivalAt = now; // from a peer that may still be closing: see advanceShutdown
+        }
         if (outcome instanceof Demux.Deliver<SessionLoopState> d) {
             if (overBudget(d.session(), frame)) {
                 budgetDrops.increment();
@@ -632,6 +655,8 @@ public final class Endpoint implements AutoCloseable {
             d.session().pendingFrames.add(frame);
             markDirty(d.session());
         } else if (outcome instanceof Demux.Accept<SessionLoopState> a) {
+            // Counted before the same step can hand the session to accept().
+            sessionsOpen = demux.sessionCount();
             if (a.deliver() != null) {
                 a.session().pendingFrames.add(a.deliver());
             }
@@ -640,6 +665,8 @@ public final class Endpoint implements AutoCloseable {
             send(r.inbox(), r.frame());
         } else if (outcome instanceof Demux.Drop<SessionLoopState> d && d.reason() == Demux.DropReason.INVALID_SYN) {
             malformedDropped.increment();
+        } else if (outcome instanceof Demux.Drop<SessionLoopState> d && d.reason() == Demux.DropReason.WRONG_INBOX) {
+            wrongInboxDrops.increment();
         }
     }
 
@@ -652,7 +679,7 @@ public final class Endpoint implements AutoCloseable {
      */
     private boolean overBudget(SessionLoopState s, Frame frame) {
         int payload = frame.payloadLength();
-        if (payload == 0 || bufferedInbound + routedThisStep + payload <= config.memoryBudgetBytes()) {
+        if (payload == 0 || bufferedInbound + routedThisStep + payload <= sessionBudget) {
             return false;
         }
         if ((frame.flags() & Frame.FLAG_UNORDERED) != 0) {
@@ -681,6 +708,7 @@ public final class Endpoint implements AutoCloseable {
         session.lock.lock();
         try {
             var e = s.engine;
+            long partialDeadline = Long.MAX_VALUE;
             try {
                 List<Frame> pending = s.pendingFrames;
                 for (int i = 0, n = pending.size(); i < n; i++) {
@@ -690,6 +718,7 @@ public final class Endpoint implements AutoCloseable {
                 if (now >= e.pollTimeout()) {
                     e.handleTimeout(now);
                 }
+                partialDeadline = session.checkPartialMessage(now);
                 long[] mine = demux.shareFor(s, share);
                 e.setTransportCapacity(mine[0], mine[1]);
                 byte[] f;
@@ -721,7 +750,7 @@ public final class Endpoint implements AutoCloseable {
             long held = session.bufferedInboundBytes();
             bufferedInbound += held - s.accountedBytes;
             s.accountedBytes = held;
-            deadline = e.pollTimeout();
+            deadline = Math.min(e.pollTimeout(), partialDeadline);
             closedNow = e.state().isClosed();
         } finally {
             session.lock.unlock();
@@ -795,6 +824,44 @@ public final class Endpoint implements AutoCloseable {
         return new SessionException(r, "connect with " + remote + " failed: " + r.description());
     }
 
+    /**
+     * The part of {@code budget} left for the endpoint's own buffers once the transport's
+     * receive buffer is counted: the budget less {@link Network.InboxBinding#bufferLimitBytes()}.
+     * If the transport may buffer more than three quarters of the budget, the budget cannot
+     * hold: a quarter of it is kept for the sessions anyway, and a warning says to lower
+     * the transport's limit (e.g. {@code NatsNetworkConfig.pendingByteLimit}) or raise the budget.
+     */
+    private long sessionBudget(long budget, Network.InboxBinding b) {
+        long transport;
+        try {
+            transport = b.bufferLimitBytes();
+        } catch (RuntimeException e) {
+            LOG.warn("buffer limit query of inbox {} failed; not counted in the memory budget", localInbox, e);
+            transport = Network.InboxBinding.UNKNOWN;
+        }
+        if (transport <= 0) {
+            return budget;
+        }
+        if (transport > budget / 4 * 3) {
+            LOG.warn("inbox {}: the transport may buffer {} bytes, more than three quarters of the memory budget "
+                    + "of {} bytes; sessions get a quarter of the budget and the process may hold more than it. "
+                    + "Lower the transport's pending limit or raise memoryBudgetBytes", localInbox, transport, budget);
+            return Math.max(1, budget / 4);
+        }
+        return budget - transport;
+    }
+
+    /**
+     * @return what the endpoint's sessions (their buffered inbound data, with frames
+     *     arrived and not yet routed) may hold: {@link EndpointConfig#memoryBudgetBytes()}
+     *     less what the transport itself may buffer for the inbox
+     *     ({@link Network.InboxBinding#bufferLimitBytes()}, the NATS client's pending
+     *     limit), so the two together stay within the budget
+     */
+    public long sessionMemoryBudget() {
+        return sessionBudget;
+    }
+
     /** @return {freeFrames, freeBytes} each session may advertise */
     private long[] sharedCapacity() {
         long queueFree = Math.max(0, config.maxQueuedInboundFrames() - inboundCount.get());
@@ -816,7 +883,7 @@ public final class Endpoint implements AutoCloseable {
             fm = Network.InboxBinding.UNKNOWN;
             fb = Network.InboxBinding.UNKNOWN;
         }
-        long budgetFree = Math.max(0, config.memoryBudgetBytes() - bufferedInbound - inboundBytes.get());
+        long budgetFree = Math.max(0, sessionBudget - bufferedInbound - inboundBytes.get());
         long frames = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
         long bytes = Math.min(budgetFree,
                 fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree));
@@ -840,12 +907,14 @@ public final class Endpoint implements AutoCloseable {
         long outputDeadline;
         long peerDeadline;
         long lingerUntil;
+        long lingerWake;
+        boolean lingeredInTimeWait;
 
         long deadline() {
             return switch (phase) {
                 case OUTPUT -> outputDeadline;
                 case PEERS -> peerDeadline;
-                case LINGER -> lingerUntil;
+                case LINGER -> lingerWake;
             };
         }
     }
@@ -874,31 +943,75 @@ public final class Endpoint implements AutoCloseable {
             if (!allSent && now < sd.outputDeadline) {
                 return;
             }
-            sd.peerDeadline = Math.min(sd.outputDeadline, saturatedAdd(now, config.shutdownLingerNanos()));
+            // A peer's FIN may need retransmissions to get through: wait for it at least a
+            // few of the slowest session's retransmission timeouts.
+            long rto = 0;
+            for (SessionLoopState s : demux.sessionsView()) {
+                rto = Math.max(rto, s.engine.stats().rtoNanos());
+            }
+            long wait = Math.max(config.shutdownLingerNanos(), saturatedMultiply(rto, PEER_FIN_RTOS));
+            sd.peerDeadline = Math.min(sd.outputDeadline, saturatedAdd(now, wait));
             sd.phase = ShutdownPhase.PEERS;
         }
         if (sd.phase == ShutdownPhase.PEERS) {
             boolean allFinished = true;
-            long linger = 0;
             for (SessionLoopState s : demux.sessionsView()) {
-                if (s.engine.state() == EngineState.TIME_WAIT) {
-                    linger = Math.max(linger, 2 * s.engine.stats().rtoNanos());
-                } else {
-                    allFinished = false;
-                }
+                allFinished &= s.engine.state() == EngineState.TIME_WAIT;
             }
             if (!allFinished && now < sd.peerDeadline) {
                 return;
             }
-            // Keep answering a little after the last FIN handshake, so a peer whose FIN we
-            // acknowledged, but whose copy of that ACK was lost, gets its retransmitted FIN
-            // answered instead of waiting out its own timeout.
-            sd.lingerUntil = saturatedAdd(now, Math.min(linger, sessionDefaults.timeWaitNanos()));
+            // Sessions in TIME_WAIT run it out, as they would in a process that lives on: a
+            // peer whose FIN we acknowledged, but whose copy of that ACK was lost, gets its
+            // retransmitted FIN answered instead of waiting out its own close timeout, and
+            // the inbox stays bound meanwhile. Each TIME_WAIT is bounded by the engine (it
+            // restarts only on a retransmitted FIN); this bounds them all.
+            sd.lingerUntil = saturatedAdd(now, maxTimeWaitNanos());
+            for (SessionLoopState s : demux.sessionsView()) {
+                sd.lingeredInTimeWait |= s.engine.state() == EngineState.TIME_WAIT;
+            }
             sd.phase = ShutdownPhase.LINGER;
         }
-        if (now >= sd.lingerUntil) {
-            finishShutdown(now);
+        boolean timeWaitsOver = true;
+        for (SessionLoopState s : demux.sessionsView()) {
+            timeWaitsOver &= s.engine.state() != EngineState.TIME_WAIT;
         }
+        // Then stay bound until the inbox has been quiet a while: a peer that still has
+        // not heard our last ACK probes at least once a keepalive interval (its FIN again,
+        // or a keepalive), and is answered (by a RESET, once its session is gone, which
+        // ends its close normally) instead of timing out against an unbound inbox.
+        long quietUntil = saturatedAdd(lastArrivalAt, quietNanos());
+        if (now >= sd.lingerUntil || timeWaitsOver && (!sd.lingeredInTimeWait || now >= quietUntil)) {
+            finishShutdown(now);
+        } else {
+            sd.lingerWake = timeWaitsOver ? Math.min(quietUntil, sd.lingerUntil) : sd.lingerUntil;
+        }
+    }
+
+    /**
+     * @return the longest a session's TIME_WAIT may last: the engine's, at least two of the
+     *     largest RTOs, restarted by frames from a peer still closing up to the close timeout
+     */
+    private long maxTimeWaitNanos() {
+        long configured = sessionDefaults.timeWaitNanos();
+        return configured == 0 ? 0 : Math.max(Math.max(configured, saturatedMultiply(sessionDefaults.maxRtoNanos(), 2)),
+                sessionDefaults.closeTimeoutNanos());
+    }
+
+    /**
+     * @return how long the inbox must have been quiet before a shutdown that lingered for
+     *     TIME_WAIT unbinds it: the TIME_WAIT, but at least three keepalive intervals (three
+     *     chances for a peer still closing to be heard); 0 if TIME_WAIT is off
+     */
+    private long quietNanos() {
+        long timeWait = sessionDefaults.timeWaitNanos();
+        return timeWait == 0 ? 0 : Math.max(timeWait, saturatedMultiply(sessionDefaults.keepaliveIntervalNanos(), 4));
+    }
+
+    private static long saturatedMultiply(long a, long b) {
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        return hi == 0 && lo >= 0 ? lo : Long.MAX_VALUE;
     }
 
     /** Resets every session still open, unbinds the inbox and ends the loop. */
@@ -1035,6 +1148,20 @@ public final class Endpoint implements AutoCloseable {
             return new InterruptedIOException("cancelled");
         }
         return new IOException(cause);
+    }
+
+    /**
+     * The engine settings of a session: {@code c}'s, except that the engine takes in
+     * payloads up to the largest the network carries, not only up to {@code c}'s own
+     * {@link SessionConfig#maxPayloadBytes()} (which still bounds what it sends, see
+     * {@link SessionLoopState}). Two peers configured with different payload sizes then
+     * never stall on each other's frames, with nothing to negotiate: a frame that crossed
+     * the network is no larger than the network allows, and the windows and the memory
+     * budget bound what is held.
+     */
+    private EngineConfig receivingAnyPayload(SessionConfig c) {
+        int fit = network.maxFrameSize() - FrameCodec.MAX_OVERHEAD_BYTES;
+        return c.engineConfig().withMaxPayloadBytes(Math.max(c.maxPayloadBytes(), fit));
     }
 
     private SessionConfig capToNetwork(SessionConfig c) {

@@ -119,7 +119,7 @@ public final class EndpointConfig {
     public static final class Builder {
         private SessionConfig sessionDefaults = SessionConfig.defaults();
         private int acceptBacklog = 128;
-        private Duration shutdownLinger = Duration.ofSeconds(1);
+        private Duration shutdownLinger = Duration.ofSeconds(4);
         private int maxQueuedInboundFrames = 1 << 16;
         private long maxQueuedInboundBytes = 64L * 1024 * 1024;
         private int maxFramesPerStep = 256;
@@ -156,7 +156,10 @@ public final class EndpointConfig {
         /**
          * How long {@code Endpoint.close()}, once our side of every session is
          * acknowledged, waits for peers to finish theirs (their FIN), so they see a clean
-         * close rather than a reset. Zero resets at once. Default 1 s.
+         * close rather than a reset. Zero resets at once. Default 4 s: under loss a
+         * peer's FIN may take several retransmissions (from a peer with no RTT sample
+         * yet: 0.5 s, 1 s, 2 s apart) to get through, and a peer whose FIN never does is
+         * left to time out its own close.
          * @param v zero or positive @return this
          */
         public Builder shutdownLinger(Duration v) {
@@ -227,7 +230,10 @@ public final class EndpointConfig {
          * Inbound bytes all of the endpoint's sessions together may hold for their
          * applications: out-of-order and unread data, unordered messages, partly
          * reassembled messages, and sessions not yet accepted, plus frames arrived and
-         * not yet routed. The windows the sessions advertise share what is left of it,
+         * not yet routed, and the transport's own receive buffer (what
+         * {@code Network.InboxBinding.bufferLimitBytes()} reports, e.g. the NATS client's
+         * pending byte limit), which the endpoint subtracts when it binds its inbox (see
+         * {@code Endpoint.sessionMemoryBudget()}). The windows the sessions advertise share what is left of it,
          * so peers that respect them can never make the endpoint hold more. Default: a
          * quarter of the JVM's maximum heap ({@code Runtime.maxMemory()}), at least
          * 4 MiB, so a process with a small heap is safe without tuning.

@@ -19,6 +19,8 @@ package io.swp;
  *     the memory budget (a peer sending beyond the windows it was given)
  * @param repliesRateLimited RESETs not sent to unknown peers because the reply rate limit
  *     was spent
+ * @param wrongInboxDrops frames dropped unanswered because their {@code to} named another
+ *     inbox than the one they arrived at (misrouted, or forged to aim a reply elsewhere)
  */
 public record EndpointStats(
         long framesReceived,
@@ -32,5 +34,6 @@ public record EndpointStats(
         long loopFailures,
         long bufferedInboundBytes,
         long budgetDrops,
-        long repliesRateLimited) {
+        long repliesRateLimited,
+        long wrongInboxDrops) {
 }

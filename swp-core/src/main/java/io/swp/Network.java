@@ -73,6 +73,16 @@ public interface Network extends AutoCloseable {
         }
 
         /**
+         * @return the most bytes the transport itself may buffer for this inbox before it
+         *     drops (its own receive buffer, e.g. a NATS client's pending byte limit), or
+         *     {@link #UNKNOWN}. An endpoint counts them against its memory budget: they
+         *     are memory a publisher can make the process hold, windows or not.
+         */
+        default long bufferLimitBytes() {
+            return UNKNOWN;
+        }
+
+        /**
          * @return frames the transport dropped locally for this inbox so far (e.g. NATS
          *     slow-consumer drops); 0 if it cannot tell
          */

@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One reliable, ordered, flow-controlled conversation with a peer, obtained from
@@ -65,6 +67,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * duplicates. {@link #abort()} resets the session at once and discards buffers.
  */
 public final class Session implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
 
     private final Endpoint endpoint;
     /** The loop's record of this session: handed to the loop with each nudge, never read here. */
@@ -95,8 +98,10 @@ public final class Session implements AutoCloseable {
     private boolean inputClosed;
     private boolean closeCalled;
     private boolean aborted;
-    /** Why the endpoint's loop failed this session, or null. */
+    /** Why the loop failed this session (the endpoint died, a partial message stalled), or null. */
     private String endpointFailure;
+    /** When the partial message last grew, or a chunk of it waited for the application. */
+    private long partialProgressAt;
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
     private long unorderedDropped;
     private long unorderedBytes;
@@ -459,6 +464,7 @@ public final class Session implements AutoCloseable {
                 ReceivedChunk chunk = engine.pollChunk(clock.nanoTime());
                 if (chunk != null) {
                     nudge |= consumedLocked(chunk.data().length);
+                    partialProgressAt = clock.nanoTime();
                     if (!partial.append(chunk.data(), limit)) {
                         abortLocked();
                         throw new IOException("message from " + remoteInbox()
@@ -730,6 +736,37 @@ public final class Session implements AutoCloseable {
      */
     long bufferedInboundBytes() {
         return engine.bufferedInboundBytes() + unorderedBytes + partial.length();
+    }
+
+    /**
+     * Called by the loop, lock held, after the engine was fed: aborts the session if a
+     * partly received message has made no progress for the partial message timeout.
+     * Chunks waiting in the engine for the application count as progress: then the
+     * application, not the peer, is behind.
+     *
+     * @param now the loop's time
+     * @return when to check again, or {@code Long.MAX_VALUE}
+     */
+    long checkPartialMessage(long now) {
+        long timeout = config.partialMessageTimeoutNanos();
+        if (timeout == 0 || partial.length() == 0 || engine.state().isClosed()) {
+            return Long.MAX_VALUE;
+        }
+        if (engine.hasReadableChunk()) {
+            partialProgressAt = now;
+        }
+        if (now - partialProgressAt < timeout) {
+            long deadline = partialProgressAt + timeout;
+            return deadline < partialProgressAt ? Long.MAX_VALUE : deadline;
+        }
+        endpointFailure = "message from " + remoteInbox() + " stalled: " + partial.length()
+                + " bytes received, nothing more for " + Duration.ofNanos(timeout) + "; session aborted";
+        LOG.warn("{}: {}", this, endpointFailure);
+        aborted = true;
+        partial.clear();
+        engine.abort(now);
+        changed.signalAll();
+        return Long.MAX_VALUE;
     }
 
     /** Called by the loop, lock held: wakes application threads whose wait is over. */

@@ -33,6 +33,7 @@ public final class SessionConfig {
     private final int maxMessageBytes;
     private final int unorderedQueueLimit;
     private final long closeTimeoutNanos;
+    private final long partialMessageTimeoutNanos;
     private final EngineConfig engineConfig;
 
     private SessionConfig(Builder b) {
@@ -54,6 +55,7 @@ public final class SessionConfig {
         this.maxMessageBytes = b.maxMessageBytes;
         this.unorderedQueueLimit = b.unorderedQueueLimit;
         this.closeTimeoutNanos = b.closeTimeout.toNanos();
+        this.partialMessageTimeoutNanos = b.partialMessageTimeout.toNanos();
         this.engineConfig = new EngineConfig(windowFrames, windowBytes, sendBufferBytes, maxPayloadBytes,
                 initialRtoNanos, minRtoNanos, maxRtoNanos, ackEveryFrames, ackDelayNanos, keepaliveIntervalNanos,
                 deadPeerNanos(), unackedTimeoutNanos, maxRetransmitsPerFrame, connectTimeoutNanos, timeWaitNanos,
@@ -90,7 +92,8 @@ public final class SessionConfig {
                 .timeWait(Duration.ofNanos(timeWaitNanos))
                 .maxMessageBytes(maxMessageBytes)
                 .unorderedQueueLimit(unorderedQueueLimit)
-                .closeTimeout(Duration.ofNanos(closeTimeoutNanos));
+                .closeTimeout(Duration.ofNanos(closeTimeoutNanos))
+                .partialMessageTimeout(Duration.ofNanos(partialMessageTimeoutNanos));
     }
 
     /** @return receive window in frames; see {@link Builder#windowFrames(int)} */
@@ -125,6 +128,8 @@ public final class SessionConfig {
     public long timeWaitNanos() { return timeWaitNanos; }
     /** @return the largest message the message API sends or accepts */
     public int maxMessageBytes() { return maxMessageBytes; }
+    /** @return how long a partly received message may go without progress, in nanoseconds; 0 never ends it */
+    public long partialMessageTimeoutNanos() { return partialMessageTimeoutNanos; }
     /** @return unordered messages held for the application before the oldest are dropped */
     public int unorderedQueueLimit() { return unorderedQueueLimit; }
     /** @return how long a graceful close waits for our data to be acknowledged, in nanoseconds */
@@ -181,6 +186,7 @@ public final class SessionConfig {
         private int maxMessageBytes = 64 * 1024 * 1024;
         private int unorderedQueueLimit = 1024;
         private Duration closeTimeout = Duration.ofSeconds(30);
+        private Duration partialMessageTimeout = Duration.ofSeconds(60);
 
         private Builder() {
         }
@@ -334,6 +340,19 @@ public final class SessionConfig {
          * @param v positive @return this
          */
         public Builder closeTimeout(Duration v) { this.closeTimeout = positive(v, "closeTimeout"); return this; }
+
+        /**
+         * How long a message partly received by the message API ({@code Session.receiveMessage})
+         * may go without a further chunk from the peer before the session is aborted, so a
+         * peer that sends part of a large message and then only keepalives cannot hold it
+         * (up to {@link #maxMessageBytes(int)}) for ever. Time while received chunks wait
+         * for the application to take them does not count. Zero disables. Default 60 s.
+         * @param v zero or positive @return this
+         */
+        public Builder partialMessageTimeout(Duration v) {
+            this.partialMessageTimeout = nonNegative(v, "partialMessageTimeout");
+            return this;
+        }
 
 
 

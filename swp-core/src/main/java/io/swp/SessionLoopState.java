@@ -34,6 +34,8 @@ final class SessionLoopState implements Demux.Routed {
 
     SessionLoopState(Endpoint endpoint, Engine engine, SessionConfig config, Clock clock) {
         this.engine = engine;
+        // The engine takes in any payload the network carries; it sends the session's own size.
+        engine.setMaxPayload(config.maxPayloadBytes());
         this.session = new Session(endpoint, this, engine, config, clock);
     }
 

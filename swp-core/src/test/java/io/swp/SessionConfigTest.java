@@ -21,7 +21,7 @@ class SessionConfigTest {
     void endpointSettingsHaveDocumentedDefaultsAndSurviveToBuilder() {
         EndpointConfig d = EndpointConfig.defaults();
         assertEquals(128, d.acceptBacklog());
-        assertEquals(Duration.ofSeconds(1).toNanos(), d.shutdownLingerNanos());
+        assertEquals(Duration.ofSeconds(4).toNanos(), d.shutdownLingerNanos());
         assertEquals(1 << 16, d.maxQueuedInboundFrames());
         assertEquals(64L * 1024 * 1024, d.maxQueuedInboundBytes());
         assertEquals(256, d.maxFramesPerStep());

@@ -38,13 +38,17 @@ import javax.crypto.spec.SecretKeySpec;
  *       (empty tokens, wildcards, whitespace or control characters) is dropped unanswered;</li>
  *   <li>nonce generation, from an injected random source, never 0 and never one in use
  *       with the same peer;</li>
- *   <li>SYN cookies: while at least {@link #setCookieThreshold half the backlog} is taken
- *       (a SYN flood, say), a SYN creates no state at all. It is answered with one
- *       SYN_ACK whose nonce is a keyed hash of the initiator's inbox and nonce and the
- *       time ({@link Engine#statelessSynAck}); the session is created only when a frame
- *       names that nonce, which proves its sender receives at its {@code from}
- *       ({@link Engine#acceptProven}). Forged SYNs then cost one reply and no slot, and
- *       legitimate connects go on succeeding during the flood;</li>
+ *   <li>stateless handshakes (SYN cookies): a SYN creates no state at all. It is answered
+ *       with one SYN_ACK whose nonce is a keyed hash of the initiator's inbox and nonce and
+ *       the time ({@link Engine#statelessSynAck}), and never resent: a lost SYN_ACK is
+ *       repaired by the initiator repeating its SYN, which gets the same cookie. The
+ *       session is created only when a frame names that nonce, which proves its sender
+ *       receives at its {@code from} ({@link Engine#acceptProven}); if the initiator's ACK
+ *       is lost, its first data or keepalive names the cookie too. A SYN from a peer this
+ *       endpoint does not know therefore costs exactly one reply, no slot and no timer,
+ *       whatever subject its {@code from} names, and legitimate connects go on
+ *       succeeding during a flood. ({@link #setCookieThreshold} can bring back the
+ *       stateful half-open acceptor for tests of the engine's own handshake.)</li>
  *   <li>how the transport's free capacity is shared out: evenly among the sessions that
  *       may receive data ({@link EngineState#mayReceiveData()}), so half-open sessions
  *       (a SYN flood, say) and sessions whose peer has finished shrink nobody's share
@@ -171,7 +175,7 @@ public final class Demux<S extends Demux.Routed> {
 
     /** Keyed on first use, from the random source, so nonce draws are the same until cookies are needed. */
     private Mac cookieMac;
-    private int cookieThreshold = -1;
+    private int cookieThreshold;
 
     // Written by the owning loop only; volatile so stats can be read from other threads.
     private volatile long cookieSessions;
@@ -250,8 +254,10 @@ public final class Demux<S extends Demux.Routed> {
 
     /**
      * From how many incoming sessions waiting for the application on, SYNs are answered
-     * statelessly (SYN cookies). Default: half the accept backlog. 0 answers every SYN
-     * statelessly; {@code Integer.MAX_VALUE} never does.
+     * statelessly (SYN cookies). Default 0: every SYN is. Below a higher threshold a SYN
+     * opens a half-open session that resends its SYN_ACK on its own timer to whatever
+     * subject the SYN's {@code from} names, an amplifier for forged SYNs; only tests of
+     * that stateful handshake should raise it ({@code Integer.MAX_VALUE}: never stateless).
      *
      * @param waiting the threshold, at least 0
      */
@@ -313,7 +319,7 @@ public final class Demux<S extends Demux.Routed> {
             dropped++;
             return new Drop<>(DropReason.INVALID_SYN);
         }
-        if (awaitingAccept.size() >= effectiveCookieThreshold()) {
+        if (awaitingAccept.size() >= cookieThreshold) {
             if (!takeReplyToken(now)) {
                 dropped++;
                 repliesRateLimited++;
@@ -347,10 +353,6 @@ public final class Demux<S extends Demux.Routed> {
         awaitingAccept.add(s);
         cookieSessions++;
         return new Accept<>(s, frame);
-    }
-
-    private int effectiveCookieThreshold() {
-        return cookieThreshold >= 0 ? cookieThreshold : Math.max(1, acceptBacklog / 2);
     }
 
     private boolean isCookie(Frame frame, long now) {

@@ -46,11 +46,15 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Handshake and nonces</h2>
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
- * ACK. The initiator retries the SYN with RTO backoff until the connect timeout; the
- * acceptor answers a duplicate SYN with its SYN_ACK again and also retries the SYN_ACK on
- * its own timer, and becomes established on the first valid non-SYN frame (right nonces,
- * and acknowledging nothing, since it has sent no data yet), or gives up
- * at the connect timeout (counted from the SYN). Every frame
+ * ACK. The initiator retries the SYN with RTO backoff until the connect timeout. Endpoints
+ * accept statelessly ({@link #statelessSynAck}, {@link #acceptProven}): the acceptor's
+ * engine is created by the initiator's first frame after the SYN_ACK and never resends
+ * the SYN_ACK, so a lost SYN_ACK is repaired by the initiator's SYN retransmission and a
+ * lost ACK by the initiator's next frame (data, or a keepalive). An engine created by
+ * {@link #accept} (a stateful acceptor, for tests) answers a duplicate SYN with its
+ * SYN_ACK again and also retries the SYN_ACK on its own timer. Either becomes established
+ * on the first valid non-SYN frame (right nonces, and acknowledging nothing, since it has
+ * sent no data yet), or gives up at the connect timeout (counted from the SYN). Every frame
  * carries both nonces; frames whose nonces do not match are counted in
  * {@link EngineStats#strayFramesDropped()} and ignored, RESETs included.
  *
@@ -163,6 +167,15 @@ public final class Engine {
     private int inOrderSinceAck;
     private long advertisedFrames;
     private long advertisedBytes;
+    // What the receive buffer lets the peer fill: the largest occupancy (held + advertised
+    // free) advertised in the current period of one RTO and in the one before it, since
+    // frames the peer sent under a larger, older advertisement may still be on the way.
+    private boolean edgeKnown;
+    private long edgeSince;
+    private long edgeFrames;
+    private long edgeBytes;
+    private long previousEdgeFrames;
+    private long previousEdgeBytes;
     private boolean peerTimestampKnown;
     private long peerTimestamp;
     // The newest of our timestamps the peer has echoed: the latest send it has seen.
@@ -191,6 +204,8 @@ public final class Engine {
     private long probeInterval;
     private boolean probeDue;
     private long timeWaitDeadline = NEVER;
+    // TIME_WAIT restarts on frames from a peer still closing, but never past this.
+    private long timeWaitLimit = NEVER;
     // FIN_WAIT_2 after close(): the application reads no more, so waiting for the peer's
     // FIN is bounded by the close timeout (a live peer could otherwise hold it forever).
     private long orphanDeadline = NEVER;
@@ -332,9 +347,14 @@ public final class Engine {
                 EngineState.SYN_RECEIVED, now);
         e.handshakeDue = false;
         e.handshakeSends = 1;
-        // The frame echoes our SYN_ACK's timestamp: one RTT sample, if it is plausible.
+        e.noteAdvertised(config.windowFrames(), config.windowBytes(), now); // what statelessSynAck advertised
+        // The frame echoes our SYN_ACK's timestamp: one RTT sample, if it is plausible and
+        // the frame is the initiator's immediate answer, its ACK. Data or a keepalive
+        // proving the cookie after that ACK was lost went out up to a keepalive interval
+        // later and would inflate the RTO by as much (delaying every retransmission,
+        // the FIN's included, beyond the peer's TIME_WAIT).
         long echoed = first.tsEcr();
-        if (echoed <= now && echoed > now - config.connectTimeoutNanos()) {
+        if (first.kind() == FrameKind.ACK && echoed <= now && echoed > now - config.connectTimeoutNanos()) {
             e.handshakeFirstSentAt = echoed;
         } else {
             e.handshakeSends = 2; // no sample (Karn's rule treats it like a retransmission)
@@ -551,6 +571,11 @@ public final class Engine {
         noteValidFrame(frame, now);
         if (state == EngineState.SYN_RECEIVED) {
             becomeEstablished(now);
+        } else if (state == EngineState.TIME_WAIT && kind != FrameKind.ACK) {
+            // The peer is still closing (its FIN again, or a keepalive): our ACK of its FIN
+            // was lost. Wait again for its next try, as RFC 9293 §3.10.7.4 restarts
+            // TIME-WAIT on a retransmitted FIN; bounded, so no peer holds it for ever.
+            timeWaitDeadline = Math.min(saturatedAdd(now, timeWaitNanos()), timeWaitLimit);
         }
         if (kind == FrameKind.SYN_ACK) {
             // The acceptor did not hear our ACK: repeat it.
@@ -942,7 +967,7 @@ public final class Engine {
         rtt.backoff();
         if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
             handshakeDue = true;
-            retransmitDeadline = saturatedAdd(now, rtt.rto());
+            retransmitDeadline = saturatedAdd(now, handshakeRto());
             return;
         }
         SentFrame oldest = send.oldestInFlight();
@@ -1279,11 +1304,23 @@ public final class Engine {
 
     private void enterTimeWait(long now) {
         state = EngineState.TIME_WAIT;
-        timeWaitDeadline = saturatedAdd(now, config.timeWaitNanos());
+        timeWaitDeadline = saturatedAdd(now, timeWaitNanos());
+        timeWaitLimit = Math.max(timeWaitDeadline, saturatedAdd(now, config.closeTimeoutNanos()));
         retransmitDeadline = NEVER;
         probeDeadline = NEVER;
         keepaliveDue = false;
         probeDue = false;
+    }
+
+    /**
+     * @return how long TIME_WAIT lasts, and lasts again after each frame from a peer still
+     *     closing: the configured time, but at least two retransmission timeouts, so that
+     *     under heavy loss it outlasts the peer's next retransmission of its FIN (0
+     *     configured: no TIME_WAIT)
+     */
+    private long timeWaitNanos() {
+        long configured = config.timeWaitNanos();
+        return configured == 0 ? 0 : Math.max(configured, saturatedAdd(rtt.rto(), rtt.rto()));
     }
 
     /**
@@ -1365,8 +1402,18 @@ public final class Engine {
             handshakeFirstSentAt = now;
         }
         handshakeSends++;
-        retransmitDeadline = saturatedAdd(now, rtt.rto());
+        retransmitDeadline = saturatedAdd(now, handshakeRto());
         return encode(Frame.builder(state == EngineState.SYN_SENT ? FrameKind.SYN : FrameKind.SYN_ACK), now);
+    }
+
+    /**
+     * @return when to repeat a SYN (or SYN_ACK): after the backed-off RTO, but at least
+     *     once a keepalive interval. With stateless acceptors the initiator alone repairs
+     *     handshake loss, each SYN earning exactly one SYN_ACK, so it needs enough tries
+     *     within the connect timeout; one a keepalive interval is no flood.
+     */
+    private long handshakeRto() {
+        return Math.min(rtt.rto(), config.keepaliveIntervalNanos());
     }
 
     private byte[] retransmit(SentFrame f, long now) {
@@ -1414,7 +1461,38 @@ public final class Engine {
         inOrderSinceAck = 0;
         advertisedFrames = freeFrames;
         advertisedBytes = freeBytes;
+        noteAdvertised(freeFrames, freeBytes, now);
         return FrameCodec.encode(p);
+    }
+
+    /**
+     * The receiver enforces what it advertised, not its configured window: the advertised
+     * free space may be only a share of the transport's buffer or of the endpoint's memory
+     * budget, and a peer that ignores it must be refused beyond it (frames counted in
+     * {@link EngineStats#noRoomDropped()}). The bound is an occupancy of the receive
+     * buffer, the largest advertised in the last one to two RTOs; reads only make room
+     * below it.
+     */
+    private void noteAdvertised(long freeFrames, long freeBytes, long now) {
+        long frames = receive.bufferedFrames() + freeFrames;
+        long bytes = receive.bufferedBytes() + freeBytes;
+        long period = rtt.rto();
+        if (!edgeKnown || now - edgeSince >= 2 * period) {
+            edgeKnown = true;
+            edgeSince = now;
+            previousEdgeFrames = edgeFrames = frames;
+            previousEdgeBytes = edgeBytes = bytes;
+        } else if (now - edgeSince >= period) {
+            edgeSince = now;
+            previousEdgeFrames = edgeFrames;
+            previousEdgeBytes = edgeBytes;
+            edgeFrames = frames;
+            edgeBytes = bytes;
+        } else {
+            edgeFrames = Math.max(edgeFrames, frames);
+            edgeBytes = Math.max(edgeBytes, bytes);
+        }
+        receive.limit(Math.max(edgeFrames, previousEdgeFrames), Math.max(edgeBytes, previousEdgeBytes));
     }
 
     private long localFreeFrames() {

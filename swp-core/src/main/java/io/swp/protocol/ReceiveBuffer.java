@@ -46,6 +46,9 @@ final class ReceiveBuffer {
     private final int windowFrames;
     private final long windowBytes;
     private final int unorderedLimit;
+    // What the engine last let the peer send (see limit()): at most the window.
+    private long limitFrames;
+    private long limitBytes;
     private final SeqRing<Frame> held = new SeqRing<>(0);
     private final RangeSet heldRanges = new RangeSet();
     private final ArrayDeque<Frame> readable = new ArrayDeque<>();
@@ -70,6 +73,22 @@ final class ReceiveBuffer {
         this.windowFrames = windowFrames;
         this.windowBytes = windowBytes;
         this.unorderedLimit = unorderedLimit;
+        this.limitFrames = windowFrames;
+        this.limitBytes = windowBytes;
+    }
+
+    /**
+     * Bounds what DATA frames may fill from now on to what the engine has let the peer
+     * send: its advertisements may be smaller than the window (a share of the transport's
+     * buffer or of the endpoint's memory), and a peer that ignores them must not get the
+     * whole window. The exceptions of the class comment still apply.
+     *
+     * @param frames frames the buffer may hold, capped at the window
+     * @param bytes bytes the buffer may hold, capped at the window
+     */
+    void limit(long frames, long bytes) {
+        limitFrames = Math.min(windowFrames, frames);
+        limitBytes = Math.min(windowBytes, bytes);
     }
 
     /** @return the next expected sequence number: the cumulative acknowledgement */
@@ -188,8 +207,8 @@ final class ReceiveBuffer {
         // The gap fill may exceed the window, but only from within it: otherwise a peer
         // holding many gaps open could push one frame over per gap, without bound.
         boolean fillsTheGap = seq == next && heldFrames > 0
-                && bufferedFrames() <= windowFrames && bufferedBytes() <= windowBytes;
-        return fillsTheGap || (freeFrames() >= 1 && len <= freeBytes());
+                && bufferedFrames() <= limitFrames && bufferedBytes() <= limitBytes;
+        return fillsTheGap || (bufferedFrames() < limitFrames && bufferedBytes() + len <= limitBytes);
     }
 
     private void deliverUnordered(byte[] message) {

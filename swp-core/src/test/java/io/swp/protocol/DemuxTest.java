@@ -25,8 +25,11 @@ class DemuxTest {
     private record Session(Engine engine) implements Demux.Routed {
     }
 
+    /** A demux with the stateful acceptor; the stateless default has its tests in DemuxRoutingTest. */
     private static Demux<Session> demux(int backlog) {
-        return new Demux<>(ACCEPTOR, CONFIG, backlog, new SplittableRandom(SEED), Session::new);
+        Demux<Session> d = new Demux<>(ACCEPTOR, CONFIG, backlog, new SplittableRandom(SEED), Session::new);
+        d.setCookieThreshold(Integer.MAX_VALUE);
+        return d;
     }
 
     private static Session accepted(Demux.Outcome<Session> o) {

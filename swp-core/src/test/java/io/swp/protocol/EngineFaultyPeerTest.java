@@ -487,4 +487,76 @@ class EngineFaultyPeerTest {
             assertEquals(2, e.stats().inFlightFrames());
         }
     }
+
+    /** The receiver enforced its configured window, not the smaller one it advertised. */
+    @Nested
+    class AdvertisedWindow {
+        private static final byte[] KB = new byte[1000];
+
+        /**
+         * @return an established acceptor that has just advertised {@code frames} frames and
+         *     {@code bytes} bytes (a share of the transport's buffer), well past its handshake
+         */
+        private Engine advertising(long frames, long bytes, long now) {
+            Engine e = FrameCrafter.establishedAcceptor();
+            e.setTransportCapacity(frames, bytes);
+            feed(e, fromInitiator(FrameKind.KEEPALIVE).tsVal(now - MS).build(), now);
+            List<Frame> out = transmit(e, now);
+            assertEquals(1, out.size());
+            assertEquals(frames, out.get(0).windowFrames());
+            assertEquals(bytes, out.get(0).windowBytes());
+            return e;
+        }
+
+        private Frame data(long seq, int flags, long now) {
+            return fromInitiator(FrameKind.DATA).flags(flags).seq(seq).payload(KB).tsVal(now).build();
+        }
+
+        @Test
+        void inOrderOutOfOrderAndUnorderedDataBeyondTheAdvertisedFramesAreDroppedAndCounted() {
+            long now = T0 + 10_000 * MS;
+            Engine e = advertising(2, 1 << 20, now);
+            feed(e, data(0, 0, now), now);
+            feed(e, data(1, 0, now), now);
+            assertEquals(2000, e.readableBytes(), "within the advertised 2 frames");
+            EngineStats before = e.stats();
+            feed(e, data(2, 0, now), now); // in order
+            feed(e, data(7, 0, now), now); // out of order
+            feed(e, data(2, Frame.FLAG_UNORDERED | Frame.FLAG_END_OF_MESSAGE, now), now); // unordered
+            assertEquals(2000, e.readableBytes());
+            assertEquals(null, e.pollUnordered());
+            assertEquals(3, e.stats().noRoomDropped() - before.noRoomDropped());
+            // Reading makes room below what was advertised, without a new advertisement.
+            e.read(new byte[2000], 0, 2000, now);
+            feed(e, data(2, 0, now), now);
+            assertEquals(1000, e.readableBytes());
+        }
+
+        @Test
+        void dataBeyondTheAdvertisedBytesIsDroppedAndCounted() {
+            long now = T0 + 10_000 * MS;
+            Engine e = advertising(64, 1500, now);
+            feed(e, data(0, 0, now), now);
+            EngineStats before = e.stats();
+            feed(e, data(1, 0, now), now);
+            feed(e, data(3, 0, now), now);
+            assertEquals(1000, e.readableBytes());
+            assertEquals(2, e.stats().noRoomDropped() - before.noRoomDropped());
+        }
+
+        @Test
+        void framesSentUnderALargerEarlierAdvertisementAreTakenForAnRto() {
+            Engine e = FrameCrafter.establishedAcceptor(); // advertised the whole window in its SYN_ACK
+            long now = T0 + 20 * MS;
+            e.setTransportCapacity(1, 1 << 20);
+            feed(e, fromInitiator(FrameKind.KEEPALIVE).tsVal(now - MS).build(), now);
+            assertEquals(1, transmit(e, now).get(0).windowFrames());
+            // In flight before the peer heard of the smaller window: still taken.
+            for (int seq = 0; seq < 5; seq++) {
+                feed(e, data(seq, 0, now), now);
+            }
+            assertEquals(5000, e.readableBytes());
+            assertEquals(0, e.stats().noRoomDropped());
+        }
+    }
 }

@@ -482,6 +482,17 @@ public final class NatsNetwork implements Network {
             return share(freeBytes - arrivals * messageOverhead);
         }
 
+        /**
+         * {@inheritDoc}
+         *
+         * <p>The whole pending byte limit of the shared dispatcher: every frame it holds
+         * may be for this inbox.
+         */
+        @Override
+        public long bufferLimitBytes() {
+            return dispatcher.getPendingByteLimit();
+        }
+
         /** An equal share of the dispatcher's free capacity for each binding on it. */
         private long share(long free) {
             return Math.max(0, free) / Math.max(1, bindings.size());

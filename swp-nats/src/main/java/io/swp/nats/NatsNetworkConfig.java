@@ -10,8 +10,16 @@ import java.time.Duration;
 public final class NatsNetworkConfig {
     /** Default of {@link Builder#pendingMessageLimit(long)}. */
     public static final long DEFAULT_PENDING_MESSAGE_LIMIT = 65_536;
-    /** Default of {@link Builder#pendingByteLimit(long)}: 64 MiB. */
+    /**
+     * Default of {@link Builder#pendingByteLimit(long)} in a JVM with a heap of 1 GiB or
+     * more: 64 MiB. Below that the default is a sixteenth of the heap (at least 1 MiB),
+     * a quarter of an endpoint's default memory budget, which counts it.
+     */
     public static final long DEFAULT_PENDING_BYTE_LIMIT = 64L * 1024 * 1024;
+    /** The smallest default pending byte limit, whatever the heap. */
+    private static final long MIN_DEFAULT_PENDING_BYTE_LIMIT = 1024L * 1024;
+    /** The default pending byte limit is at most this fraction of the maximum heap. */
+    private static final int HEAP_FRACTION = 16;
     /** Default of {@link Builder#headerRoomBytes(int)}. */
     public static final int DEFAULT_HEADER_ROOM_BYTES = 1024;
     /** Default of {@link Builder#connectTimeout(Duration)}. */
@@ -83,10 +91,19 @@ public final class NatsNetworkConfig {
                 + ", reconnectBuffer=" + reconnectBufferBytes + " B, ping=" + pingInterval + " x" + maxPingsOut + "}";
     }
 
+    /** @return the default pending byte limit in this JVM (see {@link #DEFAULT_PENDING_BYTE_LIMIT}) */
+    static long defaultPendingByteLimit() {
+        long max = Runtime.getRuntime().maxMemory();
+        if (max == Long.MAX_VALUE) {
+            return DEFAULT_PENDING_BYTE_LIMIT;
+        }
+        return Math.max(MIN_DEFAULT_PENDING_BYTE_LIMIT, Math.min(DEFAULT_PENDING_BYTE_LIMIT, max / HEAP_FRACTION));
+    }
+
     /** Builds a {@link NatsNetworkConfig}; every setter documents its default. */
     public static final class Builder {
         private long pendingMessageLimit = DEFAULT_PENDING_MESSAGE_LIMIT;
-        private long pendingByteLimit = DEFAULT_PENDING_BYTE_LIMIT;
+        private long pendingByteLimit = defaultPendingByteLimit();
         private int headerRoomBytes = DEFAULT_HEADER_ROOM_BYTES;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration reconnectWait = DEFAULT_RECONNECT_WAIT;
@@ -113,7 +130,12 @@ public final class NatsNetworkConfig {
 
         /**
          * Bytes the shared jnats dispatcher may hold undelivered before it drops arrivals.
-         * Reported, minus what is pending, as {@code freeBytes()}. Default 64 MiB.
+         * Reported, minus what is pending, as {@code freeBytes()}, and as a whole as
+         * {@code bufferLimitBytes()}, which an endpoint subtracts from its memory budget
+         * (a publisher can fill it whatever the windows say). Default 64 MiB, or a
+         * sixteenth of the maximum heap if that is less (at least 1 MiB), so that with
+         * the endpoint's default budget (a quarter of the heap) a small heap is safe
+         * without tuning.
          *
          * @param bytes a positive count
          * @return this builder

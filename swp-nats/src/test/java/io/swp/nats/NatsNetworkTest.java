@@ -83,6 +83,25 @@ class NatsNetworkTest {
     }
 
     @Test
+    void theClientsPendingLimitIsCountedInTheEndpointsMemoryBudget(NatsTestServer server) throws Exception {
+        long pending = 3L * 1024 * 1024;
+        long budget = 32L * 1024 * 1024;
+        NatsNetworkConfig config = NatsNetworkConfig.builder().pendingByteLimit(pending).build();
+        try (NatsNetwork net = NatsNetwork.connect(server.url(), config);
+                Network.InboxBinding binding = net.bind("swp.test.limit", frame -> { })) {
+            assertEquals(pending, binding.bufferLimitBytes());
+        }
+        try (NatsNetwork net = NatsNetwork.connect(server.url(), config);
+                io.swp.Endpoint endpoint = io.swp.Endpoint.open(net, "swp.test.budget",
+                        io.swp.EndpointConfig.builder().memoryBudgetBytes(budget).build())) {
+            assertEquals(budget - pending, endpoint.sessionMemoryBudget());
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        assertEquals(Math.max(1024 * 1024, Math.min(NatsNetworkConfig.DEFAULT_PENDING_BYTE_LIMIT, heap / 16)),
+                NatsNetworkConfig.defaults().pendingByteLimit(), "the default follows the heap");
+    }
+
+    @Test
     void freeCapacityShrinksWhileTheHandlerIsBusyAndRecovers(NatsTestServer server) throws Exception {
         NatsNetworkConfig config = NatsNetworkConfig.builder().pendingMessageLimit(1000).pendingByteLimit(1_000_000).build();
         CountDownLatch release = new CountDownLatch(1);

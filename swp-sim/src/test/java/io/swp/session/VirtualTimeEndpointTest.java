@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.swp.Endpoint;
@@ -23,6 +24,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -306,13 +308,197 @@ class VirtualTimeEndpointTest {
                 worst = Math.max(worst, connectedAt[i] - startedAt.get(i));
             }
             assertEquals(20, connects.size());
-            // Forged SYNs hold at most half the backlog in half-open sessions; the rest cost one reply each.
-            int backlog = EndpointConfig.defaults().acceptBacklog();
-            assertTrue(maxSessions <= backlog / 2 + connects.size(), "sessions peaked at " + maxSessions);
+            // Forged SYNs hold no state at all: each costs one reply.
+            assertTrue(maxSessions <= connects.size(), "sessions peaked at " + maxSessions);
             assertTrue(b.stats().framesReceived() >= 100_000);
             System.out.printf("SYN flood 10,000/s for 10 s: %d legitimate connects, worst %d ms (virtual), "
                     + "peak %d sessions at the acceptor, %d resets, %d replies rate-limited%n", connects.size(),
                     worst / MS, maxSessions, b.stats().resetsSent(), b.stats().repliesRateLimited());
+        }
+    }
+
+    @Test
+    void aFrameFromAPeerTheEndpointDoesNotKnowCostsAtMostOneReplyAndNoStateOrTimer() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            java.util.Map<FrameKind, Long> replies = new java.util.EnumMap<>(FrameKind.class);
+            w.network().setFrameFilter((to, frame, now) -> {
+                if (to.startsWith("victim.")) {
+                    replies.merge(kindOf(frame), 1L, Long::sum); // what the forged `from` subjects get
+                }
+                return false;
+            });
+            SplittableRandom rnd = new SplittableRandom(SEED);
+            int syns = 500;
+            int others = 500;
+            for (int i = 0; i < syns + others; i++) {
+                w.runFor(Duration.ofMillis(2));
+                Frame.Builder f = i < syns
+                        ? Frame.builder(FrameKind.SYN).srcNonce(rnd.nextLong() | 1)
+                        : Frame.builder(i % 2 == 0 ? FrameKind.ACK : FrameKind.KEEPALIVE).srcNonce(rnd.nextLong() | 1)
+                                .dstNonce(rnd.nextLong() | 1);
+                w.network().send("b", FrameCodec.encode(f.from("victim." + i).to("b").window(64, 1 << 20)
+                        .tsVal(w.now()).build()));
+                assertEquals(0, b.sessionCount(), "a forged frame created a session");
+            }
+            // Long enough for any retransmitting SYN_ACK timer to have fired many times over.
+            w.runFor(Duration.ofSeconds(30));
+            assertEquals(0, b.sessionCount());
+            assertEquals(Long.MAX_VALUE, b.pollTimeout(), "a forged frame left a timer behind");
+            long synAcks = replies.getOrDefault(FrameKind.SYN_ACK, 0L);
+            long resets = replies.getOrDefault(FrameKind.RESET, 0L);
+            long total = replies.values().stream().mapToLong(Long::longValue).sum();
+            assertEquals(syns, synAcks, "one SYN_ACK per forged SYN, never resent");
+            assertEquals(others, resets, "one RESET per forged frame");
+            assertEquals(synAcks + resets, total);
+            System.out.printf(Locale.ROOT, "unknown peers: %d frames received, %d replies (%.2f per frame): "
+                    + "%d SYN_ACKs for %d SYNs, %d RESETs for %d other frames; sessions left: %d%n",
+                    syns + others, total, (double) total / (syns + others), synAcks, syns, resets, others,
+                    b.sessionCount());
+        }
+    }
+
+    private static FrameKind kindOf(byte[] frame) {
+        try {
+            return FrameCodec.decode(frame).kind();
+        } catch (io.swp.protocol.MalformedFrameException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void framesAddressedToAnotherInboxAreCountedAndNeitherRoutedNorAnswered() throws Exception {
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", EndpointConfig.defaults());
+            Endpoint b = w.open("b", EndpointConfig.defaults());
+            Pair p = connect(w, a, b, SessionConfig.defaults());
+            long[] toVictim = {0};
+            w.network().setFrameFilter((to, frame, now) -> {
+                if (to.equals("victim")) {
+                    toVictim[0]++;
+                }
+                return false;
+            });
+            long before = b.stats().framesReceived();
+            // Arrives at b, names "c" as its destination and a victim as its sender: a SYN,
+            // a frame for no session, and data claiming to come from b's live peer.
+            w.network().send("b", FrameCodec.encode(Frame.builder(FrameKind.SYN).from("victim").to("c")
+                    .srcNonce(7).window(64, 1 << 20).build()));
+            w.network().send("b", FrameCodec.encode(Frame.builder(FrameKind.ACK).from("victim").to("c")
+                    .srcNonce(7).dstNonce(8).window(64, 1 << 20).build()));
+            w.network().send("b", FrameCodec.encode(Frame.builder(FrameKind.DATA).from("a").to("c")
+                    .srcNonce(9).dstNonce(10).seq(0).payload(new byte[] {1}).window(64, 1 << 20).build()));
+            w.runFor(Duration.ofMillis(50)); // delivered, and well before any keepalive
+            assertEquals(before + 3, b.stats().framesReceived());
+            assertEquals(3, b.stats().wrongInboxDrops());
+            assertEquals(0, b.stats().resetsSent());
+            assertEquals(0, toVictim[0], "nothing answered");
+            assertEquals(0, p.b().getInputStream().available(), "nothing delivered");
+            assertEquals(1, b.sessionCount());
+        }
+    }
+
+    @Test
+    void peersWithDifferentPayloadSizesExchangeDataBothWays() throws Exception {
+        SessionConfig small = SessionConfig.builder().maxPayloadBytes(4 * 1024).build();
+        SessionConfig large = SessionConfig.builder().maxPayloadBytes(64 * 1024).build();
+        for (boolean largeConnects : List.of(true, false)) {
+            try (SteppedEndpoints w = world()) {
+                Endpoint a = w.open("a", EndpointConfig.withSessionDefaults(largeConnects ? large : small));
+                Endpoint b = w.open("b", EndpointConfig.withSessionDefaults(largeConnects ? small : large));
+                Pair p = connect(w, a, b, largeConnects ? large : small);
+                byte[] data = new byte[1 << 20];
+                new SplittableRandom(SEED).nextBytes(data);
+                p.a().getOutputStream().write(data);
+                p.b().getOutputStream().write(data);
+                assertTrue(w.runUntil(() -> available(p.a()) == data.length && available(p.b()) == data.length,
+                        Duration.ofSeconds(30)), "no stall, large side connects: " + largeConnects);
+                assertArrayEquals(data, p.a().getInputStream().readNBytes(data.length));
+                assertArrayEquals(data, p.b().getInputStream().readNBytes(data.length));
+                Session largeSide = largeConnects ? p.a() : p.b();
+                assertEquals(64 * 1024, largeSide.config().maxPayloadBytes(), "it sends its own size");
+                assertEquals(0, p.a().stats().strayFramesDropped() + p.b().stats().strayFramesDropped());
+            }
+        }
+    }
+
+    @Test
+    void aConnectSurvivesTheLossOfItsSynAckOrOfTheAckThatProvesTheInitiator() throws Exception {
+        for (FrameKind lost : List.of(FrameKind.SYN_ACK, FrameKind.ACK)) {
+            for (boolean initiatorWrites : List.of(true, false)) {
+                String what = "lost the first " + lost + (initiatorWrites ? ", initiator writes" : ", nobody writes");
+                try (SteppedEndpoints w = world()) {
+                    Endpoint a = w.open("a", EndpointConfig.defaults());
+                    Endpoint b = w.open("b", EndpointConfig.defaults());
+                    boolean[] dropped = {false};
+                    w.network().setFrameFilter((to, frame, now) -> {
+                        if (!dropped[0] && kindOf(frame) == lost) {
+                            dropped[0] = true;
+                            return true;
+                        }
+                        return false;
+                    });
+                    CompletableFuture<Session> out = a.connectAsync("b", SessionConfig.defaults());
+                    CompletableFuture<Session> in = b.acceptAsync();
+                    assertTrue(w.runUntil(out::isDone, Duration.ofSeconds(5)), what);
+                    if (initiatorWrites) {
+                        out.join().getOutputStream().write(new byte[] {42});
+                        out.join().getOutputStream().flush();
+                    }
+                    assertTrue(w.runUntil(in::isDone, Duration.ofSeconds(5)), what);
+                    assertTrue(dropped[0], what);
+                    assertEquals(EngineState.ESTABLISHED, in.join().state(), what);
+                    assertEquals(1, b.stats().sessionsOpened(), what);
+                    if (initiatorWrites) {
+                        assertEquals(42, in.join().getInputStream().read(), what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPartialMessageThatMakesNoProgressAbortsTheSessionDespiteKeepalives() throws Exception {
+        Duration stall = Duration.ofSeconds(5);
+        for (boolean bounded : List.of(true, false)) {
+            SessionConfig config = SessionConfig.builder().partialMessageTimeout(bounded ? stall : Duration.ZERO)
+                    .build();
+            try (SteppedEndpoints w = world()) {
+                Endpoint a = w.open("a", EndpointConfig.withSessionDefaults(config));
+                Endpoint b = w.open("b", EndpointConfig.withSessionDefaults(config));
+                Pair p = connect(w, a, b, config);
+                // 1000 bytes of a message that never ends: no end-of-message mark follows.
+                p.a().getOutputStream().write(new byte[1000]);
+                assertTrue(w.runUntil(() -> available(p.b()) == 1000, Duration.ofSeconds(1)));
+                assertThrows(java.net.SocketTimeoutException.class, () -> p.b().receiveMessage(Duration.ZERO));
+                long partialAt = w.now();
+                CompletableFuture<CloseReason> closed = p.b().closeFuture();
+                boolean ended = w.runUntil(closed::isDone, Duration.ofMinutes(2));
+                if (!bounded) {
+                    assertFalse(ended, "keepalives hold the session and its partial message for ever");
+                    continue;
+                }
+                assertTrue(ended);
+                assertEquals(CloseReason.ABORTED, closed.join());
+                long after = w.now() - partialAt;
+                // Checked whenever the loop serves the session: a keepalive interval at most late.
+                assertTrue(after >= stall.toNanos()
+                        && after <= stall.toNanos() + config.keepaliveIntervalNanos() + LATENCY.toNanos(),
+                        "aborted " + Duration.ofNanos(after) + " after the last progress");
+                IOException e = assertThrows(IOException.class, () -> p.b().receiveMessage(Duration.ZERO));
+                assertTrue(e.getMessage().contains("stalled") && e.getMessage().contains("1000 bytes"), e.getMessage());
+                assertTrue(w.runUntil(p.a().closeFuture()::isDone, Duration.ofSeconds(1)));
+                assertEquals(CloseReason.RESET_BY_PEER, p.a().closeFuture().join());
+                assertEquals(0, b.stats().bufferedInboundBytes(), "the partial message was released");
+            }
+        }
+    }
+
+    private static int available(Session s) {
+        try {
+            return s.getInputStream().available();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -22,6 +22,10 @@ final class BusOptions {
             description = "Drop this fraction of our frames, both directions (demonstrations, tests). Default: 0.")
     double loss;
 
+    @Option(names = "--loss-seed", paramLabel = "N",
+            description = "Seed of the --loss decisions, to repeat a run exactly. Default: a new one each run.")
+    Long lossSeed;
+
     @Option(names = "--peer-timeout", defaultValue = "50s", paramLabel = "DURATION", converter = Durations.Converter.class,
             description = "A session whose peer stays silent this long fails (keepalives go out every second, "
                     + "or four times within this); for publish and subscribe, a silent subscriber is dropped and "
@@ -34,6 +38,11 @@ final class BusOptions {
         if (peerTimeout.compareTo(Duration.ofMillis(100)) < 0) {
             throw new SwpCli.UsageException("--peer-timeout must be at least 100ms, got " + Durations.format(peerTimeout));
         }
+    }
+
+    /** @return the seed of the injected loss: the one given, or a new one */
+    long lossSeed() {
+        return lossSeed != null ? lossSeed : System.nanoTime();
     }
 
     /** @return the session settings these options ask for */

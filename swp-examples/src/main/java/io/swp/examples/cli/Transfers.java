@@ -231,7 +231,7 @@ final class Transfers {
 
         Session open() throws IOException {
             if (endpoint == null) {
-                Network n = lossy(NatsNetwork.connect(bus.server), bus.loss, System.nanoTime(), true);
+                Network n = lossy(NatsNetwork.connect(bus.server), bus.loss, bus.lossSeed(), true);
                 try {
                     endpoint = Endpoint.open(n, from, bus.sessionConfig());
                 } catch (IOException | RuntimeException e) {
@@ -320,7 +320,7 @@ final class Transfers {
      */
     static void receive(BusOptions bus, String inbox, String from, FileReceiver.Builder policy, int count,
                         int parallel, PrintWriter out) throws Exception {
-        try (Network net = lossy(NatsNetwork.connect(bus.server), bus.loss, System.nanoTime(), true);
+        try (Network net = lossy(NatsNetwork.connect(bus.server), bus.loss, bus.lossSeed(), true);
              Endpoint endpoint = Endpoint.open(net, inbox, bus.sessionConfig())) {
             ReceiveJob job = new ReceiveJob(endpoint, from, count, out);
             FileReceiver receiver = policy.listener(job).build();
@@ -408,6 +408,7 @@ final class Transfers {
         private void serve(FileReceiver receiver, Session s) {
             live.add(s);
             boolean clean = false;
+            boolean last = false;
             try {
                 if (from != null && !from.equals(s.remoteInbox())) {
                     say("refused a session from " + s.remoteInbox() + " (expecting " + from + ")");
@@ -447,7 +448,7 @@ final class Transfers {
                     if (n >= count) {
                         awaitSenderFinished(s, out);
                         clean = true;
-                        finished.complete(null);
+                        last = true; // finished once the session is closed: closing must not be interrupted
                         return;
                     }
                 }
@@ -458,7 +459,13 @@ final class Transfers {
                     try {
                         s.close();
                     } catch (IOException e) {
-                        // the files are stored; a close that fails changes nothing
+                        // The files are stored and verified: a close that fails changes
+                        // nothing, and is no failure of the command. Said, not hidden.
+                        say("closing the session with " + s.remoteInbox() + " failed after its files were stored "
+                                + "(" + SwpCli.oneLine(e) + "); they are complete");
+                    }
+                    if (last) {
+                        finished.complete(null);
                     }
                 } else {
                     // Not abort: a refusal must reach the sender before the session ends
