@@ -128,6 +128,18 @@ import org.slf4j.LoggerFactory;
 public final class Engine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private static final long NEVER = Long.MAX_VALUE;
+    /** Tail-loss probes per quiet spell before the retransmission timer alone remains. */
+    private static final int MAX_TAIL_PROBES = 2;
+    /** Losses keep the queue cap on this long after the last one was detected. */
+    private static final long LOSS_MEMORY_NANOS = 1_000_000_000L;
+    /** Scheduling delay a loaded host adds to the round trip, which the queue cap must not starve. */
+    private static final long QUEUE_ALLOWANCE_NANOS = 2_000_000L;
+    /** The queue cap never goes below this many full frames. */
+    private static final int QUEUE_CAP_FLOOR_FRAMES = 16;
+    /** How long the lowest round trip is remembered (BBR's min_rtt filter is 10 s). */
+    private static final long MIN_RTT_WINDOW_NANOS = 10_000_000_000L;
+    /** The shortest span a delivery rate is measured over. */
+    private static final long MIN_RATE_SPAN_NANOS = 1_000_000L;
     /** A transport capacity the transport cannot tell: no limit from it. */
     public static final long UNKNOWN_CAPACITY = -1;
     private static final byte[] EMPTY = new byte[0];
@@ -198,6 +210,22 @@ public final class Engine {
     private long closeDeadline = NEVER;
     private boolean timeoutRecovery;
     private long timeoutRecoveryPoint;
+    // Tail-loss probe: when DATA last went out, when an acknowledgement last brought news,
+    // and whether a probe went out since.
+    private long lastDataSentAt;
+    private long lastAckProgressAt;
+    private int tailProbesSinceNews;
+    private boolean tailProbeUnanswered;
+    private long tailProbeSentAt;
+    // The queue cap under loss (see lossQueueCap): the lowest recent round trip, the
+    // highest recent delivery rate, and when loss was last detected.
+    private long minRtt = NEVER;
+    private long minRttAt;
+    private long rateEpochStart = NEVER;
+    private long rateEpochDelivered;
+    private double maxDeliveryRate;
+    private long lastLossAt;
+    private boolean lossSeen;
 
     // Close.
     private boolean outputShutdown;
@@ -220,6 +248,8 @@ public final class Engine {
     private long acksSent;
     private long acksReceived;
     private long keepalivesSent;
+    private long tailLossProbes;
+    private long spuriousTimeouts;
 
     private Engine(EngineConfig config, String localInbox, String remoteInbox, long localNonce,
                    long remoteNonce, boolean initiator, EngineState state, long now) {
@@ -441,7 +471,7 @@ public final class Engine {
                 badFramesDropped, strayFramesDropped + receive.droppedPastFin(), noRoomDropped, acksSent,
                 acksReceived, keepalivesSent, receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(),
                 rtt.samples(), send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
-                localFreeFrames(), localFreeBytes());
+                localFreeFrames(), localFreeBytes(), tailLossProbes, send.spuriousRetransmits(), spuriousTimeouts);
     }
 
     /**
@@ -815,10 +845,12 @@ public final class Engine {
         if (mayCarryData()) {
             SentFrame f = send.pollRetransmit();
             if (f != null) {
+                lastDataSentAt = now;
                 return retransmit(f, now);
             }
             f = send.peekUnsent();
-            if (f != null && windowAllows(f)) {
+            if (f != null && windowAllows(f, now)) {
+                lastDataSentAt = now;
                 send.markNextSent(now);
                 dataFramesSent++;
                 payloadBytesSent += f.length;
@@ -885,6 +917,8 @@ public final class Engine {
                         : state == EngineState.FIN_WAIT_2 ? orphanDeadline : NEVER;
             case RETRANSMIT:
                 return retransmitDeadline;
+            case TAIL_LOSS_PROBE:
+                return tailProbeDeadline();
             case DELAYED_ACK:
                 return ackNow ? NEVER : ackDeadline;
             case KEEPALIVE:
@@ -919,6 +953,9 @@ public final class Engine {
             case RETRANSMIT:
                 onRetransmitTimeout(now);
                 break;
+            case TAIL_LOSS_PROBE:
+                onTailLossProbe(now);
+                break;
             case DELAYED_ACK:
                 ackNow = true;
                 ackDeadline = NEVER;
@@ -938,7 +975,6 @@ public final class Engine {
 
     private void onRetransmitTimeout(long now) {
         timeouts++;
-        long expiredRto = rtt.rto();
         rtt.backoff();
         if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
             handshakeDue = true;
@@ -958,25 +994,132 @@ public final class Engine {
             // without an unacked timeout or retransmission limit would wait for ever.
             send.forgetSacks();
         }
-        // If the peer has seen something sent since the oldest frame first went out (its
-        // echoed timestamp says so) and has spoken since that frame's last transmission,
-        // the path works and only these frames were lost: resend every one whose own
-        // deadline has passed. (Before any echo of the data, the RTO may merely be shorter
-        // than the round trip, and a burst would be spurious.) The echo must be strictly
-        // later: frames sent in one pass share a timestamp, so an equal echo may come from a
-        // frame sent just before the oldest in the same burst — a path that stalled
-        // mid-burst, not loss — and would resend the whole window.
-        if (peerEchoKnown && peerEcho - oldest.firstSentAt > 0 && lastReceiveAt - oldest.lastSentAt > 0
-                && send.markLostSentBefore(now - expiredRto + 1) > 0) {
-            return;
-        }
-        // Otherwise resend only the oldest: if the peer is gone, a timer must not resend
-        // the window. The rest follows once an acknowledgement shows the path works.
+        // Resend only the oldest frame, whatever the timer's cause. If the peer is gone, a
+        // timer must not resend the window into the void; on a loaded host most timeouts
+        // are spurious (a thread descheduled past the RTO), and resending every frame whose
+        // deadline passed would duplicate what the peer already holds. The acknowledgement
+        // of this frame decides (see processAck): it either echoes a send from before the
+        // timeout (spurious: nothing else is resent) or it proves the rest lost.
         send.markLost(oldest, false);
+        noteLoss(now);
         if (!timeoutRecovery) {
             timeoutRecovery = true;
             timeoutRecoveryPoint = now;
         }
+    }
+
+    /**
+     * @return when to send a tail-loss probe, if before the retransmission timer: one
+     *     smoothed round trip plus the larger of the peer's acknowledgement delay and half
+     *     a round trip after the last DATA sent or the last acknowledgement that brought
+     *     news, whichever is later; the second probe of a quiet spell waits twice that,
+     *     and there is no third (the retransmission timer takes over). RFC 8985 §7.2 waits
+     *     two round trips; the peer acknowledges out-of-order data and gap fills at once
+     *     and holds in-order data back at most its acknowledgement delay, so a shorter wait
+     *     is enough here, and a probe that proves unnecessary costs only one frame
+     */
+    private long tailProbeDeadline() {
+        // No probe when the oldest frame is SACKed: the peer reneged, and only the
+        // retransmission timer, which forgets the SACKs first, may resend it. None after
+        // a timeout either, until an acknowledgement brings news: the timer's backoff
+        // paces a path that has gone quiet.
+        if (timeoutRecovery || tailProbesSinceNews >= MAX_TAIL_PROBES || retransmitDeadline == NEVER || rtt.samples() == 0
+                || send.oldestProbeCandidate() == null || send.hasRetransmitsQueued() || !mayCarryData()) {
+            return NEVER;
+        }
+        long srtt = rtt.srtt();
+        long pto = saturatedAdd(srtt, Math.max(config.ackDelayNanos(), srtt / 2)) << tailProbesSinceNews;
+        long deadline = saturatedAdd(Math.max(lastDataSentAt, lastAckProgressAt), pto);
+        return deadline < retransmitDeadline ? deadline : NEVER;
+    }
+
+    /**
+     * Nothing has come back for a while although frames are in flight: the last frames
+     * sent, or their acknowledgements, or a retransmission may have been lost, and no
+     * later frame will reveal it. Resending the oldest unacknowledged frame (the one that
+     * holds the peer's window back) costs one frame; the acknowledgement it draws echoes
+     * its timestamp, which is the evidence the time-based loss detection needs to find
+     * every other lost frame at once, long before the retransmission timer would, and
+     * without its backoff.
+     */
+    private void onTailLossProbe(long now) {
+        tailProbesSinceNews++;
+        SentFrame f = send.oldestProbeCandidate();
+        if (f != null && now - f.lastSentAt >= rtt.srtt()) {
+            send.markLost(f, false);
+            tailLossProbes++;
+            tailProbeUnanswered = true;
+            tailProbeSentAt = now;
+            noteLoss(now);
+        }
+    }
+
+    // ------------------------------------------------------------ the queue cap under loss
+
+    /**
+     * How many unSACKed payload bytes may be in flight while losses are being repaired:
+     * twice the highest recent delivery rate times the lowest recent round trip plus a
+     * {@link #QUEUE_ALLOWANCE_NANOS scheduling allowance}, and at least
+     * {@link #QUEUE_CAP_FLOOR_FRAMES} frames; unlimited (the advertised window alone
+     * applies) when no loss was detected for {@link #LOSS_MEMORY_NANOS}, or before a
+     * round trip and a rate were measured.
+     *
+     * <p>Why: there is no congestion window, so the sender keeps the peer's whole window
+     * in flight, and where the bottleneck is the receiver itself (a busy client, a
+     * broker's per-connection buffer) that window becomes a queue in front of it: a
+     * 16 MiB window ahead of a receiver draining 100 MB/s is a 160 ms round trip. Without
+     * loss that costs nothing. With loss every repair waits behind that queue, the
+     * receiver's window stays stuck behind the hole for the whole round trip, and more
+     * holes than SACK ranges can describe sit in flight, so goodput collapsed far below
+     * 1 − p. Keeping about two bandwidth-delay products in flight still fills the path
+     * (the rate measured is the path's, not the cap's: twice it is always sendable) while
+     * repairs take a round trip of the path rather than of the queue. It is not a
+     * loss-based congestion window: losses do not shrink it; the rate and round trip do.
+     */
+    private long lossQueueCap(long now) {
+        if (!lossSeen || now - lastLossAt > LOSS_MEMORY_NANOS || minRtt == NEVER || maxDeliveryRate <= 0) {
+            return Long.MAX_VALUE;
+        }
+        double bdp = maxDeliveryRate * (minRtt + QUEUE_ALLOWANCE_NANOS) / 1e9;
+        return Math.max((long) QUEUE_CAP_FLOOR_FRAMES * maxPayload, (long) Math.min(Long.MAX_VALUE / 2, 2 * bdp));
+    }
+
+    private void noteLoss(long now) {
+        lossSeen = true;
+        lastLossAt = now;
+    }
+
+    /** Keeps the lowest round trip of the last {@link #MIN_RTT_WINDOW_NANOS}, as BBR does. */
+    private void noteRttSample(long sample, long now) {
+        if (minRtt == NEVER || sample <= minRtt || now - minRttAt > MIN_RTT_WINDOW_NANOS) {
+            minRtt = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, sample);
+            minRttAt = now;
+        }
+    }
+
+    /**
+     * Samples the delivery rate (payload bytes acknowledged or SACKed per second) over
+     * spans of at least a round trip, and keeps the highest, decaying slowly towards
+     * lower samples so that a path that became slower is followed within a few dozen
+     * round trips while one slow span (the application not writing, a descheduled
+     * thread) does not shrink the cap.
+     */
+    private void noteDeliveryRate(long now) {
+        long delivered = send.deliveredBytes();
+        if (rateEpochStart == NEVER) {
+            rateEpochStart = now;
+            rateEpochDelivered = delivered;
+            return;
+        }
+        long span = now - rateEpochStart;
+        long minSpan = Math.max(MIN_RATE_SPAN_NANOS, minRtt == NEVER ? rtt.smoothedOrInitial() : minRtt);
+        if (span < minSpan) {
+            return;
+        }
+        double rate = (delivered - rateEpochDelivered) * 1e9 / span;
+        maxDeliveryRate = rate >= maxDeliveryRate ? rate : maxDeliveryRate - (maxDeliveryRate - rate) / 32;
+        rateEpochStart = now;
+        rateEpochDelivered = delivered;
     }
 
     private boolean keepaliveApplies() {
@@ -1019,7 +1162,7 @@ public final class Engine {
     private void updateProbe(long now) {
         SentFrame next = send.peekUnsent();
         boolean blocked = mayCarryData() && next != null && send.unsackedFrames() == 0
-                && !send.hasRetransmitsQueued() && !windowAllows(next);
+                && !send.hasRetransmitsQueued() && !windowAllows(next, now);
         if (!blocked) {
             probeDeadline = NEVER;
             probeDue = false;
@@ -1113,6 +1256,8 @@ public final class Engine {
     private void becomeEstablished(long now) {
         if (handshakeSends == 1) {
             rtt.addSample(now - handshakeFirstSentAt);
+            // The handshake's round trip is the one sample no queue of our own data inflates.
+            noteRttSample(now - handshakeFirstSentAt, now);
         }
         rtt.resetBackoff();
         retransmitDeadline = NEVER;
@@ -1168,22 +1313,42 @@ public final class Engine {
             // by lost acknowledgements, and the sample would measure that, not the path.
             if (sentAt != Long.MIN_VALUE && echo && sentAt - p.tsEcr() >= 0) {
                 rtt.addSample(now - sentAt);
+                noteRttSample(now - sentAt, now);
             }
+            noteDeliveryRate(now);
+            // A timer's retransmission that this acknowledgement shows was unnecessary (it
+            // echoes a send from before the timer fired) means the round trip outgrew the
+            // estimate. Karn's rule takes no sample from frames sent twice, so without this
+            // one a path slower than the handshake suggested could be retransmitted into
+            // for ever: every frame resent before its acknowledgement arrives, none ever
+            // sampled (RFC 4015 §2 samples the echo for the same reason).
+            long timerSentAt = timeoutRecovery ? timeoutRecoveryPoint : tailProbeSentAt;
+            if (echo && (timeoutRecovery || tailProbeUnanswered) && p.tsEcr() - timerSentAt < 0) {
+                rtt.addSample(now - p.tsEcr());
+            }
+            tailProbeUnanswered = false;
             rtt.resetBackoff();
+            lastAckProgressAt = now;
+            tailProbesSinceNews = 0;
             if (timeoutRecovery) {
                 timeoutRecovery = false;
                 // An acknowledgement sent before the peer saw our timeout retransmission
                 // (its echo is older) answers the originals: the round trip merely grew
-                // past the RTO (RFC 4015 Eifel response), so nothing else is resent.
-                // Without a valid echo it cannot tell: the rest is resent.
-                if (!echo || p.tsEcr() - timeoutRecoveryPoint >= 0) {
-                    send.markLostSentBefore(timeoutRecoveryPoint);
+                // past the RTO (RFC 4015 Eifel response), so nothing else is resent, and
+                // the backoff was undone above. Without a valid echo it cannot tell: the
+                // rest (up to what the acknowledgement could report) is resent.
+                if (echo && p.tsEcr() - timeoutRecoveryPoint < 0) {
+                    spuriousTimeouts++;
+                } else {
+                    send.markLostSentBefore(timeoutRecoveryPoint, reportedBelow(sack));
                 }
             }
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
         }
         // Run even without new acknowledgements: a newer echoed timestamp alone can prove loss.
-        send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack));
+        if (send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack)) > 0) {
+            noteLoss(now);
+        }
         updatePeerWindow(p);
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
@@ -1344,8 +1509,11 @@ public final class Engine {
         }
     }
 
-    private boolean windowAllows(SentFrame f) {
+    private boolean windowAllows(SentFrame f, long now) {
         if (send.unsackedFrames() >= peerFreeFrames || send.inFlightFrames() >= config.windowFrames()) {
+            return false;
+        }
+        if (send.unsackedFrames() > 0 && send.unsackedBytes() + f.length > lossQueueCap(now)) {
             return false;
         }
         if (send.unsackedBytes() + f.length <= peerFreeBytes) {
