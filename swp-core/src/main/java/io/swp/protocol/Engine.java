@@ -136,7 +136,7 @@ public final class Engine {
     private static final long QUEUE_ALLOWANCE_NANOS = 2_000_000L;
     /** The queue cap never goes below this many full frames. */
     private static final int QUEUE_CAP_FLOOR_FRAMES = 16;
-    /** How long the lowest round trip is remembered (BBR's min_rtt filter is 10 s). */
+    /** How long the lowest round trip and the highest delivery rate are remembered (BBR's min_rtt filter is 10 s). */
     private static final long MIN_RTT_WINDOW_NANOS = 10_000_000_000L;
     /** The shortest span a delivery rate is measured over. */
     private static final long MIN_RATE_SPAN_NANOS = 1_000_000L;
@@ -224,6 +224,7 @@ public final class Engine {
     private long rateEpochStart = NEVER;
     private long rateEpochDelivered;
     private double maxDeliveryRate;
+    private long maxDeliveryRateAt;
     private long lastLossAt;
     private boolean lossSeen;
 
@@ -1016,14 +1017,15 @@ public final class Engine {
      *     and there is no third (the retransmission timer takes over). RFC 8985 §7.2 waits
      *     two round trips; the peer acknowledges out-of-order data and gap fills at once
      *     and holds in-order data back at most its acknowledgement delay, so a shorter wait
-     *     is enough here, and a probe that proves unnecessary costs only one frame
+     *     is enough here, and a probe that proves unnecessary costs only one frame. A
+     *     probe may also follow a timeout's retransmission: at 30 % loss each way half of
+     *     those go unanswered, and waiting out the backed-off timer instead cost a third
+     *     of the goodput in the simulator
      */
     private long tailProbeDeadline() {
         // No probe when the oldest frame is SACKed: the peer reneged, and only the
-        // retransmission timer, which forgets the SACKs first, may resend it. None after
-        // a timeout either, until an acknowledgement brings news: the timer's backoff
-        // paces a path that has gone quiet.
-        if (timeoutRecovery || tailProbesSinceNews >= MAX_TAIL_PROBES || retransmitDeadline == NEVER || rtt.samples() == 0
+        // retransmission timer, which forgets the SACKs first, may resend it.
+        if (tailProbesSinceNews >= MAX_TAIL_PROBES || retransmitDeadline == NEVER || rtt.samples() == 0
                 || send.oldestProbeCandidate() == null || send.hasRetransmitsQueued() || !mayCarryData()) {
             return NEVER;
         }
@@ -1099,10 +1101,10 @@ public final class Engine {
 
     /**
      * Samples the delivery rate (payload bytes acknowledged or SACKed per second) over
-     * spans of at least a round trip, and keeps the highest, decaying slowly towards
-     * lower samples so that a path that became slower is followed within a few dozen
-     * round trips while one slow span (the application not writing, a descheduled
-     * thread) does not shrink the cap.
+     * spans of at least a round trip, and keeps the highest of the last
+     * {@link #MIN_RTT_WINDOW_NANOS}. Lower samples are not followed: under heavy loss the
+     * rate is limited by the receiver's window waiting on repairs, not by the path, and a
+     * cap that followed it down would limit the rate further, round after round.
      */
     private void noteDeliveryRate(long now) {
         long delivered = send.deliveredBytes();
@@ -1117,7 +1119,10 @@ public final class Engine {
             return;
         }
         double rate = (delivered - rateEpochDelivered) * 1e9 / span;
-        maxDeliveryRate = rate >= maxDeliveryRate ? rate : maxDeliveryRate - (maxDeliveryRate - rate) / 32;
+        if (rate >= maxDeliveryRate || now - maxDeliveryRateAt > MIN_RTT_WINDOW_NANOS) {
+            maxDeliveryRate = rate;
+            maxDeliveryRateAt = now;
+        }
         rateEpochStart = now;
         rateEpochDelivered = delivered;
     }
