@@ -130,8 +130,6 @@ public final class Engine {
     private static final long NEVER = Long.MAX_VALUE;
     /** Tail-loss probes per quiet spell before the retransmission timer alone remains. */
     private static final int MAX_TAIL_PROBES = 2;
-    /** Losses keep the queue cap on this long after the last one was detected. */
-    private static final long LOSS_MEMORY_NANOS = 1_000_000_000L;
     /** Scheduling delay a loaded host adds to the round trip, which the queue cap must not starve. */
     private static final long QUEUE_ALLOWANCE_NANOS = 2_000_000L;
     /** The queue cap never goes below this many full frames. */
@@ -218,14 +216,13 @@ public final class Engine {
     private boolean tailProbeUnanswered;
     private long tailProbeSentAt;
     // The queue cap under loss (see lossQueueCap): the lowest recent round trip, the
-    // highest recent delivery rate, and when loss was last detected.
+    // highest recent delivery rate, and whether a loss was ever detected.
     private long minRtt = NEVER;
     private long minRttAt;
     private long rateEpochStart = NEVER;
     private long rateEpochDelivered;
     private double maxDeliveryRate;
     private long maxDeliveryRateAt;
-    private long lastLossAt;
     private boolean lossSeen;
 
     // Close.
@@ -1002,7 +999,7 @@ public final class Engine {
         // of this frame decides (see processAck): it either echoes a send from before the
         // timeout (spurious: nothing else is resent) or it proves the rest lost.
         send.markLost(oldest, false);
-        noteLoss(now);
+        noteLoss();
         if (!timeoutRecovery) {
             timeoutRecovery = true;
             timeoutRecoveryPoint = now;
@@ -1052,7 +1049,7 @@ public final class Engine {
             tailLossProbes++;
             tailProbeUnanswered = true;
             tailProbeSentAt = now;
-            noteLoss(now);
+            noteLoss();
         }
     }
 
@@ -1063,8 +1060,9 @@ public final class Engine {
      * twice the highest recent delivery rate times the lowest recent round trip plus a
      * {@link #QUEUE_ALLOWANCE_NANOS scheduling allowance}, and at least
      * {@link #QUEUE_CAP_FLOOR_FRAMES} frames; unlimited (the advertised window alone
-     * applies) when no loss was detected for {@link #LOSS_MEMORY_NANOS}, or before a
-     * round trip and a rate were measured.
+     * applies) until the session first detects a loss, or before a round trip and a rate
+     * were measured. It stays on after that: where a queue in front of the receiver
+     * overflowed once (a window larger than a link's buffer), it would overflow again.
      *
      * <p>Why: there is no congestion window, so the sender keeps the peer's whole window
      * in flight, and where the bottleneck is the receiver itself (a busy client, a
@@ -1079,16 +1077,15 @@ public final class Engine {
      * loss-based congestion window: losses do not shrink it; the rate and round trip do.
      */
     private long lossQueueCap(long now) {
-        if (!lossSeen || now - lastLossAt > LOSS_MEMORY_NANOS || minRtt == NEVER || maxDeliveryRate <= 0) {
+        if (!lossSeen || minRtt == NEVER || maxDeliveryRate <= 0) {
             return Long.MAX_VALUE;
         }
         double bdp = maxDeliveryRate * (minRtt + QUEUE_ALLOWANCE_NANOS) / 1e9;
         return Math.max((long) QUEUE_CAP_FLOOR_FRAMES * maxPayload, (long) Math.min(Long.MAX_VALUE / 2, 2 * bdp));
     }
 
-    private void noteLoss(long now) {
+    private void noteLoss() {
         lossSeen = true;
-        lastLossAt = now;
     }
 
     /** Keeps the lowest round trip of the last {@link #MIN_RTT_WINDOW_NANOS}, as BBR does. */
@@ -1352,7 +1349,7 @@ public final class Engine {
         }
         // Run even without new acknowledgements: a newer echoed timestamp alone can prove loss.
         if (send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack)) > 0) {
-            noteLoss(now);
+            noteLoss();
         }
         updatePeerWindow(p);
         if (!finWasAcknowledged && send.finAcknowledged()) {
