@@ -130,6 +130,8 @@ public final class Engine {
     private static final long NEVER = Long.MAX_VALUE;
     /** Tail-loss probes per quiet spell before the retransmission timer alone remains. */
     private static final int MAX_TAIL_PROBES = 2;
+    /** Retransmission timeouts in a row, once established, before the RTO backs off. */
+    private static final int LINEAR_TIMEOUTS = 3;
     /** Scheduling delay a loaded host adds to the round trip, which the queue cap must not starve. */
     private static final long QUEUE_ALLOWANCE_NANOS = 2_000_000L;
     /** The queue cap never goes below this many full frames. */
@@ -213,6 +215,7 @@ public final class Engine {
     private long lastDataSentAt;
     private long lastAckProgressAt;
     private int tailProbesSinceNews;
+    private int timeoutsSinceNews;
     private boolean tailProbeUnanswered;
     private long tailProbeSentAt;
     // The queue cap under loss (see lossQueueCap): the lowest recent round trip, the
@@ -973,8 +976,16 @@ public final class Engine {
 
     private void onRetransmitTimeout(long now) {
         timeouts++;
-        rtt.backoff();
-        if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
+        // Established, the first LINEAR_TIMEOUTS expiries in a row keep the RTO (as Linux
+        // does for thin streams): at heavy loss a timeout's retransmission or its
+        // acknowledgement is often lost too (half the time at 30 % each way), and doubling
+        // at once turned a few unlucky rounds into seconds of silence. Loss is not a
+        // congestion signal here; a peer that stays silent still gets exponential backoff.
+        boolean handshake = state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED;
+        if (handshake || ++timeoutsSinceNews > LINEAR_TIMEOUTS) {
+            rtt.backoff();
+        }
+        if (handshake) {
             handshakeDue = true;
             retransmitDeadline = saturatedAdd(now, rtt.rto());
             return;
@@ -1332,6 +1343,7 @@ public final class Engine {
             rtt.resetBackoff();
             lastAckProgressAt = now;
             tailProbesSinceNews = 0;
+            timeoutsSinceNews = 0;
             if (timeoutRecovery) {
                 timeoutRecovery = false;
                 // An acknowledgement sent before the peer saw our timeout retransmission

@@ -132,35 +132,44 @@ class EngineRecoveryTest {
     }
 
     @Test
-    void rtoBacksOffByDoublingUpToTheCeiling() {
+    void rtoStaysForThreeTimeoutsThenBacksOffByDoublingUpToTheCeiling() {
         SessionConfig config = CONFIG.toBuilder().maxRto(Duration.ofMillis(400)).build();
         VirtualLink link = new VirtualLink(config).establish();
         link.bVanished = true;
         link.a.write(new byte[10], 0, 10, true, link.now);
         link.runFor(5 * SECOND);
         List<Sent> all = link.sentByA(FrameKind.DATA, 0);
+        EngineStats a = link.a.stats();
         // At most two tail-loss probes go out, among the first timeouts (nothing ever
-        // answers them); from then on only the timer resends, backing off.
-        int probes = (int) link.a.stats().tailLossProbes();
+        // answers them), and the first three timeouts keep the RTO; from then on only the
+        // timer resends, doubling its wait each time up to the ceiling.
+        int probes = (int) a.tailLossProbes();
         assertTrue(probes <= 2, "probes: " + probes);
-        List<Sent> sends = all.subList(1 + probes, all.size());
-        assertTrue(sends.size() > 6, "sends: " + sends.size());
-        // The first resend (a probe, at 1.5 round trips of 10 ms) is neither immediate nor late.
+        assertTrue(all.size() > probes + 9, "sends: " + all.size());
         long firstResend = all.get(1).at() - all.get(0).at();
         assertTrue(firstResend >= config.minRtoNanos() / 2 && firstResend < config.maxRtoNanos(),
                 "first resend " + firstResend);
         List<Long> gaps = new ArrayList<>();
-        for (int i = 1; i < sends.size(); i++) {
-            gaps.add(sends.get(i).at() - sends.get(i - 1).at());
+        for (int i = 1; i < all.size(); i++) {
+            gaps.add(all.get(i).at() - all.get(i - 1).at());
         }
-        // The first gap may still hold a probe; every later one doubles the one before.
-        for (int i = 2; i < gaps.size(); i++) {
-            assertEquals(Math.min(2 * gaps.get(i - 1), config.maxRtoNanos()), gaps.get(i), "gaps " + gaps);
+        // From the end back, the gaps double up to the ceiling; the run starts at gap k.
+        int k = gaps.size() - 1;
+        while (k > 0 && gaps.get(k).equals(Math.min(2 * gaps.get(k - 1), config.maxRtoNanos()))) {
+            k--;
         }
+        assertTrue(gaps.size() - k >= 4, "a doubling run of at least three steps: gaps " + gaps);
+        // Before it (probes in between) nothing backed off: the RTO, then twice it where a
+        // probe split a gap, is at most half the run's first gap; and the three linear
+        // timeouts and the one that first doubled all came before the run.
+        for (int i = 0; i < k; i++) {
+            assertTrue(2 * gaps.get(i) <= gaps.get(k), "no backoff before the fourth timeout: gaps " + gaps);
+        }
+        assertTrue(k - probes >= 4, "three timeouts at the same RTO first: gaps " + gaps);
         assertEquals(config.maxRtoNanos(), gaps.get(gaps.size() - 1));
-        assertEquals(all.size() - 1 - probes, link.a.stats().timeouts());
-        assertEquals(all.size() - 1, link.a.stats().retransmits());
-        assertEquals(config.maxRtoNanos(), link.a.stats().rtoNanos());
+        assertEquals(all.size() - 1 - probes, a.timeouts());
+        assertEquals(all.size() - 1, a.retransmits());
+        assertEquals(config.maxRtoNanos(), a.rtoNanos());
     }
 
     @Test
@@ -170,7 +179,8 @@ class EngineRecoveryTest {
         AtomicBoolean outage = new AtomicBoolean(true);
         link.policy = (d, i, p, t) -> outage.get() && d == Direction.A_TO_B ? Fate.DROP : Fate.DELIVER;
         link.a.write(new byte[10], 0, 10, true, link.now);
-        link.runUntil(() -> link.a.stats().timeouts() >= 3, 60 * SECOND);
+        // Three timeouts keep the RTO, the next three double it each.
+        link.runUntil(() -> link.a.stats().timeouts() >= 6, 60 * SECOND);
         assertTrue(link.a.stats().rtoNanos() >= 8 * rtoBefore || link.a.stats().rtoNanos() == CONFIG.maxRtoNanos());
         outage.set(false);
         assertTrue(link.runUntil(() -> link.a.isSendBufferEmpty(), 60 * SECOND));
