@@ -65,7 +65,10 @@ import org.slf4j.LoggerFactory;
  * broker already paces each connection, losses there are not a congestion signal, and
  * what must not overflow is the receiving client's buffer, which the advertised window
  * (fed by {@link #setTransportCapacity}) protects. When the peer's window is closed and
- * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval.
+ * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval. Once
+ * a loss has been detected, a queue cap keeps the unSACKed bytes in flight near two
+ * bandwidth-delay products measured from the delivery rate and the lowest round trip
+ * (see {@code lossQueueCap}), so that repairs do not wait behind a window-sized queue.
  *
  * <h2>RTT and retransmission</h2>
  * RTT samples come from per-frame send times: an acknowledgement that newly delivers
@@ -76,14 +79,16 @@ import org.slf4j.LoggerFactory;
  * is detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
  * frame delivered beyond a reordering allowance of SRTT/4, both raised when echoed
  * timestamps show a retransmission was spurious) and repaired at once, each hole at most
- * once per round trip. When the retransmission timer on the oldest frame expires and the
- * peer has been heard from since that frame was last sent, every unSACKed frame whose own
- * deadline (last sent + RTO) has passed is resent. If the oldest frame was SACKed, the
- * peer has reneged: the scoreboard is cleared first (RFC 2018 §8), so the oldest frame
- * is always among those resent. If the peer has been silent, only the
- * oldest frame is (the peer may be gone, and a timer must not resend the window into the
- * void); once an acknowledgement shows the path works, every frame sent before the
- * timeout and still not SACKed follows.
+ * once per round trip. A tail-loss probe (RFC 8985 §7) resends the oldest frame when
+ * nothing has come back for about one and a half round trips, at most twice per quiet
+ * spell, so that its echo reveals lost retransmissions before the timer would. When the
+ * retransmission timer on the oldest frame expires, only the oldest frame is resent (the
+ * peer may be gone, or a thread merely descheduled, and a timer must not resend the
+ * window); once an acknowledgement shows the path works and the timeout was not spurious
+ * (RFC 4015), every frame sent before the timeout and still not SACKed follows, up to
+ * the last frame the acknowledgement could report. If the oldest frame was SACKed, the
+ * peer has reneged: the scoreboard is cleared first (RFC 2018 §8). The RTO backs off
+ * from the fourth expiry in a row.
  *
  * <h2>Acknowledgements</h2>
  * In-order data is acknowledged after {@link EngineConfig#ackEveryFrames()} frames or
