@@ -1015,7 +1015,6 @@ public final class Engine {
         // of this frame decides (see processAck): it either echoes a send from before the
         // timeout (spurious: nothing else is resent) or it proves the rest lost.
         send.markLost(oldest, false);
-        noteLoss();
         if (!timeoutRecovery) {
             timeoutRecovery = true;
             timeoutRecoveryPoint = now;
@@ -1065,7 +1064,6 @@ public final class Engine {
             tailLossProbes++;
             tailProbeUnanswered = true;
             tailProbeSentAt = now;
-            noteLoss();
         }
     }
 
@@ -1100,6 +1098,11 @@ public final class Engine {
         return Math.max((long) QUEUE_CAP_FLOOR_FRAMES * maxPayload, (long) Math.min(Long.MAX_VALUE / 2, 2 * bdp));
     }
 
+    /**
+     * A loss was proven: by SACK or time evidence, or by the acknowledgement after a
+     * timeout. A timer firing or a probe is no proof (a descheduled thread fires them on
+     * a lossless path), so neither switches the cap on.
+     */
     private void noteLoss() {
         lossSeen = true;
     }
@@ -1358,8 +1361,8 @@ public final class Engine {
                 // rest (up to what the acknowledgement could report) is resent.
                 if (echo && p.tsEcr() - timeoutRecoveryPoint < 0) {
                     spuriousTimeouts++;
-                } else {
-                    send.markLostSentBefore(timeoutRecoveryPoint, reportedBelow(sack));
+                } else if (send.markLostSentBefore(timeoutRecoveryPoint, reportedBelow(sack)) > 0) {
+                    noteLoss();
                 }
             }
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
