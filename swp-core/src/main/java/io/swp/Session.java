@@ -405,6 +405,9 @@ public final class Session implements AutoCloseable {
                             + " within " + timeout);
                 }
             }
+            // A session that failed meanwhile has an empty send buffer too (a closed engine
+            // drops what it held): that is no acknowledgement.
+            throwIfFailed();
         } finally {
             lock.unlock();
         }

@@ -69,7 +69,10 @@ import org.slf4j.LoggerFactory;
  * broker already paces each connection, losses there are not a congestion signal, and
  * what must not overflow is the receiving client's buffer, which the advertised window
  * (fed by {@link #setTransportCapacity}) protects. When the peer's window is closed and
- * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval.
+ * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval. Once
+ * a loss has been detected, a queue cap keeps the unSACKed bytes in flight near two
+ * bandwidth-delay products measured from the delivery rate and the lowest round trip
+ * (see {@code lossQueueCap}), so that repairs do not wait behind a window-sized queue.
  *
  * <h2>RTT and retransmission</h2>
  * RTT samples come from per-frame send times: an acknowledgement that newly delivers
@@ -80,14 +83,16 @@ import org.slf4j.LoggerFactory;
  * is detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
  * frame delivered beyond a reordering allowance of SRTT/4, both raised when echoed
  * timestamps show a retransmission was spurious) and repaired at once, each hole at most
- * once per round trip. When the retransmission timer on the oldest frame expires and the
- * peer has been heard from since that frame was last sent, every unSACKed frame whose own
- * deadline (last sent + RTO) has passed is resent. If the oldest frame was SACKed, the
- * peer has reneged: the scoreboard is cleared first (RFC 2018 §8), so the oldest frame
- * is always among those resent. If the peer has been silent, only the
- * oldest frame is (the peer may be gone, and a timer must not resend the window into the
- * void); once an acknowledgement shows the path works, every frame sent before the
- * timeout and still not SACKed follows.
+ * once per round trip. A tail-loss probe (RFC 8985 §7) resends the oldest frame when
+ * nothing has come back for about one and a half round trips, at most twice per quiet
+ * spell, so that its echo reveals lost retransmissions before the timer would. When the
+ * retransmission timer on the oldest frame expires, only the oldest frame is resent (the
+ * peer may be gone, or a thread merely descheduled, and a timer must not resend the
+ * window); once an acknowledgement shows the path works and the timeout was not spurious
+ * (RFC 4015), every frame sent before the timeout and still not SACKed follows, up to
+ * the last frame the acknowledgement could report. If the oldest frame was SACKed, the
+ * peer has reneged: the scoreboard is cleared first (RFC 2018 §8). The RTO backs off
+ * from the fourth expiry in a row.
  *
  * <h2>Acknowledgements</h2>
  * In-order data is acknowledged after {@link EngineConfig#ackEveryFrames()} frames or
@@ -132,6 +137,18 @@ import org.slf4j.LoggerFactory;
 public final class Engine {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private static final long NEVER = Long.MAX_VALUE;
+    /** Tail-loss probes per quiet spell before the retransmission timer alone remains. */
+    private static final int MAX_TAIL_PROBES = 2;
+    /** Retransmission timeouts in a row, once established, before the RTO backs off. */
+    private static final int LINEAR_TIMEOUTS = 3;
+    /** Scheduling delay a loaded host adds to the round trip, which the queue cap must not starve. */
+    private static final long QUEUE_ALLOWANCE_NANOS = 2_000_000L;
+    /** The queue cap never goes below this many full frames. */
+    private static final int QUEUE_CAP_FLOOR_FRAMES = 16;
+    /** How long the lowest round trip and the highest delivery rate are remembered (BBR's min_rtt filter is 10 s). */
+    private static final long MIN_RTT_WINDOW_NANOS = 10_000_000_000L;
+    /** The shortest span a delivery rate is measured over. */
+    private static final long MIN_RATE_SPAN_NANOS = 1_000_000L;
     /** A transport capacity the transport cannot tell: no limit from it. */
     public static final long UNKNOWN_CAPACITY = -1;
     private static final byte[] EMPTY = new byte[0];
@@ -213,6 +230,23 @@ public final class Engine {
     private long closeDeadline = NEVER;
     private boolean timeoutRecovery;
     private long timeoutRecoveryPoint;
+    // Tail-loss probe: when DATA last went out, when an acknowledgement last brought news,
+    // and whether a probe went out since.
+    private long lastDataSentAt;
+    private long lastAckProgressAt;
+    private int tailProbesSinceNews;
+    private int timeoutsSinceNews;
+    private boolean tailProbeUnanswered;
+    private long tailProbeSentAt;
+    // The queue cap under loss (see lossQueueCap): the lowest recent round trip, the
+    // highest recent delivery rate, and whether a loss was ever detected.
+    private long minRtt = NEVER;
+    private long minRttAt;
+    private long rateEpochStart = NEVER;
+    private long rateEpochDelivered;
+    private double maxDeliveryRate;
+    private long maxDeliveryRateAt;
+    private boolean lossSeen;
 
     // Close.
     private boolean outputShutdown;
@@ -235,6 +269,8 @@ public final class Engine {
     private long acksSent;
     private long acksReceived;
     private long keepalivesSent;
+    private long tailLossProbes;
+    private long spuriousTimeouts;
 
     private Engine(EngineConfig config, String localInbox, String remoteInbox, long localNonce,
                    long remoteNonce, boolean initiator, EngineState state, long now) {
@@ -461,7 +497,7 @@ public final class Engine {
                 badFramesDropped, strayFramesDropped + receive.droppedPastFin(), noRoomDropped, acksSent,
                 acksReceived, keepalivesSent, receive.unorderedDropped(), rtt.srtt(), rtt.rttvar(), rtt.rto(),
                 rtt.samples(), send.inFlightFrames(), send.inFlightBytes(), peerFreeFrames, peerFreeBytes,
-                localFreeFrames(), localFreeBytes());
+                localFreeFrames(), localFreeBytes(), tailLossProbes, send.spuriousRetransmits(), spuriousTimeouts);
     }
 
     /**
@@ -840,10 +876,12 @@ public final class Engine {
         if (mayCarryData()) {
             SentFrame f = send.pollRetransmit();
             if (f != null) {
+                lastDataSentAt = now;
                 return retransmit(f, now);
             }
             f = send.peekUnsent();
-            if (f != null && windowAllows(f)) {
+            if (f != null && windowAllows(f, now)) {
+                lastDataSentAt = now;
                 send.markNextSent(now);
                 dataFramesSent++;
                 payloadBytesSent += f.length;
@@ -910,6 +948,8 @@ public final class Engine {
                         : state == EngineState.FIN_WAIT_2 ? orphanDeadline : NEVER;
             case RETRANSMIT:
                 return retransmitDeadline;
+            case TAIL_LOSS_PROBE:
+                return tailProbeDeadline();
             case DELAYED_ACK:
                 return ackNow ? NEVER : ackDeadline;
             case KEEPALIVE:
@@ -944,6 +984,9 @@ public final class Engine {
             case RETRANSMIT:
                 onRetransmitTimeout(now);
                 break;
+            case TAIL_LOSS_PROBE:
+                onTailLossProbe(now);
+                break;
             case DELAYED_ACK:
                 ackNow = true;
                 ackDeadline = NEVER;
@@ -963,9 +1006,16 @@ public final class Engine {
 
     private void onRetransmitTimeout(long now) {
         timeouts++;
-        long expiredRto = rtt.rto();
-        rtt.backoff();
-        if (state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED) {
+        // Established, the first LINEAR_TIMEOUTS expiries in a row keep the RTO (as Linux
+        // does for thin streams): at heavy loss a timeout's retransmission or its
+        // acknowledgement is often lost too (half the time at 30 % each way), and doubling
+        // at once turned a few unlucky rounds into seconds of silence. Loss is not a
+        // congestion signal here; a peer that stays silent still gets exponential backoff.
+        boolean handshake = state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED;
+        if (handshake || ++timeoutsSinceNews > LINEAR_TIMEOUTS) {
+            rtt.backoff();
+        }
+        if (handshake) {
             handshakeDue = true;
             retransmitDeadline = saturatedAdd(now, handshakeRto());
             return;
@@ -983,25 +1033,139 @@ public final class Engine {
             // without an unacked timeout or retransmission limit would wait for ever.
             send.forgetSacks();
         }
-        // If the peer has seen something sent since the oldest frame first went out (its
-        // echoed timestamp says so) and has spoken since that frame's last transmission,
-        // the path works and only these frames were lost: resend every one whose own
-        // deadline has passed. (Before any echo of the data, the RTO may merely be shorter
-        // than the round trip, and a burst would be spurious.) The echo must be strictly
-        // later: frames sent in one pass share a timestamp, so an equal echo may come from a
-        // frame sent just before the oldest in the same burst — a path that stalled
-        // mid-burst, not loss — and would resend the whole window.
-        if (peerEchoKnown && peerEcho - oldest.firstSentAt > 0 && lastReceiveAt - oldest.lastSentAt > 0
-                && send.markLostSentBefore(now - expiredRto + 1) > 0) {
-            return;
-        }
-        // Otherwise resend only the oldest: if the peer is gone, a timer must not resend
-        // the window. The rest follows once an acknowledgement shows the path works.
+        // Resend only the oldest frame, whatever the timer's cause. If the peer is gone, a
+        // timer must not resend the window into the void; on a loaded host most timeouts
+        // are spurious (a thread descheduled past the RTO), and resending every frame whose
+        // deadline passed would duplicate what the peer already holds. The acknowledgement
+        // of this frame decides (see processAck): it either echoes a send from before the
+        // timeout (spurious: nothing else is resent) or it proves the rest lost.
         send.markLost(oldest, false);
         if (!timeoutRecovery) {
             timeoutRecovery = true;
             timeoutRecoveryPoint = now;
         }
+    }
+
+    /**
+     * @return when to send a tail-loss probe, if before the retransmission timer: one
+     *     smoothed round trip plus the larger of the peer's acknowledgement delay and half
+     *     a round trip after the last DATA sent or the last acknowledgement that brought
+     *     news, whichever is later; the second probe of a quiet spell waits twice that,
+     *     and there is no third (the retransmission timer takes over). RFC 8985 §7.2 waits
+     *     two round trips; the peer acknowledges out-of-order data and gap fills at once
+     *     and holds in-order data back at most its acknowledgement delay, so a shorter wait
+     *     is enough here, and a probe that proves unnecessary costs only one frame. A
+     *     probe may also follow a timeout's retransmission: at 30 % loss each way half of
+     *     those go unanswered, and waiting out the backed-off timer instead cost a third
+     *     of the goodput in the simulator
+     */
+    private long tailProbeDeadline() {
+        // No probe when the oldest frame is SACKed: the peer reneged, and only the
+        // retransmission timer, which forgets the SACKs first, may resend it.
+        if (tailProbesSinceNews >= MAX_TAIL_PROBES || retransmitDeadline == NEVER || rtt.samples() == 0
+                || send.oldestProbeCandidate() == null || send.hasRetransmitsQueued() || !mayCarryData()) {
+            return NEVER;
+        }
+        long srtt = rtt.srtt();
+        long pto = saturatedAdd(srtt, Math.max(config.ackDelayNanos(), srtt / 2)) << tailProbesSinceNews;
+        long deadline = saturatedAdd(Math.max(lastDataSentAt, lastAckProgressAt), pto);
+        return deadline < retransmitDeadline ? deadline : NEVER;
+    }
+
+    /**
+     * Nothing has come back for a while although frames are in flight: the last frames
+     * sent, or their acknowledgements, or a retransmission may have been lost, and no
+     * later frame will reveal it. Resending the oldest unacknowledged frame (the one that
+     * holds the peer's window back) costs one frame; the acknowledgement it draws echoes
+     * its timestamp, which is the evidence the time-based loss detection needs to find
+     * every other lost frame at once, long before the retransmission timer would, and
+     * without its backoff.
+     */
+    private void onTailLossProbe(long now) {
+        tailProbesSinceNews++;
+        SentFrame f = send.oldestProbeCandidate();
+        if (f != null && now - f.lastSentAt >= rtt.srtt()) {
+            send.markLost(f, false);
+            tailLossProbes++;
+            tailProbeUnanswered = true;
+            tailProbeSentAt = now;
+        }
+    }
+
+    // ------------------------------------------------------------ the queue cap under loss
+
+    /**
+     * How many unSACKed payload bytes may be in flight while losses are being repaired:
+     * twice the highest recent delivery rate times the lowest recent round trip plus a
+     * {@link #QUEUE_ALLOWANCE_NANOS scheduling allowance}, and at least
+     * {@link #QUEUE_CAP_FLOOR_FRAMES} frames; unlimited (the advertised window alone
+     * applies) until the session first detects a loss, or before a round trip and a rate
+     * were measured. It stays on after that: where a queue in front of the receiver
+     * overflowed once (a window larger than a link's buffer), it would overflow again.
+     *
+     * <p>Why: there is no congestion window, so the sender keeps the peer's whole window
+     * in flight, and where the bottleneck is the receiver itself (a busy client, a
+     * broker's per-connection buffer) that window becomes a queue in front of it: a
+     * 16 MiB window ahead of a receiver draining 100 MB/s is a 160 ms round trip. Without
+     * loss that costs nothing. With loss every repair waits behind that queue, the
+     * receiver's window stays stuck behind the hole for the whole round trip, and more
+     * holes than SACK ranges can describe sit in flight, so goodput collapsed far below
+     * 1 − p. Keeping about two bandwidth-delay products in flight still fills the path
+     * (the rate measured is the path's, not the cap's: twice it is always sendable) while
+     * repairs take a round trip of the path rather than of the queue. It is not a
+     * loss-based congestion window: losses do not shrink it; the rate and round trip do.
+     */
+    private long lossQueueCap(long now) {
+        if (!lossSeen || minRtt == NEVER || maxDeliveryRate <= 0) {
+            return Long.MAX_VALUE;
+        }
+        double bdp = maxDeliveryRate * (minRtt + QUEUE_ALLOWANCE_NANOS) / 1e9;
+        return Math.max((long) QUEUE_CAP_FLOOR_FRAMES * maxPayload, (long) Math.min(Long.MAX_VALUE / 2, 2 * bdp));
+    }
+
+    /**
+     * A loss was proven: by SACK or time evidence, or by the acknowledgement after a
+     * timeout. A timer firing or a probe is no proof (a descheduled thread fires them on
+     * a lossless path), so neither switches the cap on.
+     */
+    private void noteLoss() {
+        lossSeen = true;
+    }
+
+    /** Keeps the lowest round trip of the last {@link #MIN_RTT_WINDOW_NANOS}, as BBR does. */
+    private void noteRttSample(long sample, long now) {
+        if (minRtt == NEVER || sample <= minRtt || now - minRttAt > MIN_RTT_WINDOW_NANOS) {
+            minRtt = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, sample);
+            minRttAt = now;
+        }
+    }
+
+    /**
+     * Samples the delivery rate (payload bytes acknowledged or SACKed per second) over
+     * spans of at least a round trip, and keeps the highest of the last
+     * {@link #MIN_RTT_WINDOW_NANOS}. Lower samples are not followed: under heavy loss the
+     * rate is limited by the receiver's window waiting on repairs, not by the path, and a
+     * cap that followed it down would limit the rate further, round after round.
+     */
+    private void noteDeliveryRate(long now) {
+        long delivered = send.deliveredBytes();
+        if (rateEpochStart == NEVER) {
+            rateEpochStart = now;
+            rateEpochDelivered = delivered;
+            return;
+        }
+        long span = now - rateEpochStart;
+        long minSpan = Math.max(MIN_RATE_SPAN_NANOS, minRtt == NEVER ? rtt.smoothedOrInitial() : minRtt);
+        if (span < minSpan) {
+            return;
+        }
+        double rate = (delivered - rateEpochDelivered) * 1e9 / span;
+        if (rate >= maxDeliveryRate || now - maxDeliveryRateAt > MIN_RTT_WINDOW_NANOS) {
+            maxDeliveryRate = rate;
+            maxDeliveryRateAt = now;
+        }
+        rateEpochStart = now;
+        rateEpochDelivered = delivered;
     }
 
     private boolean keepaliveApplies() {
@@ -1044,7 +1208,7 @@ public final class Engine {
     private void updateProbe(long now) {
         SentFrame next = send.peekUnsent();
         boolean blocked = mayCarryData() && next != null && send.unsackedFrames() == 0
-                && !send.hasRetransmitsQueued() && !windowAllows(next);
+                && !send.hasRetransmitsQueued() && !windowAllows(next, now);
         if (!blocked) {
             probeDeadline = NEVER;
             probeDue = false;
@@ -1138,6 +1302,8 @@ public final class Engine {
     private void becomeEstablished(long now) {
         if (handshakeSends == 1) {
             rtt.addSample(now - handshakeFirstSentAt);
+            // The handshake's round trip is the one sample no queue of our own data inflates.
+            noteRttSample(now - handshakeFirstSentAt, now);
         }
         rtt.resetBackoff();
         retransmitDeadline = NEVER;
@@ -1193,22 +1359,43 @@ public final class Engine {
             // by lost acknowledgements, and the sample would measure that, not the path.
             if (sentAt != Long.MIN_VALUE && echo && sentAt - p.tsEcr() >= 0) {
                 rtt.addSample(now - sentAt);
+                noteRttSample(now - sentAt, now);
             }
+            noteDeliveryRate(now);
+            // A timer's retransmission that this acknowledgement shows was unnecessary (it
+            // echoes a send from before the timer fired) means the round trip outgrew the
+            // estimate. Karn's rule takes no sample from frames sent twice, so without this
+            // one a path slower than the handshake suggested could be retransmitted into
+            // for ever: every frame resent before its acknowledgement arrives, none ever
+            // sampled (RFC 4015 §2 samples the echo for the same reason).
+            long timerSentAt = timeoutRecovery ? timeoutRecoveryPoint : tailProbeSentAt;
+            if (echo && (timeoutRecovery || tailProbeUnanswered) && p.tsEcr() - timerSentAt < 0) {
+                rtt.addSample(now - p.tsEcr());
+            }
+            tailProbeUnanswered = false;
             rtt.resetBackoff();
+            lastAckProgressAt = now;
+            tailProbesSinceNews = 0;
+            timeoutsSinceNews = 0;
             if (timeoutRecovery) {
                 timeoutRecovery = false;
                 // An acknowledgement sent before the peer saw our timeout retransmission
                 // (its echo is older) answers the originals: the round trip merely grew
-                // past the RTO (RFC 4015 Eifel response), so nothing else is resent.
-                // Without a valid echo it cannot tell: the rest is resent.
-                if (!echo || p.tsEcr() - timeoutRecoveryPoint >= 0) {
-                    send.markLostSentBefore(timeoutRecoveryPoint);
+                // past the RTO (RFC 4015 Eifel response), so nothing else is resent, and
+                // the backoff was undone above. Without a valid echo it cannot tell: the
+                // rest (up to what the acknowledgement could report) is resent.
+                if (echo && p.tsEcr() - timeoutRecoveryPoint < 0) {
+                    spuriousTimeouts++;
+                } else if (send.markLostSentBefore(timeoutRecoveryPoint, reportedBelow(sack)) > 0) {
+                    noteLoss();
                 }
             }
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
         }
         // Run even without new acknowledgements: a newer echoed timestamp alone can prove loss.
-        send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack));
+        if (send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack)) > 0) {
+            noteLoss();
+        }
         updatePeerWindow(p);
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
@@ -1381,8 +1568,11 @@ public final class Engine {
         }
     }
 
-    private boolean windowAllows(SentFrame f) {
+    private boolean windowAllows(SentFrame f, long now) {
         if (send.unsackedFrames() >= peerFreeFrames || send.inFlightFrames() >= config.windowFrames()) {
+            return false;
+        }
+        if (send.unsackedFrames() > 0 && send.unsackedBytes() + f.length > lossQueueCap(now)) {
             return false;
         }
         if (send.unsackedBytes() + f.length <= peerFreeBytes) {

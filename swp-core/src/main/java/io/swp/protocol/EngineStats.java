@@ -33,6 +33,13 @@ package io.swp.protocol;
  * @param peerWindowBytes the peer's last advertised free capacity in bytes
  * @param localWindowFrames the capacity in frames we advertise now
  * @param localWindowBytes the capacity in bytes we advertise now
+ * @param tailLossProbes frames resent because nothing came back for two round trips
+ *     while frames were in flight (counted in {@code retransmits} too)
+ * @param spuriousRetransmits fast retransmissions found unnecessary afterwards: the
+ *     acknowledgement that delivered the frame echoed a send from before the
+ *     retransmission, so the original had arrived (reordering, not loss)
+ * @param spuriousTimeouts retransmission timeouts found unnecessary the same way: the
+ *     first acknowledgement after the timeout answered frames sent before it
  */
 public record EngineStats(
         long framesSent,
@@ -60,5 +67,8 @@ public record EngineStats(
         long peerWindowFrames,
         long peerWindowBytes,
         long localWindowFrames,
-        long localWindowBytes) {
+        long localWindowBytes,
+        long tailLossProbes,
+        long spuriousRetransmits,
+        long spuriousTimeouts) {
 }

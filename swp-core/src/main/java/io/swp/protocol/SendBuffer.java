@@ -61,6 +61,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private int reorderingThreshold = DUP_THRESH;
     private int reorderingQuarters = 1;
     private long spuriousRetransmits;
+    private long deliveredBytes;
 
     // Results of the acknowledgement being processed; reset by beginAck().
     private boolean echoValid;
@@ -137,6 +138,15 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     /** @return whether everything queued has been acknowledged */
     boolean isEmpty() {
         return una == end;
+    }
+
+    /**
+     * @return the oldest in-flight frame if the peer has not SACKed it and it is not
+     *     already waiting for retransmission, else null: what a tail-loss probe resends
+     */
+    SentFrame oldestProbeCandidate() {
+        SentFrame f = oldestInFlight();
+        return f != null && !f.sacked && !f.queuedForRetransmit ? f : null;
     }
 
     /** @return the oldest in-flight frame, or null */
@@ -243,15 +253,23 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     }
 
     /**
-     * Declares lost every in-flight frame not SACKed and last sent before
-     * {@code sentBefore}: after a retransmission timeout, those whose own deadline has
-     * passed. This is the only O(window) walk; it runs once per timeout.
+     * Declares lost every in-flight frame not SACKed, last sent before {@code sentBefore}
+     * and below {@code reportedBelow}: after a retransmission timeout, once an
+     * acknowledgement shows the path works. Frames at or above {@code reportedBelow} are
+     * left alone: the peer's acknowledgement used every SACK range it may carry before
+     * reaching them, so it may hold them without having said so, and resending them
+     * would mostly duplicate what arrived (a window of 1,024 frames with many holes
+     * outruns 32 ranges). They are judged once the ranges reach them. This is the only
+     * O(window) walk; it runs at most once per timeout.
      *
+     * @param sentBefore frames last sent before this time qualify
+     * @param reportedBelow the last acknowledgement accounted for every frame below this
      * @return how many frames were queued for retransmission
      */
-    int markLostSentBefore(long sentBefore) {
+    int markLostSentBefore(long sentBefore, long reportedBelow) {
         int marked = 0;
-        for (long s = una; s < nextToSend; s++) {
+        long limit = Math.min(nextToSend, Math.max(una + 1, reportedBelow));
+        for (long s = una; s < limit; s++) {
             SentFrame f = frames.get(s);
             if (!f.sacked && !f.queuedForRetransmit && f.lastSentAt < sentBefore) {
                 markLost(f, false);
@@ -384,7 +402,13 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         }
     }
 
+    /** @return payload bytes the peer has acknowledged or SACKed so far, each frame counted once */
+    long deliveredBytes() {
+        return deliveredBytes;
+    }
+
     private void noteDelivery(SentFrame f) {
+        deliveredBytes += f.length;
         if (f.retransmits == 0) {
             newestCleanDeliverySentAt = Math.max(newestCleanDeliverySentAt, f.lastSentAt);
             latestCleanDeliverySentAt = Math.max(latestCleanDeliverySentAt, f.lastSentAt);

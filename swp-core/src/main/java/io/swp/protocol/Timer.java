@@ -25,6 +25,12 @@ enum Timer {
     TIME_WAIT,
     /** The retransmission timeout (RFC 6298) on the oldest in-flight frame, or on the SYN / SYN-ACK. */
     RETRANSMIT,
+    /**
+     * Frames are in flight and nothing has come back for two round trips: resend the
+     * oldest to draw an acknowledgement (a tail-loss probe, RFC 8985 §7), earlier than
+     * the retransmission timer and without its backoff.
+     */
+    TAIL_LOSS_PROBE,
     /** A delayed acknowledgement is due (RFC 1122 §4.2.3.2). */
     DELAYED_ACK,
     /** Nothing sent for a keepalive interval: send a KEEPALIVE. */

@@ -69,14 +69,17 @@ class EngineRecoveryTest {
     }
 
     @Test
-    void aLostTailFrameIsRepairedByTheTimerAlone() {
+    void aLostTailFrameIsRepairedByATailLossProbeBeforeTheRto() {
         VirtualLink link = new VirtualLink(CONFIG).establish();
         link.policy = dropFirst(4);
         transfer(link, randomBytes(5 * 1000, 2));
         EngineStats a = link.a.stats();
-        assertEquals(1, a.retransmits());
-        assertEquals(1, a.timeouts());
-        assertEquals(0, a.fastRetransmits());
+        assertEquals(1, a.retransmits(), a.toString());
+        // The probe went out first: the retransmission timer never fired.
+        assertEquals(1, a.tailLossProbes(), a.toString());
+        assertEquals(0, a.timeouts(), a.toString());
+        assertEquals(0, a.fastRetransmits(), a.toString());
+        assertEquals(2, link.sentByA(FrameKind.DATA, 4).size());
     }
 
     @Test
@@ -87,8 +90,18 @@ class EngineRecoveryTest {
         link.policy = (d, i, p, t) -> d == Direction.A_TO_B && t < start + 30 * MS ? Fate.DROP : Fate.DELIVER;
         transfer(link, randomBytes(50 * 1000, 3));
         EngineStats a = link.a.stats();
-        assertEquals(1, a.timeouts(), a.toString());
-        assertEquals(50, a.retransmits(), "each lost frame resent once: " + a);
+        assertTrue(a.timeouts() + a.tailLossProbes() >= 1, a.toString());
+        // Each frame is sent until one copy gets through, and no more: the copies sent in
+        // the outage (the originals, and a probe that went out before it ended) plus one.
+        long sends = 0;
+        for (long seq = 0; seq < 50; seq++) {
+            List<Sent> copies = link.sentByA(FrameKind.DATA, seq);
+            long lost = copies.stream().filter(s -> s.at() < start + 30 * MS).count();
+            assertEquals(lost + 1, copies.size(), "frame " + seq + ": " + copies + " " + a);
+            sends += copies.size();
+        }
+        assertEquals(sends - 50, a.retransmits(), a.toString());
+        assertTrue(a.retransmits() <= 50 + a.timeouts() + a.tailLossProbes(), a.toString());
     }
 
     @Test
@@ -119,26 +132,44 @@ class EngineRecoveryTest {
     }
 
     @Test
-    void rtoBacksOffByDoublingUpToTheCeiling() {
+    void rtoStaysForThreeTimeoutsThenBacksOffByDoublingUpToTheCeiling() {
         SessionConfig config = CONFIG.toBuilder().maxRto(Duration.ofMillis(400)).build();
         VirtualLink link = new VirtualLink(config).establish();
         link.bVanished = true;
         link.a.write(new byte[10], 0, 10, true, link.now);
         link.runFor(5 * SECOND);
-        List<Sent> sends = link.sentByA(FrameKind.DATA, 0);
-        assertTrue(sends.size() > 6, "sends: " + sends.size());
-        long firstRto = sends.get(1).at() - sends.get(0).at();
-        assertTrue(firstRto >= config.minRtoNanos() && firstRto < config.maxRtoNanos(), "first RTO " + firstRto);
+        List<Sent> all = link.sentByA(FrameKind.DATA, 0);
+        EngineStats a = link.a.stats();
+        // At most two tail-loss probes go out, among the first timeouts (nothing ever
+        // answers them), and the first three timeouts keep the RTO; from then on only the
+        // timer resends, doubling its wait each time up to the ceiling.
+        int probes = (int) a.tailLossProbes();
+        assertTrue(probes <= 2, "probes: " + probes);
+        assertTrue(all.size() > probes + 9, "sends: " + all.size());
+        long firstResend = all.get(1).at() - all.get(0).at();
+        assertTrue(firstResend >= config.minRtoNanos() / 2 && firstResend < config.maxRtoNanos(),
+                "first resend " + firstResend);
         List<Long> gaps = new ArrayList<>();
-        for (int i = 1; i < sends.size(); i++) {
-            gaps.add(sends.get(i).at() - sends.get(i - 1).at());
+        for (int i = 1; i < all.size(); i++) {
+            gaps.add(all.get(i).at() - all.get(i - 1).at());
         }
-        for (int i = 1; i < gaps.size(); i++) {
-            assertEquals(Math.min(2 * gaps.get(i - 1), config.maxRtoNanos()), gaps.get(i), "gaps " + gaps);
+        // From the end back, the gaps double up to the ceiling; the run starts at gap k.
+        int k = gaps.size() - 1;
+        while (k > 0 && gaps.get(k).equals(Math.min(2 * gaps.get(k - 1), config.maxRtoNanos()))) {
+            k--;
         }
+        assertTrue(gaps.size() - k >= 4, "a doubling run of at least three steps: gaps " + gaps);
+        // Before it (probes in between) nothing backed off: the RTO, then twice it where a
+        // probe split a gap, is at most half the run's first gap; and the three linear
+        // timeouts and the one that first doubled all came before the run.
+        for (int i = 0; i < k; i++) {
+            assertTrue(2 * gaps.get(i) <= gaps.get(k), "no backoff before the fourth timeout: gaps " + gaps);
+        }
+        assertTrue(k - probes >= 4, "three timeouts at the same RTO first: gaps " + gaps);
         assertEquals(config.maxRtoNanos(), gaps.get(gaps.size() - 1));
-        assertEquals(sends.size() - 1, link.a.stats().timeouts());
-        assertEquals(config.maxRtoNanos(), link.a.stats().rtoNanos());
+        assertEquals(all.size() - 1 - probes, a.timeouts());
+        assertEquals(all.size() - 1, a.retransmits());
+        assertEquals(config.maxRtoNanos(), a.rtoNanos());
     }
 
     @Test
@@ -148,7 +179,8 @@ class EngineRecoveryTest {
         AtomicBoolean outage = new AtomicBoolean(true);
         link.policy = (d, i, p, t) -> outage.get() && d == Direction.A_TO_B ? Fate.DROP : Fate.DELIVER;
         link.a.write(new byte[10], 0, 10, true, link.now);
-        link.runUntil(() -> link.a.stats().timeouts() >= 3, 60 * SECOND);
+        // Three timeouts keep the RTO, the next three double it each.
+        link.runUntil(() -> link.a.stats().timeouts() >= 6, 60 * SECOND);
         assertTrue(link.a.stats().rtoNanos() >= 8 * rtoBefore || link.a.stats().rtoNanos() == CONFIG.maxRtoNanos());
         outage.set(false);
         assertTrue(link.runUntil(() -> link.a.isSendBufferEmpty(), 60 * SECOND));

@@ -70,7 +70,7 @@ final class PublishCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (Network net = Transfers.lossy(NatsNetwork.connect(bus.server), bus.loss, System.nanoTime(), true);
+        try (Network net = Transfers.lossy(NatsNetwork.connect(bus.server), bus.loss, true, bus.lossSeed(), true);
              Publisher pub = Publisher.builder(net, subject).config(Fanout.config(bus)).open()) {
             List<Publisher.ReceiverOutcome> outcomes = publish(pub, files, expect, joinTimeout, confirmTimeout, out);
             int ok = 0;

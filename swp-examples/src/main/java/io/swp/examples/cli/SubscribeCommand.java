@@ -58,7 +58,7 @@ final class SubscribeCommand implements Callable<Integer> {
             throw new SwpCli.UsageException("not a writable directory: " + out);
         }
         PrintWriter pw = spec.commandLine().getOut();
-        try (Network net = Transfers.lossy(NatsNetwork.connect(bus.server), bus.loss, System.nanoTime(), true);
+        try (Network net = Transfers.lossy(NatsNetwork.connect(bus.server), bus.loss, true, bus.lossSeed(), true);
              Subscription sub = Subscription.builder(net, subject)
                      .config(Fanout.config(bus).toBuilder().lateJoin(fromStart ? LateJoin.FROM_BACKLOG : LateJoin.FROM_NOW)
                              .build()).open()) {
