@@ -99,6 +99,8 @@ public final class ReceiverEngine {
     private long retainedFrom;
     /** Parity rows held per block start: row index to parity bytes. */
     private final HashMap<Long, TreeMap<Integer, byte[]>> parity = new HashMap<>();
+    /** Parity rows that arrived before the WELCOME; with {@link #held}, at most a window of frames. */
+    private final ArrayDeque<FanoutFrame> earlyParity = new ArrayDeque<>();
 
     private long joinAt;
     private long nextStatusAt = NEVER;
@@ -437,6 +439,10 @@ public final class ReceiverEngine {
             highestKnown = Math.max(highestKnown, last);
             advance(last, now);
         }
+        FanoutFrame early;
+        while ((early = earlyParity.poll()) != null) {
+            onParity(early, now);
+        }
     }
 
     private void onData(FanoutFrame f, long now) {
@@ -515,6 +521,12 @@ public final class ReceiverEngine {
         long k = f.aux() >>> 16;
         int row = (int) (f.aux() & 0xffff);
         long block = f.seq();
+        if (state == State.JOINING && fec != 0 && k == fec && held.size() + earlyParity.size() < config.windowFrames()) {
+            // Parity that overtook the WELCOME, kept like early data: the rows a block got before
+            // this receiver was welcomed would otherwise be sent again for it alone.
+            earlyParity.add(f);
+            return;
+        }
         if (state != State.ACTIVE || fec == 0 || k != fec || block % fec != 0 || row >= BlockCode.maxRows(fec)
                 || f.payload().length < BlockCode.SYMBOL_OVERHEAD) {
             stats.strayDropped++;
@@ -716,6 +728,7 @@ public final class ReceiverEngine {
         missing.clear();
         retained.clear();
         parity.clear();
+        earlyParity.clear();
         events.add(Event.FAILED);
     }
 

@@ -228,6 +228,36 @@ class FanoutEngineTest {
         }
     }
 
+    /** Without it, a receiver whose WELCOME came after a block's parity needed its own repairs (seen at 50 receivers). */
+    @Test
+    void parityThatOvertakesTheWelcomeIsKeptAndDecodedOnceWelcomed() {
+        FanoutConfig cfg = CONFIG.toBuilder().fecBlockFrames(4).build();
+        ReceiverEngine r = new ReceiverEngine(cfg, "s", "r1", 77, 0);
+        r.handleFrame(new FanoutFrame(FanoutKind.HEARTBEAT, STREAM, 0, 0, 0, "s.pub", new long[] {4, 4}, null), 0);
+        assertEquals(FanoutKind.JOIN, decode(r.pollTransmit(0)).kind());
+        byte[][] payloads = new byte[4][];
+        long[] flags = new long[4];
+        for (int i = 0; i < 4; i++) {
+            payloads[i] = new byte[20 + i];
+            new Random(i).nextBytes(payloads[i]);
+            flags[i] = FanoutFrame.SOM | FanoutFrame.EOM;
+        }
+        // Frames 0, 2 and 3 and one parity row arrive before the WELCOME; frame 1 never does.
+        for (int i : new int[] {0, 2, 3}) {
+            r.handleFrame(data(STREAM, i, flags[i], payloads[i]), 1);
+        }
+        r.handleFrame(new FanoutFrame(FanoutKind.PARITY, STREAM, 0, (4L << 16) | 5, 0, "", null,
+                BlockCode.encode(4, 5, flags, payloads)), 1);
+        r.handleFrame(FanoutFrame.control(FanoutKind.WELCOME, STREAM, 0, 0, 77, ""), 2);
+        assertEquals(1, r.stats().decoded(), r.stats().toString());
+        for (int i = 0; i < 4; i++) {
+            FanoutChunk c = r.pollChunk(2);
+            assertNotNull(c, "frame " + i);
+            assertArrayEquals(payloads[i], c.payload(), "frame " + i);
+        }
+        assertEquals(0, r.stats().nacksSent());
+    }
+
     @Test
     void randomWellFormedFramesNeverBreakEitherSide() {
         Random random = new Random(99);
