@@ -40,7 +40,9 @@ import java.util.TreeMap;
  * <h2>Repairs</h2>
  * A NACK names missing ranges. With parity on ({@link FanoutConfig#fecBlockFrames()}),
  * NACKs of a block whose frames are all published and held are collected per block for
- * {@link FanoutConfig#repairAggregationNanos()}; receivers list, per block, only as many
+ * {@link FanoutConfig#repairAggregationNanos()}, counted from the block's end for a block
+ * still being published (NACKs of it wait, at most a retry interval, since plain frames
+ * sent meanwhile would mostly duplicate the parity its other requesters soon need); receivers list, per block, only as many
  * frames as they lack beyond the parity rows they hold. With at least
  * {@link FanoutConfig#multicastRepairMin()} requesters, as many new parity rows
  * ({@code BlockCode}) as the neediest listed go out on the subject, and any receiver
@@ -355,7 +357,7 @@ public final class PublisherEngine {
             Map.Entry<Long, BlockRepair> e = it.next();
             long block = e.getKey();
             BlockRepair r = e.getValue();
-            if (r.firstAt + config.repairAggregationNanos() <= now) {
+            if (dueAt(r) <= now) {
                 it.remove();
                 flushBlock(block, r, now);
             }
@@ -409,6 +411,12 @@ public final class PublisherEngine {
         if (nextSent < nextSeq && flowAllows(nextSent, now)) {
             Slot s = slot(nextSent);
             long seq = nextSent++;
+            if (fec > 0 && !blockRepairs.isEmpty() && ((seq + 1) % fec == 0 || seq == finSeq)) {
+                BlockRepair br = blockRepairs.get(seq - seq % fec);
+                if (br != null && br.endedAt == NEVER) {
+                    br.endedAt = now;
+                }
+            }
             stats.dataFramesPublished++;
             stats.payloadBytesPublished += s.payload.length;
             heartbeatInterval = config.heartbeatMinNanos();
@@ -433,7 +441,7 @@ public final class PublisherEngine {
             t = Math.min(t, r.firstAt + config.repairAggregationNanos());
         }
         for (BlockRepair r : blockRepairs.values()) {
-            t = Math.min(t, r.firstAt + config.repairAggregationNanos());
+            t = Math.min(t, dueAt(r));
         }
         boolean dataWaiting = nextSent < nextSeq;
         for (Member m : members.values()) {
@@ -524,7 +532,7 @@ public final class PublisherEngine {
                     cutOff(m, LostReason.BACKLOG);
                     return;
                 }
-                if (fec > 0 && parityPossible(seq)) {
+                if (fec > 0 && (parityPossible(seq) || underWay(seq - seq % fec))) {
                     long block = seq - seq % fec;
                     long[] ps = parityState.get(block);
                     if (ps != null && ps[1] != NEVER && now - ps[1] < config.nackRetryNanos() / 2) {
@@ -532,8 +540,11 @@ public final class PublisherEngine {
                         stats.repairsSuppressed++;
                         continue;
                     }
-                    blockRepairs.computeIfAbsent(block, k -> new BlockRepair(now))
-                            .requested.computeIfAbsent(m.nonce, k -> new java.util.TreeSet<>()).add(seq);
+                    BlockRepair br = blockRepairs.computeIfAbsent(block, k -> new BlockRepair(now));
+                    if (br.endedAt == NEVER && !underWay(block)) {
+                        br.endedAt = now;
+                    }
+                    br.requested.computeIfAbsent(m.nonce, k -> new java.util.TreeSet<>()).add(seq);
                     continue;
                 }
                 Slot s = slot(seq);
@@ -549,6 +560,21 @@ public final class PublisherEngine {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the block at {@code block} is held and still being published: NACKs of it wait
+     * for its end, since parity needs the whole block and plain frames sent meanwhile would
+     * mostly duplicate the parity that the block's other requesters soon need anyway.
+     */
+    private boolean underWay(long block) {
+        return block >= backlogStart && block + fec > nextSent && !(finSeq >= 0 && nextSent > finSeq);
+    }
+
+    /** When the collection of a block's NACKs ends: an aggregation interval after the block ended, or, while it is still under way (its publication held back by flow control), a retry interval after the first NACK. */
+    private long dueAt(BlockRepair r) {
+        return r.endedAt == NEVER ? r.firstAt + config.nackRetryNanos()
+                : Math.max(r.firstAt, r.endedAt) + config.repairAggregationNanos();
     }
 
     /** Whether the block of {@code seq} is complete and wholly in the backlog, so parity can be computed. */
@@ -592,11 +618,21 @@ public final class PublisherEngine {
             }
             return;
         }
+        // Frames: on the subject those that enough receivers asked for, to each requester the rest.
+        TreeMap<Long, Repair> bySeq = new TreeMap<>();
         for (Map.Entry<Long, java.util.TreeSet<Long>> e : r.requested.entrySet()) {
-            Repair single = new Repair(now);
-            single.requesters.add(e.getKey());
             for (long seq : e.getValue()) {
-                flushUnicast(seq, single);
+                bySeq.computeIfAbsent(seq, k -> new Repair(now)).requesters.add(e.getKey());
+            }
+        }
+        int threshold = multicastThreshold();
+        for (Map.Entry<Long, Repair> e : bySeq.entrySet()) {
+            Slot s = slot(e.getKey());
+            if (e.getValue().requesters.size() >= threshold && s != null
+                    && (s.lastMulticastAt == NEVER || now - s.lastMulticastAt >= config.nackRetryNanos() / 2)) {
+                multicastRepairs.add(e.getKey());
+            } else {
+                flushUnicast(e.getKey(), e.getValue());
             }
         }
     }
@@ -804,6 +840,8 @@ public final class PublisherEngine {
     /** NACKs of one parity block, collected over the aggregation interval: frames listed per requester. */
     private static final class BlockRepair {
         final long firstAt;
+        /** When the block was wholly published (or the stream ended within it); NEVER while under way. */
+        long endedAt = NEVER;
         final Map<Long, java.util.TreeSet<Long>> requested = new LinkedHashMap<>();
 
         BlockRepair(long firstAt) {
