@@ -34,7 +34,8 @@ import java.util.TreeMap;
  * {@link FanoutConfig#windowFrames()} frames. A frame is missing when a later one (or a
  * heartbeat's next sequence number: tail loss) shows it was sent; it is NACKed
  * {@link FanoutConfig#nackDelayNanos()} after that (reordering allowance) and again every
- * {@link FanoutConfig#nackRetryNanos()} until it arrives. STATUS goes out when the
+ * {@link FanoutConfig#nackRetryNanos()} (or twice the measured delay from a NACK to its
+ * repair, when longer) until it arrives. STATUS goes out when the
  * position moved by a quarter window, when the window reopens, at the end of the stream,
  * and at least every {@link FanoutConfig#statusIntervalNanos()} (the publisher's proof
  * that the receiver lives).
@@ -92,6 +93,10 @@ public final class ReceiverEngine {
     private final HashMap<Long, FanoutFrame> held = new HashMap<>();
     private final ArrayDeque<FanoutChunk> readable = new ArrayDeque<>();
     private final TreeMap<Long, long[]> missing = new TreeMap<>();
+    /** When the oldest NACK not yet followed by a repair went out, or NEVER. */
+    private long nackOutAt = NEVER;
+    /** Smoothed delay from a NACK to the first repair after it; 0 before the first sample. */
+    private long repairDelay;
     /** Frames per parity block, learnt from the publisher's heartbeat; 0 without parity. */
     private int fec;
     /** Delivered frames of the block {@code position} is in, kept to decode parity with. */
@@ -365,6 +370,9 @@ public final class ReceiverEngine {
         long[] ranges = dueNacks(now);
         if (ranges != null) {
             stats.nacksSent++;
+            if (nackOutAt == NEVER) {
+                nackOutAt = now;
+            }
             return status(new FanoutFrame(FanoutKind.NACK, stream, position, free(), nonce, inbox, ranges, null), now);
         }
         if (statusDue || now >= nextStatusAt) {
@@ -473,6 +481,7 @@ public final class ReceiverEngine {
         stats.framesReceived++;
         if (f.has(FanoutFrame.REPAIR)) {
             stats.repairsReceived++;
+            repairArrived(now);
         }
         noteSent(seq - 1, now);
         highestKnown = Math.max(highestKnown, seq);
@@ -544,6 +553,7 @@ public final class ReceiverEngine {
         }
         rows.put(row, f.payload());
         stats.parityReceived++;
+        repairArrived(now);
         tryDecode(block, now);
     }
 
@@ -632,9 +642,31 @@ public final class ReceiverEngine {
         highestKnown = Math.max(highestKnown, limit);
     }
 
+    /**
+     * How long a NACKed frame waits before it is asked for again: {@link
+     * FanoutConfig#nackRetryNanos()}, or twice the smoothed time from a NACK to the first
+     * repair after it when that is longer (at most 16 retry intervals). Repairs wait behind
+     * whatever data is queued at the server and the clients, which can be far longer than
+     * the retry interval; asking again before the answer can arrive only made the publisher
+     * send the same repairs again, adding to that queue.
+     */
+    private long nackRetry() {
+        return Math.max(config.nackRetryNanos(), Math.min(2 * repairDelay, 16 * config.nackRetryNanos()));
+    }
+
+    /** A repair arrived: the time since the oldest NACK not yet answered is a sample of the repair delay. */
+    private void repairArrived(long now) {
+        if (nackOutAt == NEVER) {
+            return;
+        }
+        long sample = Math.max(0, now - nackOutAt);
+        repairDelay = repairDelay == 0 ? sample : repairDelay + (sample - repairDelay) / 8;
+        nackOutAt = NEVER;
+    }
+
     /** Missing entries: {first seen, last NACKed (or NEVER), not before (covered by parity until)}. */
     private long nackDueAt(long[] m) {
-        long due = m[1] == NEVER ? m[0] + config.nackDelayNanos() : m[1] + config.nackRetryNanos();
+        long due = m[1] == NEVER ? m[0] + config.nackDelayNanos() : m[1] + nackRetry();
         return Math.max(due, m[2]);
     }
 
@@ -654,7 +686,7 @@ public final class ReceiverEngine {
             for (Map.Entry<Long, long[]> e : missing.entrySet()) {
                 long[] m = e.getValue();
                 long block = e.getKey() - e.getKey() % fec;
-                if (m[1] != NEVER && m[1] + config.nackRetryNanos() > now && allowance.containsKey(block)) {
+                if (m[1] != NEVER && m[1] + nackRetry() > now && allowance.containsKey(block)) {
                     allowance.merge(block, -1, Integer::sum);
                 }
             }
@@ -678,7 +710,7 @@ public final class ReceiverEngine {
                 if (left != null) {
                     if (left <= 0) {
                         // Covered by parity held or asked for: look again after a retry interval.
-                        m[2] = now + config.nackRetryNanos();
+                        m[2] = now + nackRetry();
                         continue;
                     }
                     allowance.put(seq - seq % fec, left - 1);
