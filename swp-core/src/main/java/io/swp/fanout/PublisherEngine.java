@@ -1,5 +1,6 @@
 package io.swp.fanout;
 
+import io.swp.protocol.Demux;
 import io.swp.protocol.MalformedFrameException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -122,6 +123,9 @@ public final class PublisherEngine {
 
     private long heartbeatAt;
     private long heartbeatInterval;
+    /** Replies to non-members and new admissions, as the session Demux limits its replies to unknown peers. */
+    private double replyTokens = Demux.DEFAULT_REPLY_BURST;
+    private long replyRefilledAt = Long.MIN_VALUE;
     private final Stats stats = new Stats();
 
     /**
@@ -469,6 +473,10 @@ public final class PublisherEngine {
     private void onJoin(FanoutFrame f, long now) {
         Member m = members.get(f.receiver());
         if (m == null) {
+            if (!takeReplyToken(now)) {
+                // A JOIN flood from strangers: each one would cost a member slot or a reply.
+                return;
+            }
             LostReason wasGone = gone.get(f.receiver());
             if (wasGone != null) {
                 sendLost(f.receiver(), f.inbox(), wasGone);
@@ -499,8 +507,9 @@ public final class PublisherEngine {
     private void onStatus(FanoutFrame f, long now) {
         Member m = members.get(f.receiver());
         if (m == null) {
-            LostReason r = gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER);
-            sendLost(f.receiver(), f.inbox(), r);
+            if (takeReplyToken(now)) {
+                sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
+            }
             return;
         }
         m.lastHeard = now;
@@ -680,7 +689,9 @@ public final class PublisherEngine {
     private void onReport(FanoutFrame f, long now) {
         Member m = members.get(f.receiver());
         if (m == null) {
-            sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
+            if (takeReplyToken(now)) {
+                sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
+            }
             return;
         }
         m.lastHeard = now;
@@ -692,6 +703,28 @@ public final class PublisherEngine {
             queue(new FanoutTransmit(m.inbox, FanoutCodec.encode(
                     FanoutFrame.control(FanoutKind.REPORT_ACK, stream, f.seq(), 0, m.nonce, "")), false));
         }
+    }
+
+    /**
+     * Takes one token for a reply to a non-member or a new admission: {@link
+     * Demux#DEFAULT_REPLIES_PER_SECOND} a second, in bursts of {@link Demux#DEFAULT_REPLY_BURST}
+     * (the session endpoint's defaults). Without it, frames forged by strangers drew one
+     * reply each, to any inbox they named, as fast as they could be sent.
+     *
+     * @return false, counting it, when the limit is spent
+     */
+    private boolean takeReplyToken(long now) {
+        if (replyRefilledAt != Long.MIN_VALUE && now > replyRefilledAt) {
+            replyTokens = Math.min(Demux.DEFAULT_REPLY_BURST,
+                    replyTokens + (now - replyRefilledAt) * (Demux.DEFAULT_REPLIES_PER_SECOND / 1e9));
+        }
+        replyRefilledAt = replyRefilledAt == Long.MIN_VALUE ? now : Math.max(now, replyRefilledAt);
+        if (replyTokens < 1) {
+            stats.repliesRateLimited++;
+            return false;
+        }
+        replyTokens -= 1;
+        return true;
     }
 
     private void markComplete(Member m) {
@@ -867,8 +900,14 @@ public final class PublisherEngine {
         long staleDropped;
         long strayDropped;
         long controlDropped;
+        long repliesRateLimited;
 
         Stats() {
+        }
+
+        /** @return frames from non-members (and JOINs) not answered because the reply rate limit was spent */
+        public long repliesRateLimited() {
+            return repliesRateLimited;
         }
 
         /** @return DATA frames published for the first time */

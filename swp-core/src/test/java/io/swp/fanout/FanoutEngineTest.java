@@ -285,6 +285,37 @@ class FanoutEngineTest {
         assertTrue(nacked, "no NACK for " + seq + " at " + now);
     }
 
+    /** Without the limit, each forged frame drew a LOST reply to whatever inbox it named. */
+    @Test
+    void strangersFramesDrawRepliesOnlyAtTheReplyRateLimit() {
+        PublisherEngine p = publisher();
+        int flood = 3 * io.swp.protocol.Demux.DEFAULT_REPLY_BURST;
+        for (int i = 1; i <= flood; i++) {
+            p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.STATUS, STREAM, 0, 8, i, "victim")), 5);
+        }
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.stats().lostSent());
+        assertEquals(flood - io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.stats().repliesRateLimited());
+        // The bucket refills: a stranger a second later is answered again.
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.NACK, STREAM, 0, 8, flood + 1, "r")),
+                5 + 1_000_000_000L);
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST + 1, p.stats().lostSent());
+    }
+
+    /** Without the limit, a burst of forged JOINs filled every member slot at once. */
+    @Test
+    void aJoinFloodAdmitsNoMoreThanTheReplyBurst() {
+        PublisherEngine p = new PublisherEngine(CONFIG.toBuilder().maxReceivers(100_000).build(), "s", "s.pub",
+                STREAM, 0);
+        int flood = 2 * io.swp.protocol.Demux.DEFAULT_REPLY_BURST;
+        for (int i = 1; i <= flood; i++) {
+            p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, i, "x" + i)), 5);
+        }
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.memberCount());
+        // A member's own JOIN retries are not limited.
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, 1, "x1")), 5);
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.memberCount());
+    }
+
     /** A publisher with parity blocks of 4 frames, two members, and the block [0, 4) published. */
     @Test
     void oneParityRowRepairsADifferentLossAtEachReceiver() {
