@@ -46,6 +46,8 @@ import java.util.TreeMap;
  */
 public final class ReceiverEngine {
     private static final long NEVER = Long.MAX_VALUE;
+    /** Most retry intervals a NACK retry waits for, however long repairs take to arrive. */
+    private static final long MAX_RETRY_FACTOR = 4;
     /** Most reports queued at once. */
     public static final int MAX_QUEUED_REPORTS = 64;
     /** Largest report. */
@@ -645,13 +647,16 @@ public final class ReceiverEngine {
     /**
      * How long a NACKed frame waits before it is asked for again: {@link
      * FanoutConfig#nackRetryNanos()}, or twice the smoothed time from a NACK to the first
-     * repair after it when that is longer (at most 16 retry intervals). Repairs wait behind
-     * whatever data is queued at the server and the clients, which can be far longer than
-     * the retry interval; asking again before the answer can arrive only made the publisher
-     * send the same repairs again, adding to that queue.
+     * repair after it when that is longer (at most {@link #MAX_RETRY_FACTOR} retry
+     * intervals). Repairs wait behind whatever data is queued at the server and the
+     * clients, which can be far longer than the retry interval; asking again before the
+     * answer can arrive only made the publisher send the same repairs again, adding to that
+     * queue. The cap keeps a lost repair from holding the window back long: measured over
+     * nats-server (10 subscribers, 5 % loss), a cap of 16 intervals sent as few bytes as 4
+     * but took longer, and no adaptation sent a fifth more.
      */
     private long nackRetry() {
-        return Math.max(config.nackRetryNanos(), Math.min(2 * repairDelay, 16 * config.nackRetryNanos()));
+        return Math.max(config.nackRetryNanos(), Math.min(2 * repairDelay, MAX_RETRY_FACTOR * config.nackRetryNanos()));
     }
 
     /** A repair arrived: the time since the oldest NACK not yet answered is a sample of the repair delay. */

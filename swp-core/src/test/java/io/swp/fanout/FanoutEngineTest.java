@@ -231,6 +231,7 @@ class FanoutEngineTest {
      * Without it, a receiver asked again every retry interval while its repair was still
      * queued behind data, and the publisher sent the same repairs again (real time, 10
      * subscribers at 5 % loss: repairs arrived 200–300 ms after a 60 ms retry interval).
+     * Twice the 100 ms delay here stays below the cap of four retry intervals.
      */
     @Test
     void nacksAreRetriedNoSoonerThanTwiceTheMeasuredRepairDelay() {
@@ -240,7 +241,7 @@ class FanoutEngineTest {
         r.pollTransmit(0);
         r.handleFrame(FanoutFrame.control(FanoutKind.WELCOME, STREAM, 0, 0, 77, ""), 0);
         long ms = 1_000_000L;
-        long delay = 200 * ms;
+        long delay = 100 * ms;
         long now = 1 * ms;
         // Four gaps, each repaired 200 ms after its first NACK: the receiver learns the delay.
         for (int gap = 0; gap < 4; gap++) {
