@@ -1,5 +1,6 @@
 package io.swp.fanout;
 
+import io.swp.protocol.Demux;
 import io.swp.protocol.MalformedFrameException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -40,7 +41,9 @@ import java.util.TreeMap;
  * <h2>Repairs</h2>
  * A NACK names missing ranges. With parity on ({@link FanoutConfig#fecBlockFrames()}),
  * NACKs of a block whose frames are all published and held are collected per block for
- * {@link FanoutConfig#repairAggregationNanos()}; receivers list, per block, only as many
+ * {@link FanoutConfig#repairAggregationNanos()}, counted from the block's end for a block
+ * still being published (NACKs of it wait, at most a retry interval, since plain frames
+ * sent meanwhile would mostly duplicate the parity its other requesters soon need); receivers list, per block, only as many
  * frames as they lack beyond the parity rows they hold. With at least
  * {@link FanoutConfig#multicastRepairMin()} requesters, as many new parity rows
  * ({@code BlockCode}) as the neediest listed go out on the subject, and any receiver
@@ -120,6 +123,9 @@ public final class PublisherEngine {
 
     private long heartbeatAt;
     private long heartbeatInterval;
+    /** Replies to non-members and new admissions, as the session Demux limits its replies to unknown peers. */
+    private double replyTokens = Demux.DEFAULT_REPLY_BURST;
+    private long replyRefilledAt = Long.MIN_VALUE;
     private final Stats stats = new Stats();
 
     /**
@@ -355,7 +361,7 @@ public final class PublisherEngine {
             Map.Entry<Long, BlockRepair> e = it.next();
             long block = e.getKey();
             BlockRepair r = e.getValue();
-            if (r.firstAt + config.repairAggregationNanos() <= now) {
+            if (dueAt(r) <= now) {
                 it.remove();
                 flushBlock(block, r, now);
             }
@@ -409,6 +415,12 @@ public final class PublisherEngine {
         if (nextSent < nextSeq && flowAllows(nextSent, now)) {
             Slot s = slot(nextSent);
             long seq = nextSent++;
+            if (fec > 0 && !blockRepairs.isEmpty() && ((seq + 1) % fec == 0 || seq == finSeq)) {
+                BlockRepair br = blockRepairs.get(seq - seq % fec);
+                if (br != null && br.endedAt == NEVER) {
+                    br.endedAt = now;
+                }
+            }
             stats.dataFramesPublished++;
             stats.payloadBytesPublished += s.payload.length;
             heartbeatInterval = config.heartbeatMinNanos();
@@ -433,7 +445,7 @@ public final class PublisherEngine {
             t = Math.min(t, r.firstAt + config.repairAggregationNanos());
         }
         for (BlockRepair r : blockRepairs.values()) {
-            t = Math.min(t, r.firstAt + config.repairAggregationNanos());
+            t = Math.min(t, dueAt(r));
         }
         boolean dataWaiting = nextSent < nextSeq;
         for (Member m : members.values()) {
@@ -461,6 +473,10 @@ public final class PublisherEngine {
     private void onJoin(FanoutFrame f, long now) {
         Member m = members.get(f.receiver());
         if (m == null) {
+            if (!takeReplyToken(now)) {
+                // A JOIN flood from strangers: each one would cost a member slot or a reply.
+                return;
+            }
             LostReason wasGone = gone.get(f.receiver());
             if (wasGone != null) {
                 sendLost(f.receiver(), f.inbox(), wasGone);
@@ -491,8 +507,9 @@ public final class PublisherEngine {
     private void onStatus(FanoutFrame f, long now) {
         Member m = members.get(f.receiver());
         if (m == null) {
-            LostReason r = gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER);
-            sendLost(f.receiver(), f.inbox(), r);
+            if (takeReplyToken(now)) {
+                sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
+            }
             return;
         }
         m.lastHeard = now;
@@ -524,7 +541,7 @@ public final class PublisherEngine {
                     cutOff(m, LostReason.BACKLOG);
                     return;
                 }
-                if (fec > 0 && parityPossible(seq)) {
+                if (fec > 0 && (parityPossible(seq) || underWay(seq - seq % fec))) {
                     long block = seq - seq % fec;
                     long[] ps = parityState.get(block);
                     if (ps != null && ps[1] != NEVER && now - ps[1] < config.nackRetryNanos() / 2) {
@@ -532,8 +549,11 @@ public final class PublisherEngine {
                         stats.repairsSuppressed++;
                         continue;
                     }
-                    blockRepairs.computeIfAbsent(block, k -> new BlockRepair(now))
-                            .requested.computeIfAbsent(m.nonce, k -> new java.util.TreeSet<>()).add(seq);
+                    BlockRepair br = blockRepairs.computeIfAbsent(block, k -> new BlockRepair(now));
+                    if (br.endedAt == NEVER && !underWay(block)) {
+                        br.endedAt = now;
+                    }
+                    br.requested.computeIfAbsent(m.nonce, k -> new java.util.TreeSet<>()).add(seq);
                     continue;
                 }
                 Slot s = slot(seq);
@@ -549,6 +569,21 @@ public final class PublisherEngine {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the block at {@code block} is held and still being published: NACKs of it wait
+     * for its end, since parity needs the whole block and plain frames sent meanwhile would
+     * mostly duplicate the parity that the block's other requesters soon need anyway.
+     */
+    private boolean underWay(long block) {
+        return block >= backlogStart && block + fec > nextSent && !(finSeq >= 0 && nextSent > finSeq);
+    }
+
+    /** When the collection of a block's NACKs ends: an aggregation interval after the block ended, or, while it is still under way (its publication held back by flow control), a retry interval after the first NACK. */
+    private long dueAt(BlockRepair r) {
+        return r.endedAt == NEVER ? r.firstAt + config.nackRetryNanos()
+                : Math.max(r.firstAt, r.endedAt) + config.repairAggregationNanos();
     }
 
     /** Whether the block of {@code seq} is complete and wholly in the backlog, so parity can be computed. */
@@ -592,11 +627,21 @@ public final class PublisherEngine {
             }
             return;
         }
+        // Frames: on the subject those that enough receivers asked for, to each requester the rest.
+        TreeMap<Long, Repair> bySeq = new TreeMap<>();
         for (Map.Entry<Long, java.util.TreeSet<Long>> e : r.requested.entrySet()) {
-            Repair single = new Repair(now);
-            single.requesters.add(e.getKey());
             for (long seq : e.getValue()) {
-                flushUnicast(seq, single);
+                bySeq.computeIfAbsent(seq, k -> new Repair(now)).requesters.add(e.getKey());
+            }
+        }
+        int threshold = multicastThreshold();
+        for (Map.Entry<Long, Repair> e : bySeq.entrySet()) {
+            Slot s = slot(e.getKey());
+            if (e.getValue().requesters.size() >= threshold && s != null
+                    && (s.lastMulticastAt == NEVER || now - s.lastMulticastAt >= config.nackRetryNanos() / 2)) {
+                multicastRepairs.add(e.getKey());
+            } else {
+                flushUnicast(e.getKey(), e.getValue());
             }
         }
     }
@@ -644,7 +689,9 @@ public final class PublisherEngine {
     private void onReport(FanoutFrame f, long now) {
         Member m = members.get(f.receiver());
         if (m == null) {
-            sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
+            if (takeReplyToken(now)) {
+                sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
+            }
             return;
         }
         m.lastHeard = now;
@@ -656,6 +703,28 @@ public final class PublisherEngine {
             queue(new FanoutTransmit(m.inbox, FanoutCodec.encode(
                     FanoutFrame.control(FanoutKind.REPORT_ACK, stream, f.seq(), 0, m.nonce, "")), false));
         }
+    }
+
+    /**
+     * Takes one token for a reply to a non-member or a new admission: {@link
+     * Demux#DEFAULT_REPLIES_PER_SECOND} a second, in bursts of {@link Demux#DEFAULT_REPLY_BURST}
+     * (the session endpoint's defaults). Without it, frames forged by strangers drew one
+     * reply each, to any inbox they named, as fast as they could be sent.
+     *
+     * @return false, counting it, when the limit is spent
+     */
+    private boolean takeReplyToken(long now) {
+        if (replyRefilledAt != Long.MIN_VALUE && now > replyRefilledAt) {
+            replyTokens = Math.min(Demux.DEFAULT_REPLY_BURST,
+                    replyTokens + (now - replyRefilledAt) * (Demux.DEFAULT_REPLIES_PER_SECOND / 1e9));
+        }
+        replyRefilledAt = replyRefilledAt == Long.MIN_VALUE ? now : Math.max(now, replyRefilledAt);
+        if (replyTokens < 1) {
+            stats.repliesRateLimited++;
+            return false;
+        }
+        replyTokens -= 1;
+        return true;
     }
 
     private void markComplete(Member m) {
@@ -804,6 +873,8 @@ public final class PublisherEngine {
     /** NACKs of one parity block, collected over the aggregation interval: frames listed per requester. */
     private static final class BlockRepair {
         final long firstAt;
+        /** When the block was wholly published (or the stream ended within it); NEVER while under way. */
+        long endedAt = NEVER;
         final Map<Long, java.util.TreeSet<Long>> requested = new LinkedHashMap<>();
 
         BlockRepair(long firstAt) {
@@ -829,8 +900,14 @@ public final class PublisherEngine {
         long staleDropped;
         long strayDropped;
         long controlDropped;
+        long repliesRateLimited;
 
         Stats() {
+        }
+
+        /** @return frames from non-members (and JOINs) not answered because the reply rate limit was spent */
+        public long repliesRateLimited() {
+            return repliesRateLimited;
         }
 
         /** @return DATA frames published for the first time */

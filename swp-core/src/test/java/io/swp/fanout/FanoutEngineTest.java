@@ -3,6 +3,7 @@ package io.swp.fanout;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -138,7 +139,8 @@ class FanoutEngineTest {
 
     @Test
     void aNackFromFewReceiversIsRepairedByUnicastFromManyOnTheSubject() {
-        PublisherEngine p = publisher();
+        // Frames only: with parity, NACKs of a block under way wait for its end (the next test).
+        PublisherEngine p = new PublisherEngine(CONFIG.toBuilder().fecBlockFrames(0).build(), "s", "s.pub", STREAM, 0);
         for (int i = 1; i <= 4; i++) {
             p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, i, "r" + i)), 1);
         }
@@ -160,6 +162,159 @@ class FanoutEngineTest {
         assertTrue(t.toSubject(), "two requesters: one repair on the subject");
         assertEquals(2, decode(t).seq());
         assertTrue(decode(t).has(FanoutFrame.REPAIR));
+    }
+
+    /**
+     * Without it, in real time most first NACKs came while their block was still being
+     * published and got plain frames, which the block's parity then duplicated (a third
+     * more bytes at 10 receivers x 5 % loss over nats-server).
+     */
+    @Test
+    void nacksOfABlockUnderWayWaitForItsEndAndGetParity() {
+        FanoutConfig cfg = CONFIG.toBuilder().fecBlockFrames(4).build();
+        PublisherEngine p = new PublisherEngine(cfg, "s", "s.pub", STREAM, 0);
+        for (int i = 1; i <= 2; i++) {
+            p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, i, "r" + i)), 1);
+        }
+        // Two frames of the block [0, 4) are published; both receivers lose one.
+        p.write(new byte[200], 0, 200, false, 2);
+        while (p.pollTransmit(2) != null) {
+            // welcomes and data
+        }
+        assertEquals(2, p.nextSent());
+        nack(p, 1, 0, 3);
+        nack(p, 2, 1, 3);
+        long late = 3 + cfg.repairAggregationNanos() + cfg.nackDelayNanos();
+        p.handleTimeout(late);
+        assertNull(p.pollTransmit(late), "nothing is repaired while the block is under way");
+        assertEquals(0, p.stats().unicastRepairs());
+        // The block ends: after one aggregation interval, parity for the neediest (one row) goes out.
+        p.write(new byte[200], 0, 200, true, late);
+        while (p.pollTransmit(late) != null) {
+            // data
+        }
+        assertTrue(p.pollTimeout() <= late + cfg.repairAggregationNanos(), "the collection now ends soon");
+        long flush = late + cfg.repairAggregationNanos();
+        p.handleTimeout(flush);
+        FanoutFrame parity = drainUntil(p, FanoutKind.PARITY, flush);
+        assertEquals(0, parity.seq());
+        assertEquals(1, p.stats().parityFrames(), p.stats().toString());
+        assertEquals(0, p.stats().unicastRepairs(), p.stats().toString());
+    }
+
+    /** A block under way whose end never comes (flow control holds it) still gets its frames after a retry interval. */
+    @Test
+    void aBlockHeldBackGetsFramesAfterARetryInterval() {
+        FanoutConfig cfg = CONFIG.toBuilder().fecBlockFrames(4).build();
+        PublisherEngine p = new PublisherEngine(cfg, "s", "s.pub", STREAM, 0);
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, 1, "r1")), 1);
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, 2, "r2")), 1);
+        p.write(new byte[200], 0, 200, false, 2);
+        while (p.pollTransmit(2) != null) {
+            // welcomes and data
+        }
+        nack(p, 1, 0, 3);
+        long due = 3 + cfg.nackRetryNanos();
+        p.handleTimeout(due - 1);
+        FanoutTransmit t;
+        while ((t = p.pollTransmit(due - 1)) != null) {
+            assertTrue(t.toSubject(), "only heartbeats before the retry interval ends");
+        }
+        p.handleTimeout(due);
+        t = p.pollTransmit(due);
+        assertNotNull(t);
+        assertEquals("r1", t.to());
+        assertEquals(0, decode(t).seq());
+    }
+
+    /**
+     * Without it, a receiver asked again every retry interval while its repair was still
+     * queued behind data, and the publisher sent the same repairs again (real time, 10
+     * subscribers at 5 % loss: repairs arrived 200–300 ms after a 60 ms retry interval).
+     * Twice the 100 ms delay here stays below the cap of four retry intervals.
+     */
+    @Test
+    void nacksAreRetriedNoSoonerThanTwiceTheMeasuredRepairDelay() {
+        FanoutConfig cfg = CONFIG.toBuilder().fecBlockFrames(0).windowFrames(64).backlogFrames(64).build();
+        ReceiverEngine r = new ReceiverEngine(cfg, "s", "r1", 77, 0);
+        r.handleFrame(new FanoutFrame(FanoutKind.HEARTBEAT, STREAM, 0, 0, 0, "s.pub", null, null), 0);
+        r.pollTransmit(0);
+        r.handleFrame(FanoutFrame.control(FanoutKind.WELCOME, STREAM, 0, 0, 77, ""), 0);
+        long ms = 1_000_000L;
+        long delay = 100 * ms;
+        long now = 1 * ms;
+        // Four gaps, each repaired 200 ms after its first NACK: the receiver learns the delay.
+        for (int gap = 0; gap < 4; gap++) {
+            long seq = 2L * gap;
+            r.handleFrame(data(STREAM, seq + 1, FanoutFrame.SOM | FanoutFrame.EOM, (byte) 1), now);
+            long nackAt = now + cfg.nackDelayNanos();
+            drainNack(r, nackAt, seq);
+            now = nackAt + delay;
+            r.handleFrame(FanoutCodec.encode(FanoutFrame.data(STREAM, seq, FanoutFrame.SOM | FanoutFrame.EOM
+                    | FanoutFrame.REPAIR, 0, new byte[] {1})), now);
+            while (r.pollChunk(now) != null) {
+                // delivered
+            }
+        }
+        // A new gap: NACKed once, then not again within twice the measured delay.
+        r.handleFrame(data(STREAM, 9, FanoutFrame.SOM | FanoutFrame.EOM, (byte) 1), now);
+        long first = now + cfg.nackDelayNanos();
+        drainNack(r, first, 8);
+        long beforeRetry = first + 2 * delay - 20 * ms;
+        r.handleTimeout(beforeRetry);
+        FanoutTransmit t;
+        while ((t = r.pollTransmit(beforeRetry)) != null) {
+            assertNotEquals(FanoutKind.NACK, decode(t).kind(), "asked again before the repair could arrive");
+        }
+        assertTrue(beforeRetry > first + cfg.nackRetryNanos(), "the plain retry interval has passed");
+        long retry = first + 2 * delay + 20 * ms;
+        drainNack(r, retry, 8);
+    }
+
+    /** Runs the receiver at {@code now} and asserts that a NACK for {@code seq} goes out. */
+    private static void drainNack(ReceiverEngine r, long now, long seq) {
+        r.handleTimeout(now);
+        FanoutTransmit t;
+        boolean nacked = false;
+        while ((t = r.pollTransmit(now)) != null) {
+            FanoutFrame f = decode(t);
+            if (f.kind() == FanoutKind.NACK) {
+                assertEquals(seq, f.ranges()[0], "NACK " + java.util.Arrays.toString(f.ranges()));
+                nacked = true;
+            }
+        }
+        assertTrue(nacked, "no NACK for " + seq + " at " + now);
+    }
+
+    /** Without the limit, each forged frame drew a LOST reply to whatever inbox it named. */
+    @Test
+    void strangersFramesDrawRepliesOnlyAtTheReplyRateLimit() {
+        PublisherEngine p = publisher();
+        int flood = 3 * io.swp.protocol.Demux.DEFAULT_REPLY_BURST;
+        for (int i = 1; i <= flood; i++) {
+            p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.STATUS, STREAM, 0, 8, i, "victim")), 5);
+        }
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.stats().lostSent());
+        assertEquals(flood - io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.stats().repliesRateLimited());
+        // The bucket refills: a stranger a second later is answered again.
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.NACK, STREAM, 0, 8, flood + 1, "r")),
+                5 + 1_000_000_000L);
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST + 1, p.stats().lostSent());
+    }
+
+    /** Without the limit, a burst of forged JOINs filled every member slot at once. */
+    @Test
+    void aJoinFloodAdmitsNoMoreThanTheReplyBurst() {
+        PublisherEngine p = new PublisherEngine(CONFIG.toBuilder().maxReceivers(100_000).build(), "s", "s.pub",
+                STREAM, 0);
+        int flood = 2 * io.swp.protocol.Demux.DEFAULT_REPLY_BURST;
+        for (int i = 1; i <= flood; i++) {
+            p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, i, "x" + i)), 5);
+        }
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.memberCount());
+        // A member's own JOIN retries are not limited.
+        p.handleFrame(FanoutCodec.encode(FanoutFrame.control(FanoutKind.JOIN, STREAM, 8, 0, 1, "x1")), 5);
+        assertEquals(io.swp.protocol.Demux.DEFAULT_REPLY_BURST, p.memberCount());
     }
 
     /** A publisher with parity blocks of 4 frames, two members, and the block [0, 4) published. */
@@ -226,6 +381,36 @@ class FanoutEngineTest {
             assertArrayEquals(want.toByteArray(), got.toByteArray(), "receiver " + i);
             assertEquals(1, rs[i].stats().decoded());
         }
+    }
+
+    /** Without it, a receiver whose WELCOME came after a block's parity needed its own repairs (seen at 50 receivers). */
+    @Test
+    void parityThatOvertakesTheWelcomeIsKeptAndDecodedOnceWelcomed() {
+        FanoutConfig cfg = CONFIG.toBuilder().fecBlockFrames(4).build();
+        ReceiverEngine r = new ReceiverEngine(cfg, "s", "r1", 77, 0);
+        r.handleFrame(new FanoutFrame(FanoutKind.HEARTBEAT, STREAM, 0, 0, 0, "s.pub", new long[] {4, 4}, null), 0);
+        assertEquals(FanoutKind.JOIN, decode(r.pollTransmit(0)).kind());
+        byte[][] payloads = new byte[4][];
+        long[] flags = new long[4];
+        for (int i = 0; i < 4; i++) {
+            payloads[i] = new byte[20 + i];
+            new Random(i).nextBytes(payloads[i]);
+            flags[i] = FanoutFrame.SOM | FanoutFrame.EOM;
+        }
+        // Frames 0, 2 and 3 and one parity row arrive before the WELCOME; frame 1 never does.
+        for (int i : new int[] {0, 2, 3}) {
+            r.handleFrame(data(STREAM, i, flags[i], payloads[i]), 1);
+        }
+        r.handleFrame(new FanoutFrame(FanoutKind.PARITY, STREAM, 0, (4L << 16) | 5, 0, "", null,
+                BlockCode.encode(4, 5, flags, payloads)), 1);
+        r.handleFrame(FanoutFrame.control(FanoutKind.WELCOME, STREAM, 0, 0, 77, ""), 2);
+        assertEquals(1, r.stats().decoded(), r.stats().toString());
+        for (int i = 0; i < 4; i++) {
+            FanoutChunk c = r.pollChunk(2);
+            assertNotNull(c, "frame " + i);
+            assertArrayEquals(payloads[i], c.payload(), "frame " + i);
+        }
+        assertEquals(0, r.stats().nacksSent());
     }
 
     @Test
