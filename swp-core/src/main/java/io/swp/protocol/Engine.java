@@ -659,6 +659,14 @@ public final class Engine {
     public void setTransportCapacity(long freeFrames, long freeBytes) {
         transportFreeFrames = freeFrames < 0 ? UNKNOWN_CAPACITY : freeFrames;
         transportFreeBytes = freeBytes < 0 ? UNKNOWN_CAPACITY : freeBytes;
+        // A share taken back (given to another session) is said at once: until the peer
+        // hears it, it may still send under the window it was last told, and those frames
+        // would land on capacity now granted to someone else.
+        if ((transportFreeFrames == 0 && advertisedFrames > 0) || (transportFreeBytes == 0 && advertisedBytes > 0)) {
+            if (state.mayReceiveData()) {
+                ackNow = true;
+            }
+        }
         considerWindowUpdate();
     }
 
