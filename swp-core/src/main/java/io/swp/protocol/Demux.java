@@ -56,8 +56,9 @@ import javax.crypto.spec.SecretKeySpec;
  *       them, a session is <em>active</em> while its peer has sent data within the last
  *       {@link #setShareTiming share idle time} (a new session starts active); the rest
  *       are <em>idle</em>. Capacity is counted in whole frames ({@code units}: the free
- *       frames, and the free bytes divided by the largest frame expected), because a
- *       share below one frame moves nothing. With no active session, the idle ones split
+ *       frames, and the free bytes divided by the largest frame expected, after room
+ *       for one control frame per shareholder is set aside), because a share below one
+ *       frame moves nothing. With no active session, the idle ones split
  *       everything evenly. Otherwise each idle session gets a floor of one frame from at
  *       most a quarter of the units, and the active sessions split the rest evenly
  *       (max-min fair among those that want it). When a group has fewer units than
@@ -154,6 +155,13 @@ public final class Demux<S extends Demux.Routed> {
 
     /** Capacity of a session that gets no share: nothing beyond the engine's own minimum. */
     private static final long[] NO_SHARE = {0, 0};
+
+    /**
+     * Room kept for one control frame (ACK, KEEPALIVE, window probe) per shareholder
+     * before data is shared out: the size of such a frame between inboxes of a few dozen
+     * characters.
+     */
+    public static final long CONTROL_FRAME_BYTES = 128;
 
     /** Default {@link #setShareTiming share idle time}: a few round trips on a local bus. */
     public static final long DEFAULT_SHARE_IDLE_NANOS = 20_000_000L;
@@ -355,7 +363,8 @@ public final class Demux<S extends Demux.Routed> {
                 return new Drop<>(DropReason.RATE_LIMITED);
             }
             long cookie = cookie(frame.from(), frame.srcNonce(), now / COOKIE_EPOCH_NANOS);
-            return new Reply<>(frame.from(), Engine.statelessSynAck(acceptConfig, localInbox, frame, cookie, now));
+            return new Reply<>(frame.from(), Engine.statelessSynAck(acceptConfig, localInbox, frame, cookie, now,
+                    handshakeShare[0], handshakeShare[1]));
         }
         Engine engine;
         try {
@@ -544,6 +553,15 @@ public final class Demux<S extends Demux.Routed> {
             return;
         }
         long frame = Math.max(1, frameBytes);
+        // Every shareholder may send a control frame (an ACK, a window probe) whatever its
+        // grant: that room is kept aside before data is shared out.
+        long holders = receivers.size();
+        if (freeFrames >= 0) {
+            freeFrames = Math.max(0, freeFrames - holders);
+        }
+        if (freeBytes >= 0) {
+            freeBytes = Math.max(0, freeBytes - holders * CONTROL_FRAME_BYTES);
+        }
         long units = freeFrames >= 0 ? freeFrames : Long.MAX_VALUE;
         if (freeBytes >= 0) {
             units = Math.min(units, freeBytes / frame);

@@ -213,7 +213,7 @@ class DemuxRoutingTest {
         // Handshakes in progress shrink nobody's share (they get one frame, for their first data).
         S halfOpen = d.connect("d", CONFIG, 0, S::new);
         d.refresh(halfOpen, 3);
-        d.plan(100, 1000, 10, 4);
+        plan(d, 100, 1000, 10, 4);
         assertArrayEquals(new long[] {33, 333}, d.shareFor(established.get(0)));
         assertArrayEquals(new long[] {1, 10}, d.shareFor(halfOpen));
         // A session whose peer has finished gets nothing, and counts for nothing.
@@ -224,13 +224,23 @@ class DemuxRoutingTest {
         assertEquals(EngineState.CLOSE_WAIT, finished.engine().state());
         d.refresh(finished, 4);
         assertArrayEquals(new long[] {0, 0}, d.shareFor(finished));
-        d.plan(100, 1000, 10, 4);
+        plan(d, 100, 1000, 10, 4);
         assertArrayEquals(new long[] {50, 500}, d.shareFor(established.get(0)));
-        d.plan(Engine.UNKNOWN_CAPACITY, 1000, 10, 4);
+        plan(d, Engine.UNKNOWN_CAPACITY, 1000, 10, 4);
         assertArrayEquals(new long[] {Engine.UNKNOWN_CAPACITY, 500}, d.shareFor(established.get(0)));
         d.remove(established.get(0));
-        d.plan(100, 1000, 10, 4);
+        plan(d, 100, 1000, 10, 4);
         assertArrayEquals(new long[] {100, 1000}, d.shareFor(established.get(2)));
+    }
+
+    /**
+     * Plans with {@code frames} and {@code bytes} free for data: adds the room the demux
+     * keeps for one control frame per shareholder.
+     */
+    private static void plan(Demux<S> d, long frames, long bytes, long frameBytes, long now) {
+        int n = d.shareholderCount();
+        d.plan(frames < 0 ? frames : frames + n, bytes < 0 ? bytes : bytes + n * Demux.CONTROL_FRAME_BYTES,
+                frameBytes, now);
     }
 
     /** {@code n} established outgoing sessions of {@code d}, each with its own peer inbox. */
@@ -273,12 +283,12 @@ class DemuxRoutingTest {
         List<S> sessions = establish(d, 10);
         long ms = 1_000_000L;
         // New sessions are presumed to want data: an even split.
-        d.plan(100, 1000, 10, 4);
+        plan(d, 100, 1000, 10, 4);
         assertArrayEquals(new long[] {10, 100}, d.shareFor(sessions.get(0)));
         // One honest transfer, nine silent sessions: the silent ones keep a frame each.
         long t = 4 + Demux.DEFAULT_SHARE_IDLE_NANOS + ms;
         assertTrue(d.route(dataFor(sessions.get(0), 0, 5), t) instanceof Demux.Deliver);
-        d.plan(100, 1000, 10, t);
+        plan(d, 100, 1000, 10, t);
         assertArrayEquals(new long[] {91, 910}, d.shareFor(sessions.get(0)));
         assertArrayEquals(new long[] {1, 10}, d.shareFor(sessions.get(9)));
         assertTrue(d.regranted().contains(sessions.get(0)), "a grown share is told to the peer");
@@ -286,11 +296,11 @@ class DemuxRoutingTest {
         assertEquals(t + Demux.DEFAULT_SHARE_IDLE_NANOS, d.shareDeadline(), "wakes when the transfer may go idle");
         // A keepalive to a session with an open grant is liveness, not demand.
         assertTrue(d.route(keepaliveFor(sessions.get(9)), t) instanceof Demux.Deliver);
-        d.plan(100, 1000, 10, t);
+        plan(d, 100, 1000, 10, t);
         assertArrayEquals(new long[] {1, 10}, d.shareFor(sessions.get(9)));
         // The transfer stops: after the idle time everyone is idle again, and splits evenly.
         long later = t + Demux.DEFAULT_SHARE_IDLE_NANOS;
-        d.plan(100, 1000, 10, later);
+        plan(d, 100, 1000, 10, later);
         assertArrayEquals(new long[] {10, 100}, d.shareFor(sessions.get(0)));
         assertEquals(Long.MAX_VALUE, d.shareDeadline());
     }
@@ -303,7 +313,7 @@ class DemuxRoutingTest {
         java.util.Set<S> served = new java.util.HashSet<>();
         for (int slot = 0; slot < 8; slot++) {
             long now = 10 + slot * 1_000_000L;
-            d.plan(10, 10 * 100, 100, now);
+            plan(d, 10, 10 * 100, 100, now);
             long[] total = totals(d, sessions);
             assertEquals(5, total[0], "half the free frames are granted, the rest is slack for frames in flight");
             assertEquals(500, total[1]);
@@ -326,10 +336,10 @@ class DemuxRoutingTest {
         d.setShareTiming(1_000_000L, 1_000_000_000L);
         List<S> sessions = establish(d, 20);
         long now = 50_000_000L;
-        d.plan(4, 400, 100, now); // all idle, 4 frames for 20 sessions: 2 holders
+        plan(d, 4, 400, 100, now); // all idle, 4 frames for 20 sessions: 2 holders
         S closed = sessions.stream().filter(s -> d.shareFor(s)[0] == 0).findFirst().orElseThrow();
         assertTrue(d.route(keepaliveFor(closed), now + 1) instanceof Demux.Deliver);
-        d.plan(4, 400, 100, now + 1);
+        plan(d, 4, 400, 100, now + 1);
         // Now the only active session: it gets what the idle floor leaves (4 / 4 = 1 idle slot).
         assertArrayEquals(new long[] {3, 300}, d.shareFor(closed));
         assertTrue(d.regranted().contains(closed));
