@@ -128,6 +128,8 @@ public final class Endpoint implements AutoCloseable {
     private long lastArrivalAt;
     /** The memory budget less what the transport itself may buffer (see {@link #sessionMemoryBudget()}). */
     private final long sessionBudget;
+    /** What one granted frame counts for in capacity sharing: a full frame of the default payload. */
+    private final long shareFrameBytes;
 
     // Counters.
     private final LongAdder framesReceived = new LongAdder();
@@ -151,6 +153,8 @@ public final class Endpoint implements AutoCloseable {
                 engine -> new SessionLoopState(this, engine, sessionDefaults, clock));
         demux.setSessionLimits(config.maxSessions(), config.maxSessionsPerPeer());
         demux.setReplyRateLimit(config.repliesPerSecond(), config.replyBurst());
+        demux.setShareTiming(config.shareIdleNanos(), config.shareRotationNanos());
+        this.shareFrameBytes = (long) sessionDefaults.maxPayloadBytes() + FrameCodec.MAX_OVERHEAD_BYTES;
         this.loopThread = ownThread ? new Thread(this::runLoop, "swp-loop-" + localInbox) : null;
         this.binding = network.bind(localInbox, this::onFrame);
         this.sessionBudget = sessionBudget(config.memoryBudgetBytes(), binding);
@@ -558,11 +562,14 @@ public final class Endpoint implements AutoCloseable {
                 markDirty(t.session);
             }
         }
-        long[] share = sharedCapacity();
+        planShares(now);
+        for (SessionLoopState d : demux.regranted()) {
+            markDirty(d);
+        }
         for (SessionLoopState d : dirty) {
             d.dirty = false;
             if (!d.removed) {
-                service(d, now, share);
+                service(d, now);
             }
         }
         dirty.clear();
@@ -584,7 +591,7 @@ public final class Endpoint implements AutoCloseable {
             return Long.MAX_VALUE;
         }
         Timer next = timers.peek();
-        long t = next == null ? Long.MAX_VALUE : next.deadline;
+        long t = Math.min(next == null ? Long.MAX_VALUE : next.deadline, demux.shareDeadline());
         return shutdown == null ? t : Math.min(t, shutdown.deadline());
     }
 
@@ -700,7 +707,7 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
-    private void service(SessionLoopState s, long now, long[] share) {
+    private void service(SessionLoopState s, long now) {
         Session session = s.session;
         boolean closedNow;
         boolean established = false;
@@ -719,7 +726,7 @@ public final class Endpoint implements AutoCloseable {
                     e.handleTimeout(now);
                 }
                 partialDeadline = session.checkPartialMessage(now);
-                long[] mine = demux.shareFor(s, share);
+                long[] mine = demux.shareFor(s);
                 e.setTransportCapacity(mine[0], mine[1]);
                 byte[] f;
                 while ((f = e.pollTransmit(now)) != null) {
@@ -767,7 +774,7 @@ public final class Endpoint implements AutoCloseable {
             remove(s);
             return;
         }
-        demux.refresh(s);
+        demux.refresh(s, now);
         if (deadline < s.scheduledDeadline) {
             s.scheduledDeadline = deadline;
             timers.add(new Timer(deadline, s));
@@ -862,8 +869,8 @@ public final class Endpoint implements AutoCloseable {
         return sessionBudget;
     }
 
-    /** @return {freeFrames, freeBytes} each session may advertise */
-    private long[] sharedCapacity() {
+    /** Shares out what the transport and the memory budget can still take (see {@link Demux#plan}). */
+    private void planShares(long now) {
         long queueFree = Math.max(0, config.maxQueuedInboundFrames() - inboundCount.get());
         long queueBytesFree = Math.max(0, config.maxQueuedInboundBytes() - inboundBytes.get());
         long fm;
@@ -887,7 +894,7 @@ public final class Endpoint implements AutoCloseable {
         long frames = fm == Network.InboxBinding.UNKNOWN ? queueFree : Math.min(fm, queueFree);
         long bytes = Math.min(budgetFree,
                 fb == Network.InboxBinding.UNKNOWN ? queueBytesFree : Math.min(fb, queueBytesFree));
-        return demux.capacityShare(frames, bytes);
+        demux.plan(frames, bytes, shareFrameBytes, now);
     }
 
     // ------------------------------------------------------------------ shutdown

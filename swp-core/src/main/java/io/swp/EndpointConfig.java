@@ -27,6 +27,8 @@ public final class EndpointConfig {
     private final long memoryBudgetBytes;
     private final int repliesPerSecond;
     private final int replyBurst;
+    private final long shareIdleNanos;
+    private final long shareRotationNanos;
 
     private EndpointConfig(Builder b) {
         this.sessionDefaults = b.sessionDefaults;
@@ -40,6 +42,8 @@ public final class EndpointConfig {
         this.memoryBudgetBytes = b.memoryBudgetBytes > 0 ? b.memoryBudgetBytes : defaultMemoryBudget();
         this.repliesPerSecond = b.repliesPerSecond;
         this.replyBurst = b.replyBurst;
+        this.shareIdleNanos = b.shareIdle.toNanos();
+        this.shareRotationNanos = b.shareRotation.toNanos();
     }
 
     /**
@@ -81,7 +85,8 @@ public final class EndpointConfig {
                 .maxSessions(maxSessions)
                 .maxSessionsPerPeer(maxSessionsPerPeer)
                 .memoryBudgetBytes(memoryBudgetBytes)
-                .replyRateLimit(repliesPerSecond, replyBurst);
+                .replyRateLimit(repliesPerSecond, replyBurst)
+                .capacitySharing(Duration.ofNanos(shareIdleNanos), Duration.ofNanos(shareRotationNanos));
     }
 
     /** @return the configuration of accepted sessions and of connects that name none */
@@ -106,6 +111,10 @@ public final class EndpointConfig {
     public int repliesPerSecond() { return repliesPerSecond; }
     /** @return replies to frames that match no session that may go out at once */
     public int replyBurst() { return replyBurst; }
+    /** @return how long a session without inbound data keeps an active share; see {@link Builder#capacitySharing} */
+    public long shareIdleNanos() { return shareIdleNanos; }
+    /** @return how long one round-robin grant lasts; see {@link Builder#capacitySharing} */
+    public long shareRotationNanos() { return shareRotationNanos; }
 
     @Override
     public String toString() {
@@ -126,6 +135,8 @@ public final class EndpointConfig {
         private int maxSessions = 16_384;
         private int maxSessionsPerPeer = 4_096;
         private long memoryBudgetBytes;
+        private Duration shareIdle = Duration.ofNanos(Demux.DEFAULT_SHARE_IDLE_NANOS);
+        private Duration shareRotation = Duration.ofNanos(Demux.DEFAULT_SHARE_ROTATION_NANOS);
         private int repliesPerSecond = Demux.DEFAULT_REPLIES_PER_SECOND;
         private int replyBurst = Demux.DEFAULT_REPLY_BURST;
 
@@ -260,6 +271,25 @@ public final class EndpointConfig {
         public Builder replyRateLimit(int perSecond, int burst) {
             this.repliesPerSecond = positive(perSecond, "repliesPerSecond");
             this.replyBurst = positive(burst, "replyBurst");
+            return this;
+        }
+
+        /**
+         * Tunes how the receive capacity (the transport's free room and the memory budget)
+         * is shared by demand among the sessions (see {@code Demux}): a session whose peer
+         * has sent no data for {@code idle} gives its share back, keeping at most one
+         * frame, and earns it back with its next data or window probe; when there are
+         * fewer free frames than sessions that want one, grants of one frame rotate every
+         * {@code rotation}. Defaults: 20 ms and 10 ms.
+         * @param idle positive @param rotation positive @return this
+         */
+        public Builder capacitySharing(Duration idle, Duration rotation) {
+            if (idle.isNegative() || idle.isZero() || rotation.isNegative() || rotation.isZero()) {
+                throw new IllegalArgumentException("capacity sharing times must be positive, got idle " + idle
+                        + " and rotation " + rotation);
+            }
+            this.shareIdle = idle;
+            this.shareRotation = rotation;
             return this;
         }
 

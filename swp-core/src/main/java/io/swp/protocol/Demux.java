@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,10 +49,25 @@ import javax.crypto.spec.SecretKeySpec;
  *       whatever subject its {@code from} names, and legitimate connects go on
  *       succeeding during a flood. ({@link #setCookieThreshold} can bring back the
  *       stateful half-open acceptor for tests of the engine's own handshake.)</li>
- *   <li>how the transport's free capacity is shared out: evenly among the sessions that
- *       may receive data ({@link EngineState#mayReceiveData()}), so half-open sessions
- *       (a SYN flood, say) and sessions whose peer has finished shrink nobody's share
- *       ({@link #capacityShare}, {@link #shareFor}).</li>
+ *   <li>how the transport's free capacity is shared out, by demand ({@link #plan},
+ *       {@link #shareFor}): only sessions that may receive data
+ *       ({@link EngineState#mayReceiveData()}) hold a share, so half-open sessions (a SYN
+ *       flood, say) and sessions whose peer has finished shrink nobody's share. Among
+ *       them, a session is <em>active</em> while its peer has sent data within the last
+ *       {@link #setShareTiming share idle time} (a new session starts active); the rest
+ *       are <em>idle</em>. Capacity is counted in whole frames ({@code units}: the free
+ *       frames, and the free bytes divided by the largest frame expected, after room
+ *       for one control frame per shareholder is set aside), because a share below one
+ *       frame moves nothing. With no active session, the idle ones split
+ *       everything evenly. Otherwise each idle session gets a floor of one frame from at
+ *       most a quarter of the units, and the active sessions split the rest evenly
+ *       (max-min fair among those that want it). When a group has fewer units than
+ *       members, the units go round: half of them (the other half is slack for frames
+ *       still in flight under earlier grants) are granted as one frame each to that many
+ *       members at a time, rotating every {@link #setShareTiming rotation slot}; the
+ *       others advertise a closed window, and their peers' window probes (answered with
+ *       an update) earn them demand. So silent sessions hold at most a frame each, and
+ *       shares never add up to more than is free, however many sessions there are.</li>
  * </ul>
  * It is not thread-safe: one loop owns it. Counters may be read from any thread.
  *
@@ -141,6 +156,18 @@ public final class Demux<S extends Demux.Routed> {
     /** Capacity of a session that gets no share: nothing beyond the engine's own minimum. */
     private static final long[] NO_SHARE = {0, 0};
 
+    /**
+     * Room kept for one control frame (ACK, KEEPALIVE, window probe) per shareholder
+     * before data is shared out: the size of such a frame between inboxes of a few dozen
+     * characters.
+     */
+    public static final long CONTROL_FRAME_BYTES = 128;
+
+    /** Default {@link #setShareTiming share idle time}: a few round trips on a local bus. */
+    public static final long DEFAULT_SHARE_IDLE_NANOS = 20_000_000L;
+    /** Default {@link #setShareTiming rotation slot} of round-robin grants. */
+    public static final long DEFAULT_SHARE_ROTATION_NANOS = 10_000_000L;
+
     private final String localInbox;
     private final RandomGenerator random;
     private final Function<Engine, S> incomingFactory;
@@ -161,8 +188,17 @@ public final class Demux<S extends Demux.Routed> {
     private final Set<S> awaitingAccept = new LinkedHashSet<>();
     /** Registered sessions per peer inbox, for the per-peer limit. */
     private final Map<String, Integer> perPeer = new HashMap<>();
-    /** Sessions that may receive data, as of their last {@link #refresh}: the capacity's shareholders. */
-    private final Set<S> receivers = new HashSet<>();
+    /** Sessions that may receive data, as of their last {@link #refresh}: the capacity's shareholders, in a stable order for rotation. */
+    private final Map<S, Share> receivers = new LinkedHashMap<>();
+    private final List<Share> activeScratch = new ArrayList<>();
+    private final List<Share> idleScratch = new ArrayList<>();
+    /** Sessions whose grant changed at the last {@link #plan}: they must tell their peers. */
+    private final List<S> regranted = new ArrayList<>();
+    private long[] handshakeShare = {Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY};
+    private long shareIdleNanos = DEFAULT_SHARE_IDLE_NANOS;
+    private long shareRotationNanos = DEFAULT_SHARE_ROTATION_NANOS;
+    private long shareDeadline = Long.MAX_VALUE;
+    private volatile long rotatingPlans;
 
     /** Default rate of replies (RESETs) to frames that match no session. */
     public static final int DEFAULT_REPLIES_PER_SECOND = 20_000;
@@ -292,6 +328,7 @@ public final class Demux<S extends Demux.Routed> {
         if (frame.dstNonce() != 0) {
             S s = byLocalNonce.get(new Key(frame.from(), frame.dstNonce()));
             if (s != null) {
+                noteDemand(s, frame, now);
                 return new Deliver<>(s);
             }
             if (frame.kind() != FrameKind.RESET && frame.kind() != FrameKind.SYN && frame.srcNonce() != 0
@@ -326,7 +363,8 @@ public final class Demux<S extends Demux.Routed> {
                 return new Drop<>(DropReason.RATE_LIMITED);
             }
             long cookie = cookie(frame.from(), frame.srcNonce(), now / COOKIE_EPOCH_NANOS);
-            return new Reply<>(frame.from(), Engine.statelessSynAck(acceptConfig, localInbox, frame, cookie, now));
+            return new Reply<>(frame.from(), Engine.statelessSynAck(acceptConfig, localInbox, frame, cookie, now,
+                    handshakeShare[0], handshakeShare[1]));
         }
         Engine engine;
         try {
@@ -432,51 +470,238 @@ public final class Demux<S extends Demux.Routed> {
     }
 
     /**
-     * Notes a session's state after the caller fed its engine, for capacity sharing.
+     * Notes a session's state after the caller fed its engine, for capacity sharing. A
+     * session that starts to count is presumed active (it has just been set up to move
+     * data) until it stays silent for the share idle time.
      *
      * @param session a registered session
+     * @param now the current time
      */
-    public void refresh(S session) {
+    public void refresh(S session, long now) {
         if (session.engine().state().mayReceiveData()) {
-            receivers.add(session);
+            receivers.computeIfAbsent(session, k -> new Share(k, now));
         } else {
             receivers.remove(session);
+        }
+    }
+
+    /**
+     * Sets the timing of capacity sharing.
+     *
+     * @param idleNanos how long a session whose peer sends no data keeps an active share;
+     *     a peer that sends again, or probes a closed window, earns it back
+     * @param rotationNanos how long a round-robin grant lasts when there are fewer free
+     *     frames than sessions that want one
+     * @throws IllegalArgumentException if either is not positive
+     */
+    public void setShareTiming(long idleNanos, long rotationNanos) {
+        if (idleNanos <= 0 || rotationNanos <= 0) {
+            throw new IllegalArgumentException("share idle time and rotation slot must be positive, got "
+                    + idleNanos + " and " + rotationNanos);
+        }
+        this.shareIdleNanos = idleNanos;
+        this.shareRotationNanos = rotationNanos;
+    }
+
+    /**
+     * A frame routed to an existing session: data shows demand, and so does a window probe
+     * (a KEEPALIVE) to a session whose grant is closed, which is how a session without a
+     * share asks for one.
+     */
+    private void noteDemand(S session, Frame frame, long now) {
+        Share sh = receivers.get(session);
+        if (sh != null && (frame.payloadLength() > 0 || (frame.kind() == FrameKind.KEEPALIVE && sh.frames == 0))) {
+            sh.lastDemandAt = now;
         }
     }
 
     // ---------------------------------------------------------------- outputs
 
     /**
-     * How much of the transport's free room each session that may receive data can
-     * advertise: the free room split evenly among those sessions (as of their last
-     * {@link #refresh}), so that what they advertise together never exceeds what the
-     * transport can hold, and handshakes or finished peers shrink nobody's share.
+     * Shares out the transport's free room among the sessions that may receive data (as
+     * of their last {@link #refresh}), by demand, as the class comment describes. The
+     * grants never add up to more than {@code freeFrames} frames or {@code freeBytes}
+     * bytes, counting a granted frame as {@code frameBytes}. Sessions whose grant changed
+     * are then listed by {@link #regranted()}, and {@link #shareDeadline()} says when the
+     * plan changes by itself (an active session goes idle, a rotation slot ends).
      *
      * @param freeFrames frames the transport can still take, or {@link Engine#UNKNOWN_CAPACITY}
      * @param freeBytes bytes the transport can still take, or {@link Engine#UNKNOWN_CAPACITY}
-     * @return {frames, bytes} per receiving session, each {@link Engine#UNKNOWN_CAPACITY} if unknown
+     * @param frameBytes the largest frame a peer is expected to send, at least 1
+     * @param now the current time
      */
-    public long[] capacityShare(long freeFrames, long freeBytes) {
-        int n = Math.max(1, receivers.size());
-        return new long[] {freeFrames < 0 ? Engine.UNKNOWN_CAPACITY : freeFrames / n,
-                freeBytes < 0 ? Engine.UNKNOWN_CAPACITY : freeBytes / n};
+    public void plan(long freeFrames, long freeBytes, long frameBytes, long now) {
+        regranted.clear();
+        List<Share> active = activeScratch;
+        List<Share> idle = idleScratch;
+        active.clear();
+        idle.clear();
+        long next = Long.MAX_VALUE;
+        for (Share sh : receivers.values()) {
+            if (now - sh.lastDemandAt < shareIdleNanos) {
+                active.add(sh);
+                next = Math.min(next, sh.lastDemandAt + shareIdleNanos);
+            } else {
+                idle.add(sh);
+            }
+        }
+        if (freeFrames < 0 && freeBytes < 0) {
+            grantAll(active, Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY);
+            grantAll(idle, Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY);
+            handshakeShare = new long[] {Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY};
+            shareDeadline = next;
+            return;
+        }
+        long frame = Math.max(1, frameBytes);
+        // Every shareholder may send a control frame (an ACK, a window probe) whatever its
+        // grant: that room is kept aside before data is shared out.
+        long holders = receivers.size();
+        if (freeFrames >= 0) {
+            freeFrames = Math.max(0, freeFrames - holders);
+        }
+        if (freeBytes >= 0) {
+            freeBytes = Math.max(0, freeBytes - holders * CONTROL_FRAME_BYTES);
+        }
+        long units = freeFrames >= 0 ? freeFrames : Long.MAX_VALUE;
+        if (freeBytes >= 0) {
+            units = Math.min(units, freeBytes / frame);
+        }
+        boolean rotating;
+        if (active.isEmpty()) {
+            rotating = grant(idle, units, freeFrames, freeBytes, frame, now);
+        } else {
+            long idleSlots = Math.min(idle.size(), units / 4);
+            rotating = grant(idle, idleSlots, freeFrames < 0 ? -1 : idleSlots,
+                    freeBytes < 0 ? -1 : idleSlots * frame, frame, now);
+            long used = Math.min(idle.size(), idleSlots);
+            rotating |= grant(active, units - used, freeFrames < 0 ? -1 : freeFrames - used,
+                    freeBytes < 0 ? -1 : freeBytes - used * frame, frame, now);
+        }
+        // A handshake gets one frame while there is room for a frame per shareholder and
+        // more: its first advertisement then lets the peer start, and earn a full share.
+        boolean roomy = units != Long.MAX_VALUE && units / 4 > receivers.size();
+        handshakeShare = units == Long.MAX_VALUE || roomy
+                ? new long[] {freeFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1, freeBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame}
+                : NO_SHARE;
+        if (rotating) {
+            rotatingPlans++;
+            next = Math.min(next, Math.floorDiv(now, shareRotationNanos) * shareRotationNanos + shareRotationNanos);
+        }
+        shareDeadline = next;
+    }
+
+    private void grantAll(List<Share> group, long frames, long bytes) {
+        for (int i = 0, n = group.size(); i < n; i++) {
+            group.get(i).set(frames, bytes);
+        }
     }
 
     /**
-     * What one session may advertise. A handshake gets the same share as the sessions
-     * that count, without counting itself: the window it advertises lets the peer send
-     * its first data without waiting a round trip for an update, and no data can arrive
-     * before the handshake completes, when the session does count. A session whose peer
-     * has finished gets nothing.
+     * Grants {@code slots} units to {@code group}: evenly from the pool if every member
+     * gets at least one frame, otherwise one frame each to half as many members at a
+     * time, taken in turn by rotation slot.
+     *
+     * @return whether the grants rotate
+     */
+    private boolean grant(List<Share> group, long slots, long poolFrames, long poolBytes, long frame, long now) {
+        int n = group.size();
+        if (n == 0) {
+            return false;
+        }
+        if (slots >= n) {
+            grantAll(group, poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : poolFrames / n,
+                    poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : poolBytes / n);
+            return false;
+        }
+        long holders = (Math.max(0, slots) + 1) / 2;
+        long start = Math.floorMod(Math.floorDiv(now, shareRotationNanos) % n * holders, (long) n);
+        long oneFrame = poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1;
+        long oneFrameBytes = poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame;
+        for (int i = 0; i < n; i++) {
+            boolean holder = Math.floorMod(i - start, (long) n) < holders;
+            group.get(i).set(holder ? oneFrame : 0, holder ? oneFrameBytes : 0);
+        }
+        return true;
+    }
+
+    /**
+     * What one session may advertise: its grant from the last {@link #plan}. A handshake
+     * does not count, but gets one frame while there is ample room (its advertisement
+     * lets the peer send its first data, which earns a share) and nothing otherwise. A
+     * session whose peer has finished gets nothing.
      *
      * @param session a registered session, its engine just fed
-     * @param share the result of {@link #capacityShare}
-     * @return the session's share
+     * @return {frames, bytes} the session may advertise, each {@link Engine#UNKNOWN_CAPACITY} if unlimited
      */
-    public long[] shareFor(S session, long[] share) {
+    public long[] shareFor(S session) {
         EngineState state = session.engine().state();
-        return state.mayReceiveData() || state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED
-                ? share : NO_SHARE;
+        if (state.mayReceiveData()) {
+            Share sh = receivers.get(session);
+            return sh == null ? handshakeShare : new long[] {sh.frames, sh.bytes};
+        }
+        return state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED ? handshakeShare : NO_SHARE;
+    }
+
+    /**
+     * @return the sessions whose grant changed at the last {@link #plan}; the caller
+     *     serves them so that each tells its peer its new window (a view, valid until the
+     *     next plan)
+     */
+    public List<S> regranted() {
+        return Collections.unmodifiableList(regranted);
+    }
+
+    /** @return when the last {@link #plan} changes by itself, or {@code Long.MAX_VALUE} */
+    public long shareDeadline() {
+        return shareDeadline;
+    }
+
+    /** @return how many plans had fewer free frames than sessions that wanted one (round-robin grants) */
+    public long rotatingPlans() {
+        return rotatingPlans;
+    }
+
+    /** @return sessions holding a share now (those that may receive data) */
+    public int shareholderCount() {
+        return receivers.size();
+    }
+
+    /** One shareholder: when its peer last showed demand, and what it may advertise. */
+    private final class Share {
+        final S session;
+        long lastDemandAt;
+        long frames = -2;
+        long bytes = -2;
+
+        Share(S session, long now) {
+            this.session = session;
+            this.lastDemandAt = now;
+        }
+
+        /**
+         * Sets the grant; the session is listed for service only when it changes enough
+         * to matter to the peer (opens, closes, doubles or halves), so that shares that
+         * drift with every frame do not make the owner serve every session every step.
+         */
+        void set(long f, long b) {
+            if (f == frames && b == bytes) {
+                return;
+            }
+            boolean matters = frames < -1 || (f == 0) != (frames == 0) || (b == 0) != (bytes == 0)
+                    || far(f, frames) || far(b, bytes);
+            frames = f;
+            bytes = b;
+            if (matters) {
+                regranted.add(session);
+            }
+        }
+
+        private boolean far(long now, long before) {
+            if ((now < 0) != (before < 0)) {
+                return true;
+            }
+            return now >= 0 && (now > 2 * before || 2 * now < before);
+        }
     }
 
     /** @return the registered sessions, in no particular order (a copy) */

@@ -351,10 +351,31 @@ public final class Engine {
      */
     public static byte[] statelessSynAck(EngineConfig config, String localInbox, Frame syn, long localNonce,
                                          long now) {
+        return statelessSynAck(config, localInbox, syn, localNonce, now, UNKNOWN_CAPACITY, UNKNOWN_CAPACITY);
+    }
+
+    /**
+     * {@link #statelessSynAck(EngineConfig, String, Frame, long, long)} advertising at most
+     * a share of the transport: the window a stateless SYN_ACK advertises is a promise no
+     * state remembers, so it must fit beside everyone else's (the demux's handshake share).
+     *
+     * @param config the configuration
+     * @param localInbox the inbox the SYN arrived at
+     * @param syn the SYN
+     * @param localNonce the cookie
+     * @param now the current time
+     * @param freeFrames at most this many frames, or {@link #UNKNOWN_CAPACITY}
+     * @param freeBytes at most this many bytes, or {@link #UNKNOWN_CAPACITY}
+     * @return the encoded SYN_ACK
+     */
+    public static byte[] statelessSynAck(EngineConfig config, String localInbox, Frame syn, long localNonce,
+                                         long now, long freeFrames, long freeBytes) {
+        long frames = freeFrames < 0 ? config.windowFrames() : Math.min(config.windowFrames(), freeFrames);
+        long bytes = freeBytes < 0 ? config.windowBytes() : Math.min(config.windowBytes(), freeBytes);
         return FrameCodec.encode(Frame.builder(FrameKind.SYN_ACK)
                 .from(localInbox).to(syn.from())
                 .srcNonce(localNonce).dstNonce(syn.srcNonce())
-                .window(config.windowFrames(), config.windowBytes())
+                .window((int) frames, bytes)
                 .tsVal(now).tsEcr(syn.tsVal())
                 .build());
     }
@@ -383,7 +404,11 @@ public final class Engine {
                 EngineState.SYN_RECEIVED, now);
         e.handshakeDue = false;
         e.handshakeSends = 1;
-        e.noteAdvertised(config.windowFrames(), config.windowBytes(), now); // what statelessSynAck advertised
+        e.noteAdvertised(config.windowFrames(), config.windowBytes(), now); // at most what statelessSynAck advertised
+        // What the SYN_ACK advertised is not remembered: take it as closed, so that the
+        // first share this engine is given is told to the peer at once.
+        e.advertisedFrames = 0;
+        e.advertisedBytes = 0;
         // The frame echoes our SYN_ACK's timestamp: one RTT sample, if it is plausible and
         // the frame is the initiator's immediate answer, its ACK. Data or a keepalive
         // proving the cookie after that ACK was lost went out up to a keepalive interval
@@ -659,7 +684,19 @@ public final class Engine {
     public void setTransportCapacity(long freeFrames, long freeBytes) {
         transportFreeFrames = freeFrames < 0 ? UNKNOWN_CAPACITY : freeFrames;
         transportFreeBytes = freeBytes < 0 ? UNKNOWN_CAPACITY : freeBytes;
+        // A share taken back (given to another session) is said at once: until the peer
+        // hears it, it may still send under the window it was last told, and those frames
+        // would land on capacity now granted to someone else.
+        if (state.mayReceiveData() && (taken(transportFreeFrames, advertisedFrames)
+                || taken(transportFreeBytes, advertisedBytes))) {
+            ackNow = true;
+        }
         considerWindowUpdate();
+    }
+
+    /** Whether a transport share of {@code now} takes back at least half of what was last advertised. */
+    private static boolean taken(long now, long advertised) {
+        return now >= 0 && advertised > 0 && (now == 0 || now < advertised / 2);
     }
 
     /**

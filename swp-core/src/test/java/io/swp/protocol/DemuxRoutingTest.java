@@ -197,40 +197,153 @@ class DemuxRoutingTest {
         in.engine().handleFrame(proven.deliver(), 3);
         assertEquals(EngineState.ESTABLISHED, out.engine().state());
         assertEquals(EngineState.ESTABLISHED, in.engine().state());
-        client.refresh(out);
-        server.refresh(in);
+        client.refresh(out, 3);
+        server.refresh(in, 3);
         return List.of(out, in);
     }
 
     @Test
     void capacityIsSharedAmongSessionsThatMayReceiveDataOnly() throws Exception {
         Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(10), S::new);
-        assertArrayEquals(new long[] {100, 1000}, d.capacityShare(100, 1000), "no session: all of it");
         List<S> established = new java.util.ArrayList<>();
         for (String server : List.of("a", "b", "c")) {
             Demux<S> peer = new Demux<>(server, CONFIG, 8, new SplittableRandom(server.hashCode()), S::new);
             established.add(handshake(d, peer, server).get(0));
         }
-        // Handshakes in progress shrink nobody's share (they may use one, for their first data).
+        // Handshakes in progress shrink nobody's share (they get one frame, for their first data).
         S halfOpen = d.connect("d", CONFIG, 0, S::new);
-        d.refresh(halfOpen);
-        long[] share = d.capacityShare(100, 1000);
-        assertArrayEquals(new long[] {33, 333}, share);
-        assertArrayEquals(share, d.shareFor(established.get(0), share));
-        assertArrayEquals(share, d.shareFor(halfOpen, share));
+        d.refresh(halfOpen, 3);
+        plan(d, 100, 1000, 10, 4);
+        assertArrayEquals(new long[] {33, 333}, d.shareFor(established.get(0)));
+        assertArrayEquals(new long[] {1, 10}, d.shareFor(halfOpen));
         // A session whose peer has finished gets nothing, and counts for nothing.
         S finished = established.get(1);
         finished.engine().handleFrame(Frame.builder(FrameKind.FIN).from(finished.engine().remoteInbox()).to(LOCAL)
                 .srcNonce(finished.engine().remoteNonce()).dstNonce(finished.engine().localNonce()).seq(0)
                 .window(64, 1 << 20).build(), 4);
         assertEquals(EngineState.CLOSE_WAIT, finished.engine().state());
-        d.refresh(finished);
-        assertArrayEquals(new long[] {0, 0}, d.shareFor(finished, share));
-        assertArrayEquals(new long[] {50, 500}, d.capacityShare(100, 1000));
-        assertArrayEquals(new long[] {Engine.UNKNOWN_CAPACITY, 500},
-                d.capacityShare(Engine.UNKNOWN_CAPACITY, 1000));
+        d.refresh(finished, 4);
+        assertArrayEquals(new long[] {0, 0}, d.shareFor(finished));
+        plan(d, 100, 1000, 10, 4);
+        assertArrayEquals(new long[] {50, 500}, d.shareFor(established.get(0)));
+        plan(d, Engine.UNKNOWN_CAPACITY, 1000, 10, 4);
+        assertArrayEquals(new long[] {Engine.UNKNOWN_CAPACITY, 500}, d.shareFor(established.get(0)));
         d.remove(established.get(0));
-        assertArrayEquals(new long[] {100, 1000}, d.capacityShare(100, 1000));
+        plan(d, 100, 1000, 10, 4);
+        assertArrayEquals(new long[] {100, 1000}, d.shareFor(established.get(2)));
+    }
+
+    /**
+     * Plans with {@code frames} and {@code bytes} free for data: adds the room the demux
+     * keeps for one control frame per shareholder.
+     */
+    private static void plan(Demux<S> d, long frames, long bytes, long frameBytes, long now) {
+        int n = d.shareholderCount();
+        d.plan(frames < 0 ? frames : frames + n, bytes < 0 ? bytes : bytes + n * Demux.CONTROL_FRAME_BYTES,
+                frameBytes, now);
+    }
+
+    /** {@code n} established outgoing sessions of {@code d}, each with its own peer inbox. */
+    private static List<S> establish(Demux<S> d, int n) throws Exception {
+        List<S> out = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String server = "peer" + i;
+            Demux<S> peer = new Demux<>(server, CONFIG, 8, new SplittableRandom(i + 100), S::new);
+            out.add(handshake(d, peer, server).get(0));
+        }
+        return out;
+    }
+
+    private static Frame dataFor(S s, long seq, int bytes) {
+        Engine e = s.engine();
+        return Frame.builder(FrameKind.DATA).from(e.remoteInbox()).to(LOCAL).srcNonce(e.remoteNonce())
+                .dstNonce(e.localNonce()).seq(seq).payload(new byte[bytes]).window(64, 1 << 20).build();
+    }
+
+    private static Frame keepaliveFor(S s) {
+        Engine e = s.engine();
+        return Frame.builder(FrameKind.KEEPALIVE).from(e.remoteInbox()).to(LOCAL).srcNonce(e.remoteNonce())
+                .dstNonce(e.localNonce()).window(64, 1 << 20).build();
+    }
+
+    private static long[] totals(Demux<S> d, List<S> sessions) {
+        long frames = 0;
+        long bytes = 0;
+        for (S s : sessions) {
+            long[] g = d.shareFor(s);
+            frames += g[0];
+            bytes += g[1];
+        }
+        return new long[] {frames, bytes};
+    }
+
+    @Test
+    void silentSessionsGiveTheirShareBackAndDataEarnsItAgain() throws Exception {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(12), S::new);
+        List<S> sessions = establish(d, 10);
+        long ms = 1_000_000L;
+        // New sessions are presumed to want data: an even split.
+        plan(d, 100, 1000, 10, 4);
+        assertArrayEquals(new long[] {10, 100}, d.shareFor(sessions.get(0)));
+        // One honest transfer, nine silent sessions: the silent ones keep a frame each.
+        long t = 4 + Demux.DEFAULT_SHARE_IDLE_NANOS + ms;
+        assertTrue(d.route(dataFor(sessions.get(0), 0, 5), t) instanceof Demux.Deliver);
+        plan(d, 100, 1000, 10, t);
+        assertArrayEquals(new long[] {91, 910}, d.shareFor(sessions.get(0)));
+        assertArrayEquals(new long[] {1, 10}, d.shareFor(sessions.get(9)));
+        assertTrue(d.regranted().contains(sessions.get(0)), "a grown share is told to the peer");
+        assertArrayEquals(new long[] {100, 1000}, totals(d, sessions), "never more than is free");
+        assertEquals(t + Demux.DEFAULT_SHARE_IDLE_NANOS, d.shareDeadline(), "wakes when the transfer may go idle");
+        // A keepalive to a session with an open grant is liveness, not demand.
+        assertTrue(d.route(keepaliveFor(sessions.get(9)), t) instanceof Demux.Deliver);
+        plan(d, 100, 1000, 10, t);
+        assertArrayEquals(new long[] {1, 10}, d.shareFor(sessions.get(9)));
+        // The transfer stops: after the idle time everyone is idle again, and splits evenly.
+        long later = t + Demux.DEFAULT_SHARE_IDLE_NANOS;
+        plan(d, 100, 1000, 10, later);
+        assertArrayEquals(new long[] {10, 100}, d.shareFor(sessions.get(0)));
+        assertEquals(Long.MAX_VALUE, d.shareDeadline());
+    }
+
+    @Test
+    void fewerFreeFramesThanSessionsRotateOneFrameGrantsThroughEveryone() throws Exception {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(13), S::new);
+        d.setShareTiming(1_000_000_000L, 1_000_000L);
+        List<S> sessions = establish(d, 40);
+        java.util.Set<S> served = new java.util.HashSet<>();
+        for (int slot = 0; slot < 8; slot++) {
+            long now = 10 + slot * 1_000_000L;
+            plan(d, 10, 10 * 100, 100, now);
+            long[] total = totals(d, sessions);
+            assertEquals(5, total[0], "half the free frames are granted, the rest is slack for frames in flight");
+            assertEquals(500, total[1]);
+            for (S s : sessions) {
+                long[] g = d.shareFor(s);
+                assertTrue((g[0] == 1 && g[1] == 100) || (g[0] == 0 && g[1] == 0), "whole frames or nothing");
+                if (g[0] == 1) {
+                    served.add(s);
+                }
+            }
+            assertEquals((slot + 1) * 1_000_000L, d.shareDeadline(), "wakes at the next slot");
+        }
+        assertEquals(40, served.size(), "every session held a grant within n / holders slots");
+        assertTrue(d.rotatingPlans() >= 8);
+    }
+
+    @Test
+    void aClosedSessionsWindowProbeEarnsItDemand() throws Exception {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(14), S::new);
+        d.setShareTiming(1_000_000L, 1_000_000_000L);
+        List<S> sessions = establish(d, 20);
+        long now = 50_000_000L;
+        plan(d, 4, 400, 100, now); // all idle, 4 frames for 20 sessions: 2 holders
+        S closed = sessions.stream().filter(s -> d.shareFor(s)[0] == 0).findFirst().orElseThrow();
+        assertTrue(d.route(keepaliveFor(closed), now + 1) instanceof Demux.Deliver);
+        plan(d, 4, 400, 100, now + 1);
+        // Now the only active session: it gets what the idle floor leaves (4 / 4 = 1 idle slot).
+        assertArrayEquals(new long[] {3, 300}, d.shareFor(closed));
+        assertTrue(d.regranted().contains(closed));
+        assertTrue(totals(d, sessions)[0] <= 4);
     }
 
     @Test

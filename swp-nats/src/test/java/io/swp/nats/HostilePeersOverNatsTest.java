@@ -66,7 +66,7 @@ class HostilePeersOverNatsTest {
     private static final Duration FLOOD = Duration.ofSeconds(15);
     private static final int UNORDERED_PER_SECOND = 2_000;
     /** Sessions that complete their handshake and then say nothing, besides the flooding one. */
-    private static final int SILENT_SESSIONS = Integer.getInteger("swp.silentSessions", 0);
+    private static final int SILENT_SESSIONS = Integer.getInteger("swp.silentSessions", 200);
 
     @Test
     void aTransferCompletesWhileRawClientsFloodSynsFloodUnorderedFramesAndStaySilent(NatsTestServer server)

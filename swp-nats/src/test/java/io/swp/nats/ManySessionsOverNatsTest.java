@@ -1,0 +1,180 @@
+package io.swp.nats;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.swp.Endpoint;
+import io.swp.EndpointConfig;
+import io.swp.Session;
+import io.swp.SessionConfig;
+import io.swp.nats.testing.NatsServerExtension;
+import io.swp.nats.testing.NatsTestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Thousands of concurrent sessions between two endpoints on one NATS connection, with a
+ * receive capacity (the client's pending byte limit) smaller than one frame per session:
+ * capacity sharing by demand ({@code Demux.plan}) must let every session finish without
+ * the pending limit ever overflowing (no frame dropped by the NATS client).
+ */
+@ExtendWith(NatsServerExtension.class)
+class ManySessionsOverNatsTest {
+    private static final long MIB = 1024 * 1024;
+
+    /** What one run measured. */
+    private record Result(int sessions, int bytesEach, long millis, long peakHeapMiB, int peakThreads,
+                          long transportDrops, long budgetDrops, long queueDrops) {
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void twoThousandSessionsOnOneConnectionAllFinishWithinThePendingLimit(NatsTestServer server) throws Exception {
+        // 8 MiB of pending bytes for 2,000 sessions of 16 KiB frames: a quarter of a frame each.
+        Result r = run(server, 2_000, 16 * 1024, 8 * MIB);
+        assertEquals(0, r.transportDrops(), "the NATS client's pending limit overflowed: " + r);
+        assertEquals(0, r.queueDrops(), r.toString());
+    }
+
+    @Test
+    @Tag("benchmark")
+    @Timeout(value = 20, unit = TimeUnit.MINUTES)
+    void tenThousandSessionsOf64KiBOnOneConnection(NatsTestServer server) throws Exception {
+        int sessions = Integer.getInteger("swp.bench.sessions", 10_000);
+        // The default pending byte limit (64 MiB in a large heap): about 3,900 frames for 10,000 sessions.
+        Result r = run(server, sessions, 64 * 1024, NatsNetworkConfig.defaults().pendingByteLimit());
+        assertEquals(0, r.transportDrops(), "the NATS client's pending limit overflowed: " + r);
+    }
+
+    private static Result run(NatsTestServer server, int sessions, int bytesEach, long pendingBytes)
+            throws Exception {
+        NatsNetworkConfig netConfig = NatsNetworkConfig.builder().pendingByteLimit(pendingBytes).build();
+        EndpointConfig config = EndpointConfig.builder().acceptBacklog(sessions).maxSessions(sessions + 16)
+                .maxSessionsPerPeer(sessions).build();
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        AtomicLong peakHeap = new AtomicLong();
+        AtomicLong peakThreads = new AtomicLong();
+        AtomicBoolean running = new AtomicBoolean(true);
+        try (NatsNetwork net = NatsNetwork.connect(server.url(), netConfig);
+             Endpoint b = Endpoint.open(net, "many.b", config);
+             Endpoint a = Endpoint.open(net, "many.a", config)) {
+            long start = System.nanoTime();
+            List<CompletableFuture<Session>> accepted = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                accepted.add(b.acceptAsync());
+            }
+            List<Session> out = new ArrayList<>();
+            int batch = 1_000; // within the acceptor's reply burst (2,000), so no SYN is rate-limited
+            for (int i = 0; i < sessions; i += batch) {
+                List<CompletableFuture<Session>> connects = new ArrayList<>();
+                for (int j = i; j < Math.min(sessions, i + batch); j++) {
+                    connects.add(a.connectAsync("many.b", SessionConfig.defaults()));
+                }
+                for (CompletableFuture<Session> c : connects) {
+                    out.add(c.get(60, TimeUnit.SECONDS));
+                }
+            }
+            List<Session> in = new ArrayList<>();
+            for (CompletableFuture<Session> f : accepted) {
+                in.add(f.get(60, TimeUnit.SECONDS));
+            }
+            CompletableFuture<Void> watch = CompletableFuture.runAsync(() -> {
+                while (running.get()) {
+                    peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                    peakThreads.accumulateAndGet(Thread.activeCount(), Math::max);
+                    LockSupport.parkNanos(10_000_000);
+                }
+            });
+            byte[] data = new byte[bytesEach];
+            for (int i = 0; i < bytesEach; i++) {
+                data[i] = (byte) (i * 31 + 7);
+            }
+            for (Session s : out) {
+                s.getOutputStream().write(data); // queued: the send buffer holds it, nothing blocks
+            }
+            // Two readers take whatever each session has: the application of 10,000
+            // sessions cannot be 10,000 threads.
+            int readers = 2;
+            List<CompletableFuture<Long>> reads = new ArrayList<>();
+            for (int r = 0; r < readers; r++) {
+                List<Session> mine = new ArrayList<>();
+                for (int i = r; i < in.size(); i += readers) {
+                    mine.add(in.get(i));
+                }
+                reads.add(CompletableFuture.supplyAsync(() -> readAll(mine, bytesEach, data)));
+            }
+            long total = 0;
+            for (CompletableFuture<Long> f : reads) {
+                total += f.get(15, TimeUnit.MINUTES);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            running.set(false);
+            watch.get(10, TimeUnit.SECONDS);
+            assertEquals((long) sessions * bytesEach, total, "every session's data arrived");
+            Result r = new Result(sessions, bytesEach, millis, peakHeap.get() / MIB, (int) peakThreads.get(),
+                    net.droppedFrames(), b.stats().budgetDrops(), b.stats().inboundQueueDrops());
+            System.out.printf("%d sessions on one NATS connection, %d KiB each, pending limit %d MiB: %d ms "
+                    + "(connects included), peak heap %d MiB, peak live threads %d, transport drops %d, "
+                    + "budget drops %d, inbound queue drops %d%n", sessions, bytesEach / 1024, pendingBytes / MIB,
+                    millis, r.peakHeapMiB(), r.peakThreads(), r.transportDrops(), r.budgetDrops(), r.queueDrops());
+            return r;
+        } finally {
+            running.set(false);
+        }
+    }
+
+    /** Reads every session to {@code bytesEach}, polling each for what is available; checks the bytes. */
+    private static long readAll(List<Session> sessions, int bytesEach, byte[] expected) {
+        int[] got = new int[sessions.size()];
+        byte[] buf = new byte[64 * 1024];
+        int done = 0;
+        long total = 0;
+        try {
+            while (done < sessions.size()) {
+                boolean progress = false;
+                for (int i = 0; i < sessions.size(); i++) {
+                    if (got[i] == bytesEach) {
+                        continue;
+                    }
+                    InputStream s = sessions.get(i).getInputStream();
+                    int n = s.available();
+                    if (n > 0) {
+                        int r = s.read(buf, 0, Math.min(n, Math.min(buf.length, bytesEach - got[i])));
+                        for (int k = 0; k < r; k++) {
+                            if (buf[k] != expected[got[i] + k]) {
+                                throw new AssertionError("session " + i + " byte " + (got[i] + k) + " differs");
+                            }
+                        }
+                        got[i] += r;
+                        total += r;
+                        progress = true;
+                        if (got[i] == bytesEach) {
+                            done++;
+                        }
+                    }
+                }
+                if (!progress) {
+                    LockSupport.parkNanos(200_000); // nothing readable: the loop is still delivering
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return total;
+    }
+}
