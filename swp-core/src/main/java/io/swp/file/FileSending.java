@@ -201,7 +201,8 @@ final class FileSending {
          * @return whether it restarted
          */
         private boolean sendContent(long from, Blake2b256 inline) throws IOException {
-            byte[] buf = new byte[1 + FileTransfer.CHUNK_BYTES];
+            int chunk = FileTransfer.contentBytesPerChunk(session.config().maxPayloadBytes());
+            byte[] buf = new byte[1 + chunk];
             buf[0] = FileProtocol.DATA;
             boolean restarted = false;
             FileChannel opened;
@@ -226,7 +227,7 @@ final class FileSending {
                         base = streamAcknowledged();
                         baseContent = 0;
                     }
-                    int want = (int) Math.min(FileTransfer.CHUNK_BYTES, size - pos);
+                    int want = (int) Math.min(chunk, size - pos);
                     int n = readFully(ch, buf, want, pos);
                     if (n < want) {
                         session.abort();
@@ -241,8 +242,7 @@ final class FileSending {
                     pos += n;
                     position = pos;
                     long streamBytes = streamAcknowledged() - base;
-                    acknowledged = Math.min(pos, baseContent + streamBytes - (streamBytes + FileTransfer.CHUNK_BYTES)
-                            / (1 + FileTransfer.CHUNK_BYTES));
+                    acknowledged = Math.min(pos, baseContent + streamBytes - (streamBytes + chunk) / (1 + chunk));
                 }
             }
             return restarted;
