@@ -204,6 +204,10 @@ final class FileSending {
             int chunk = FileTransfer.contentBytesPerChunk(session.config().maxPayloadBytes());
             byte[] buf = new byte[1 + chunk];
             buf[0] = FileProtocol.DATA;
+            // The file is read into native memory and hashed there: reading into an array
+            // would make the channel copy through a native buffer of its own, and the hash
+            // copy the array into native memory again.
+            ByteBuffer direct = ByteBuffer.allocateDirect(chunk);
             boolean restarted = false;
             FileChannel opened;
             try {
@@ -228,7 +232,7 @@ final class FileSending {
                         baseContent = 0;
                     }
                     int want = (int) Math.min(chunk, size - pos);
-                    int n = readFully(ch, buf, want, pos);
+                    int n = readFully(ch, direct, want, pos);
                     if (n < want) {
                         session.abort();
                         throw new FileTransferException(FileTransferException.Kind.FAILED, name, pos + n, size,
@@ -236,8 +240,9 @@ final class FileSending {
                                         + " bytes); transfer aborted", null);
                     }
                     if (inline != null) {
-                        inline.update(buf, 1, n);
+                        inline.update(direct.flip());
                     }
+                    direct.get(0, buf, 1, n);
                     session.sendMessage(buf, 0, 1 + n);
                     pos += n;
                     position = pos;
@@ -254,18 +259,19 @@ final class FileSending {
             return st.payloadBytesSent() - st.inFlightBytes();
         }
 
-        private int readFully(FileChannel ch, byte[] buf, int want, long pos) throws FileTransferException {
-            ByteBuffer b = ByteBuffer.wrap(buf, 1, want);
+        /** Reads up to {@code want} bytes at {@code pos} into {@code b} (cleared first); fewer only at the end. */
+        private int readFully(FileChannel ch, ByteBuffer b, int want, long pos) throws FileTransferException {
+            b.clear().limit(want);
             try {
                 while (b.hasRemaining()) {
-                    if (ch.read(b, pos + b.position() - 1) < 0) {
+                    if (ch.read(b, pos + b.position()) < 0) {
                         break;
                     }
                 }
             } catch (IOException e) {
                 throw local(name, pos, "cannot read " + file + ": " + e.getMessage(), e);
             }
-            return b.position() - 1;
+            return b.position();
         }
 
         /**
