@@ -475,7 +475,7 @@ public final class FileReceiver {
                 // DATA lands in native memory once, straight from the received frames; it is
                 // hashed and written from there (no array per chunk, no copy into the hash's
                 // or the file channel's own native buffer).
-                ByteBuffer buf = ByteBuffer.allocateDirect(FileTransfer.MAX_PROTOCOL_MESSAGE_BYTES);
+                ByteBuffer buf = FileTransfer.chunkBuffer();
                 while (trailer == null) {
                     int len = nextInto(buf);
                     if (len == 0) {

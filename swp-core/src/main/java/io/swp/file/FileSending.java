@@ -207,7 +207,7 @@ final class FileSending {
             // The file is read into native memory and hashed there: reading into an array
             // would make the channel copy through a native buffer of its own, and the hash
             // copy the array into native memory again.
-            ByteBuffer direct = ByteBuffer.allocateDirect(chunk);
+            ByteBuffer direct = FileTransfer.chunkBuffer();
             boolean restarted = false;
             FileChannel opened;
             try {

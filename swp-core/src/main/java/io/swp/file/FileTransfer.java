@@ -76,6 +76,20 @@ public final class FileTransfer {
     static final int MAX_PROTOCOL_MESSAGE_BYTES = 1 + CHUNK_BYTES;
 
     /**
+     * One direct buffer of {@link #MAX_PROTOCOL_MESSAGE_BYTES} per thread that sends or
+     * receives files, reused from file to file: a direct buffer is costly to allocate and
+     * is freed only by the garbage collector, which many small files would otherwise
+     * keep busy (the JDK caches its own temporary direct buffers per thread alike).
+     */
+    private static final ThreadLocal<java.nio.ByteBuffer> CHUNK_BUFFER =
+            ThreadLocal.withInitial(() -> java.nio.ByteBuffer.allocateDirect(MAX_PROTOCOL_MESSAGE_BYTES));
+
+    /** @return this thread's chunk buffer, cleared */
+    static java.nio.ByteBuffer chunkBuffer() {
+        return CHUNK_BUFFER.get().clear();
+    }
+
+    /**
      * Content bytes a sender puts in each DATA message: the largest count whose message
      * (content plus its type byte) fills whole frames of {@code framePayloadBytes}. A
      * message ends its last frame, so 64 KiB of content (65,537 bytes with the type byte)
