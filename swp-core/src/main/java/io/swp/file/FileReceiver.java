@@ -781,7 +781,11 @@ public final class FileReceiver {
              * while the fsync overlaps with receiving.
              */
             void maybe(long at, Blake2b256 digest) throws FileTransferException {
-                if (at - requested < checkpointBytes / 2) {
+                // A chunk early rather than up to a chunk late: with chunks of any size (a
+                // sender filling whole frames sends 65,535 bytes, not 64 KiB) two checkpoints
+                // are then never more than half the interval apart, which is what bounds the
+                // lag of the durable bytes by checkpointBytes.
+                if (at - requested < checkpointBytes / 2 - FileTransfer.CHUNK_BYTES) {
                     return;
                 }
                 await();
