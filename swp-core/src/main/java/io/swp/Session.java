@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -102,6 +103,12 @@ public final class Session implements AutoCloseable {
     private String endpointFailure;
     /** When the partial message last grew, or a chunk of it waited for the application. */
     private long partialProgressAt;
+    /**
+     * Bytes of a message being received by {@link #receiveMessage(ByteBuffer, int)} that are
+     * already in the caller's buffer: part of the partly received message (memory, stall
+     * timeout) as much as what {@link #partial} holds.
+     */
+    private int partialInPlace;
     private final ArrayDeque<byte[]> unordered = new ArrayDeque<>();
     private long unorderedDropped;
     private long unorderedBytes;
@@ -504,6 +511,105 @@ public final class Session implements AutoCloseable {
     }
 
     /**
+     * Receives the next ordered message into {@code dst}, like {@link #receiveMessage(int)}
+     * but without an array per message: the bytes are copied once, from the received
+     * frames to {@code dst} at its position. With a direct buffer the caller can hash the
+     * message and write it to a file from where it lies (the file receiver does).
+     *
+     * @param dst where the message goes, from its position; at least {@code maxBytes}
+     *     (capped at {@link SessionConfig#maxMessageBytes()}) remaining
+     * @param maxBytes the largest message accepted
+     * @return the message's length, with {@code dst}'s position moved past it; -1 when the
+     *     peer has finished sending
+     * @throws IllegalArgumentException if {@code maxBytes} is negative or {@code dst} has less room
+     * @throws IOException as for {@link #receiveMessage()}: on a read timeout {@code dst}'s
+     *     position is as it was and a partly received message is kept for the next call
+     */
+    public int receiveMessage(ByteBuffer dst, int maxBytes) throws IOException {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes must not be negative, got " + maxBytes);
+        }
+        int limit = Math.min(maxBytes, config.maxMessageBytes());
+        if (dst.remaining() < limit) {
+            throw new IllegalArgumentException("buffer has " + dst.remaining() + " bytes of room, the message may have "
+                    + limit);
+        }
+        long t = readTimeoutNanos;
+        long deadline = t == 0 ? Long.MAX_VALUE : deadlineAfter(t);
+        int start = dst.position();
+        boolean nudge = false;
+        boolean complete = false;
+        lock.lock();
+        try {
+            if (partial.length() > 0) {
+                // A message begun by an earlier call that timed out continues here.
+                for (byte[] c : partial.take().chunks()) {
+                    dst.put(c);
+                }
+            }
+            partialInPlace = dst.position() - start;
+            while (true) {
+                checkReadable();
+                int n = engine.nextChunkLength();
+                if (n >= 0) {
+                    if (partialInPlace + n > limit) {
+                        dst.position(start);
+                        partialInPlace = 0;
+                        complete = true;
+                        abortLocked();
+                        throw new IOException("message from " + remoteInbox()
+                                + (limit == config.maxMessageBytes() ? " exceeds maxMessageBytes " + limit
+                                        : " exceeds the limit of " + limit + " bytes")
+                                + "; session aborted");
+                    }
+                    boolean end = engine.pollChunkInto(dst, clock.nanoTime());
+                    partialInPlace += n;
+                    nudge |= consumedLocked(n);
+                    partialProgressAt = clock.nanoTime();
+                    if (end) {
+                        complete = true;
+                        return partialInPlace;
+                    }
+                    continue;
+                }
+                if (engine.isInputFinished()) {
+                    if (partialInPlace > 0) {
+                        throw new EOFException("stream from " + remoteInbox() + " ended inside a message after "
+                                + partialInPlace + " bytes");
+                    }
+                    complete = true;
+                    return -1;
+                }
+                throwIfFailed();
+                if (!awaitRead(deadline)) {
+                    throw new SocketTimeoutException("no message from " + remoteInbox() + " within "
+                            + Duration.ofNanos(t));
+                }
+            }
+        } finally {
+            if (!complete && dst.position() > start) {
+                // Keep what arrived for the next call, as receiveMessage() does (copied: rare).
+                byte[] kept = new byte[dst.position() - start];
+                dst.get(start, kept);
+                dst.position(start);
+                if (!aborted) {
+                    partial.append(kept, Integer.MAX_VALUE);
+                }
+            }
+            partialInPlace = 0;
+            lock.unlock();
+            if (nudge) {
+                endpoint.nudge(this);
+            }
+        }
+    }
+
+    /** @return bytes of the partly received message, wherever they are (lock held) */
+    private int partialLength() {
+        return partial.length() + partialInPlace;
+    }
+
+    /**
      * Notes {@code n} bytes taken by the application (lock held).
      *
      * @return whether to nudge the loop: enough was read, or the buffer drained, that the
@@ -738,7 +844,7 @@ public final class Session implements AutoCloseable {
      *     buffer, unordered messages not yet taken, and a partly reassembled message
      */
     long bufferedInboundBytes() {
-        return engine.bufferedInboundBytes() + unorderedBytes + partial.length();
+        return engine.bufferedInboundBytes() + unorderedBytes + partialLength();
     }
 
     /**
@@ -752,7 +858,7 @@ public final class Session implements AutoCloseable {
      */
     long checkPartialMessage(long now) {
         long timeout = config.partialMessageTimeoutNanos();
-        if (timeout == 0 || partial.length() == 0 || engine.state().isClosed()) {
+        if (timeout == 0 || partialLength() == 0 || engine.state().isClosed()) {
             return Long.MAX_VALUE;
         }
         if (engine.hasReadableChunk()) {
@@ -762,7 +868,7 @@ public final class Session implements AutoCloseable {
             long deadline = partialProgressAt + timeout;
             return deadline < partialProgressAt ? Long.MAX_VALUE : deadline;
         }
-        endpointFailure = "message from " + remoteInbox() + " stalled: " + partial.length()
+        endpointFailure = "message from " + remoteInbox() + " stalled: " + partialLength()
                 + " bytes received, nothing more for " + Duration.ofNanos(timeout) + "; session aborted";
         LOG.warn("{}: {}", this, endpointFailure);
         aborted = true;

@@ -472,19 +472,26 @@ public final class FileReceiver {
             try {
                 byte[] trailer = null;
                 claim.remaining = size - received;
+                // DATA lands in native memory once, straight from the received frames; it is
+                // hashed and written from there (no array per chunk, no copy into the hash's
+                // or the file channel's own native buffer).
+                ByteBuffer buf = FileTransfer.chunkBuffer();
                 while (trailer == null) {
-                    byte[] m = next();
-                    if (m.length == 0) {
+                    int len = nextInto(buf);
+                    if (len == 0) {
                         throw protocolError("empty message inside " + name);
                     }
-                    switch (m[0]) {
+                    byte[] m = buf.get(0) == FileProtocol.DATA ? null : bytesOf(buf, len);
+                    switch (buf.get(0)) {
                         case FileProtocol.DATA:
-                            int n = m.length - 1;
+                            int n = len - 1;
                             if (received + n > size) {
                                 throw protocolError("sender sent more than the announced " + size + " bytes of " + name);
                             }
-                            digest.update(m, 1, n);
-                            write(m, n);
+                            buf.limit(len).position(1);
+                            digest.update(buf);
+                            buf.position(1);
+                            write(buf);
                             received += n;
                             claim.remaining = size - received;
                             if (checkpoints != null) {
@@ -506,7 +513,7 @@ public final class FileReceiver {
                             claim.remaining = size;
                             break;
                         case FileProtocol.STILL_HASHING:
-                            if (version < FileProtocol.VERSION_2 || m.length != 1) {
+                            if (version < FileProtocol.VERSION_2 || len != 1) {
                                 throw protocolError("unexpected message type " + (m[0] & 0xff) + " inside " + name);
                             }
                             break; // the sender is alive; the idle timer starts again
@@ -618,30 +625,42 @@ public final class FileReceiver {
                     + " bytes kept to resume", e.getCause());
         }
 
-        private byte[] next() throws IOException {
-            byte[] m;
-            try {
-                m = session.receiveMessage(FileTransfer.MAX_PROTOCOL_MESSAGE_BYTES);
-            } catch (SocketTimeoutException e) {
-                session.abort();
-                throw interrupted("no data from " + from + " for " + seconds(idleTimeout) + "; session aborted", e);
-            } catch (IOException e) {
-                throw interrupted(e.getMessage(), e);
-            }
-            if (m == null) {
-                throw interrupted("the sender closed the session before the file was complete", null);
-            }
-            return m;
-        }
-
         private FileTransferException interrupted(String why, Throwable cause) {
             return new FileTransferException(FileTransferException.Kind.INTERRUPTED, name, received, size,
                     "transfer of " + name + " from " + from + " interrupted at " + received + " of " + size
                             + " bytes: " + why, cause);
         }
 
-        private void write(byte[] m, int n) throws FileTransferException {
-            ByteBuffer bb = ByteBuffer.wrap(m, 1, n);
+        /**
+         * Receives the next message into {@code buf} (cleared first). A read timeout (the idle
+         * timeout) aborts the session; any failure, or the sender's end of stream, is an
+         * interruption.
+         */
+        private int nextInto(ByteBuffer buf) throws IOException {
+            buf.clear();
+            int len;
+            try {
+                len = session.receiveMessage(buf, FileTransfer.MAX_PROTOCOL_MESSAGE_BYTES);
+            } catch (SocketTimeoutException e) {
+                session.abort();
+                throw interrupted("no data from " + from + " for " + seconds(idleTimeout) + "; session aborted", e);
+            } catch (IOException e) {
+                throw interrupted(e.getMessage(), e);
+            }
+            if (len < 0) {
+                throw interrupted("the sender closed the session before the file was complete", null);
+            }
+            return len;
+        }
+
+        private static byte[] bytesOf(ByteBuffer buf, int len) {
+            byte[] m = new byte[len];
+            buf.get(0, m);
+            return m;
+        }
+
+        /** Writes {@code bb}'s remaining bytes at {@link #received}. */
+        private void write(ByteBuffer bb) throws FileTransferException {
             long pos = received;
             try {
                 while (bb.hasRemaining()) {
@@ -762,7 +781,11 @@ public final class FileReceiver {
              * while the fsync overlaps with receiving.
              */
             void maybe(long at, Blake2b256 digest) throws FileTransferException {
-                if (at - requested < checkpointBytes / 2) {
+                // A chunk early rather than up to a chunk late: with chunks of any size (a
+                // sender filling whole frames sends 65,535 bytes, not 64 KiB) two checkpoints
+                // are then never more than half the interval apart, which is what bounds the
+                // lag of the durable bytes by checkpointBytes.
+                if (at - requested < checkpointBytes / 2 - FileTransfer.CHUNK_BYTES) {
                     return;
                 }
                 await();

@@ -201,8 +201,13 @@ final class FileSending {
          * @return whether it restarted
          */
         private boolean sendContent(long from, Blake2b256 inline) throws IOException {
-            byte[] buf = new byte[1 + FileTransfer.CHUNK_BYTES];
+            int chunk = FileTransfer.contentBytesPerChunk(session.config().maxPayloadBytes());
+            byte[] buf = new byte[1 + chunk];
             buf[0] = FileProtocol.DATA;
+            // The file is read into native memory and hashed there: reading into an array
+            // would make the channel copy through a native buffer of its own, and the hash
+            // copy the array into native memory again.
+            ByteBuffer direct = FileTransfer.chunkBuffer();
             boolean restarted = false;
             FileChannel opened;
             try {
@@ -226,8 +231,8 @@ final class FileSending {
                         base = streamAcknowledged();
                         baseContent = 0;
                     }
-                    int want = (int) Math.min(FileTransfer.CHUNK_BYTES, size - pos);
-                    int n = readFully(ch, buf, want, pos);
+                    int want = (int) Math.min(chunk, size - pos);
+                    int n = readFully(ch, direct, want, pos);
                     if (n < want) {
                         session.abort();
                         throw new FileTransferException(FileTransferException.Kind.FAILED, name, pos + n, size,
@@ -235,14 +240,14 @@ final class FileSending {
                                         + " bytes); transfer aborted", null);
                     }
                     if (inline != null) {
-                        inline.update(buf, 1, n);
+                        inline.update(direct.flip());
                     }
+                    direct.get(0, buf, 1, n);
                     session.sendMessage(buf, 0, 1 + n);
                     pos += n;
                     position = pos;
                     long streamBytes = streamAcknowledged() - base;
-                    acknowledged = Math.min(pos, baseContent + streamBytes - (streamBytes + FileTransfer.CHUNK_BYTES)
-                            / (1 + FileTransfer.CHUNK_BYTES));
+                    acknowledged = Math.min(pos, baseContent + streamBytes - (streamBytes + chunk) / (1 + chunk));
                 }
             }
             return restarted;
@@ -254,18 +259,19 @@ final class FileSending {
             return st.payloadBytesSent() - st.inFlightBytes();
         }
 
-        private int readFully(FileChannel ch, byte[] buf, int want, long pos) throws FileTransferException {
-            ByteBuffer b = ByteBuffer.wrap(buf, 1, want);
+        /** Reads up to {@code want} bytes at {@code pos} into {@code b} (cleared first); fewer only at the end. */
+        private int readFully(FileChannel ch, ByteBuffer b, int want, long pos) throws FileTransferException {
+            b.clear().limit(want);
             try {
                 while (b.hasRemaining()) {
-                    if (ch.read(b, pos + b.position() - 1) < 0) {
+                    if (ch.read(b, pos + b.position()) < 0) {
                         break;
                     }
                 }
             } catch (IOException e) {
                 throw local(name, pos, "cannot read " + file + ": " + e.getMessage(), e);
             }
-            return b.position() - 1;
+            return b.position();
         }
 
         /**

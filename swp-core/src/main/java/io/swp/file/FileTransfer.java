@@ -56,7 +56,10 @@ import org.slf4j.LoggerFactory;
 public final class FileTransfer {
     private static final Logger LOG = LoggerFactory.getLogger(FileTransfer.class);
 
-    /** Content bytes per DATA message. */
+    /**
+     * The most content bytes one DATA message may carry (receivers accept any count up to
+     * this); senders use {@link #contentBytesPerChunk(int)}, which may be a little less.
+     */
     public static final int CHUNK_BYTES = 64 * 1024;
     /** Longest file name accepted, in UTF-8 bytes (a common file-system limit). */
     public static final int MAX_NAME_BYTES = 255;
@@ -71,6 +74,39 @@ public final class FileTransfer {
      * trailers and verdicts are smaller): the peer cannot make the receiver buffer more.
      */
     static final int MAX_PROTOCOL_MESSAGE_BYTES = 1 + CHUNK_BYTES;
+
+    /**
+     * One direct buffer of {@link #MAX_PROTOCOL_MESSAGE_BYTES} per thread that sends or
+     * receives files, reused from file to file: a direct buffer is costly to allocate and
+     * is freed only by the garbage collector, which many small files would otherwise
+     * keep busy (the JDK caches its own temporary direct buffers per thread alike).
+     */
+    private static final ThreadLocal<java.nio.ByteBuffer> CHUNK_BUFFER =
+            ThreadLocal.withInitial(() -> java.nio.ByteBuffer.allocateDirect(MAX_PROTOCOL_MESSAGE_BYTES));
+
+    /** @return this thread's chunk buffer, cleared */
+    static java.nio.ByteBuffer chunkBuffer() {
+        return CHUNK_BUFFER.get().clear();
+    }
+
+    /**
+     * Content bytes a sender puts in each DATA message: the largest count whose message
+     * (content plus its type byte) fills whole frames of {@code framePayloadBytes}. A
+     * message ends its last frame, so 64 KiB of content (65,537 bytes with the type byte)
+     * over 16 KiB frames would cost four full frames and a fifth carrying one byte: a
+     * quarter more frames, each paying the bus's and the engine's per-frame cost. 65,535
+     * bytes fill exactly four. Frames larger than a chunk keep {@link #CHUNK_BYTES}.
+     *
+     * @param framePayloadBytes the session's frame payload size
+     * @return content bytes per DATA message, 1 .. {@link #CHUNK_BYTES}
+     */
+    static int contentBytesPerChunk(int framePayloadBytes) {
+        int frames = MAX_PROTOCOL_MESSAGE_BYTES / framePayloadBytes;
+        if (frames == 0) {
+            return CHUNK_BYTES;
+        }
+        return Math.max(1, frames * framePayloadBytes - 1);
+    }
 
     /**
      * Characters no portable file name may hold (Windows forbids them; a name that works

@@ -30,6 +30,27 @@ public interface Blake2b256 {
     }
 
     /**
+     * Adds the bytes between {@code in}'s position and limit, and moves its position to
+     * the limit. For a direct buffer libsodium hashes the bytes where they are, without
+     * copying them: a file read into a direct buffer can be hashed and written from it.
+     *
+     * @param in the bytes
+     */
+    default void update(java.nio.ByteBuffer in) {
+        if (in.hasArray()) {
+            update(in.array(), in.arrayOffset() + in.position(), in.remaining());
+            in.position(in.limit());
+            return;
+        }
+        byte[] tmp = new byte[Math.min(in.remaining(), 64 * 1024)];
+        while (in.hasRemaining()) {
+            int n = Math.min(tmp.length, in.remaining());
+            in.get(tmp, 0, n);
+            update(tmp, 0, n);
+        }
+    }
+
+    /**
      * Finishes the message and returns its digest; the instance then starts a new, empty
      * message.
      *

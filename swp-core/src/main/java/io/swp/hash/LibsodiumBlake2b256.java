@@ -1,7 +1,9 @@
 package io.swp.hash;
 
 import com.sun.jna.Memory;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -38,6 +40,20 @@ final class LibsodiumBlake2b256 implements Blake2b256 {
             off += n;
             len -= n;
         }
+    }
+
+    /** A direct buffer is hashed in place (no copy into native memory); others as arrays. */
+    @Override
+    public void update(ByteBuffer in) {
+        if (!in.isDirect()) {
+            Blake2b256.super.update(in);
+            return;
+        }
+        int len = in.remaining();
+        if (len > 0) {
+            Libsodium.update(state, Native.getDirectBufferPointer(in).share(in.position()), len);
+        }
+        in.position(in.limit());
     }
 
     private Memory inputBuffer(int n) {

@@ -812,6 +812,39 @@ public final class Engine {
     }
 
     /**
+     * @return bytes of the chunk {@link #pollChunk} or {@link #pollChunkInto} would take
+     *     next, or -1 if none is ready
+     */
+    public int nextChunkLength() {
+        return receive.nextChunkLength();
+    }
+
+    /**
+     * Takes the next in-order chunk whole like {@link #pollChunk}, but copies its bytes
+     * into {@code dst} (advancing its position) instead of into a new array: the one copy
+     * out of the received frame, for callers that consume bytes in place (a file written
+     * and hashed from a direct buffer).
+     *
+     * @param dst where the bytes go; needs {@link #nextChunkLength()} bytes remaining
+     * @param now the current time
+     * @return whether the chunk ended a message
+     * @throws IllegalStateException if no chunk is ready
+     * @throws java.nio.BufferOverflowException if {@code dst} has too little room (nothing is taken)
+     */
+    public boolean pollChunkInto(java.nio.ByteBuffer dst, long now) {
+        int n = receive.nextChunkLength();
+        if (n < 0) {
+            throw new IllegalStateException("no chunk is ready");
+        }
+        if (dst.remaining() < n) {
+            throw new java.nio.BufferOverflowException();
+        }
+        boolean end = receive.pollChunkInto(dst);
+        considerWindowUpdate();
+        return end;
+    }
+
+    /**
      * Takes the next unordered message. Messages not yet taken count against the receive
      * window, so taking one may let the engine advertise a larger window.
      *

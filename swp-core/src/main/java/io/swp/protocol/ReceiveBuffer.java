@@ -317,6 +317,27 @@ final class ReceiveBuffer {
         return total;
     }
 
+    /** @return bytes of the next in-order chunk (what is left of it if partly read), or -1 if none */
+    int nextChunkLength() {
+        Frame p = readable.peek();
+        return p == null ? -1 : p.payloadLength() - headOffset;
+    }
+
+    /**
+     * Like {@link #pollChunk()}, copying the chunk straight into {@code dst} (which has room
+     * for it) instead of into an array of its own.
+     *
+     * @return whether the chunk ended a message
+     */
+    boolean pollChunkInto(java.nio.ByteBuffer dst) {
+        Frame p = readable.poll();
+        int n = p.payloadLength() - headOffset;
+        dst.put(p.payloadArray(), p.payloadOffset() + headOffset, n);
+        headOffset = 0;
+        unreadBytes -= n;
+        return p.hasFlag(Frame.FLAG_END_OF_MESSAGE);
+    }
+
     /** @return the next in-order chunk (what is left of it if partly read), or null */
     ReceivedChunk pollChunk() {
         Frame p = readable.poll();

@@ -1,6 +1,7 @@
 package io.swp.hash;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SortedSet;
 import java.util.SplittableRandom;
@@ -56,6 +57,35 @@ class Blake2bCrossCheckTest {
                 feedInRandomPieces(java, message, lead, n, random);
                 assertArrayEquals(expected, sodium.digest(), "length " + n + ", libsodium in random pieces");
                 assertArrayEquals(expected, java.digest(), "length " + n + ", Bouncy Castle in random pieces");
+            }
+        }
+    }
+
+    @Test
+    void byteBuffersDirectAndHeapGiveTheArrayDigestAndAreConsumed() {
+        SplittableRandom random = new SplittableRandom(20261202);
+        for (Blake2b.Implementation impl : Blake2b.Implementation.values()) {
+            Blake2b256 viaBuffer = impl == Blake2b.Implementation.LIBSODIUM
+                    ? Blake2bVectorsTest.digest(impl) : Blake2b.newBlake2b256(impl);
+            Blake2b256 ref = Blake2b.newBlake2b256(Blake2b.Implementation.BOUNCY_CASTLE);
+            for (int n : new int[] {0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 65_535, 65_536, 65_537, 3 * 65_536 + 5}) {
+                byte[] message = new byte[n + 6];
+                random.nextBytes(message);
+                ref.update(message, 3, n);
+                byte[] expected = ref.digest();
+                for (boolean direct : new boolean[] {true, false}) {
+                    java.nio.ByteBuffer b = direct ? java.nio.ByteBuffer.allocateDirect(n + 6)
+                            : java.nio.ByteBuffer.allocate(n + 6);
+                    b.put(message).position(3).limit(3 + n);
+                    // an odd split, so a position inside a direct buffer is honoured
+                    int half = n / 3;
+                    viaBuffer.update(b.duplicate().limit(3 + half));
+                    b.position(3 + half);
+                    viaBuffer.update(b);
+                    assertEquals(b.limit(), b.position(), "the buffer is consumed");
+                    assertArrayEquals(expected, viaBuffer.digest(), impl + ", " + (direct ? "direct" : "heap")
+                            + " buffer of " + n + " bytes");
+                }
             }
         }
     }

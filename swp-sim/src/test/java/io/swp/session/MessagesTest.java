@@ -65,6 +65,78 @@ class MessagesTest {
     }
 
     @Test
+    void messagesReceivedIntoABufferKeepTheirBoundariesAndMixWithArrayReceives() throws Exception {
+        try (InMemoryNetwork net = InMemoryNetwork.create();
+             Harness.Pair p = lossyPair(net, SessionConfig.defaults())) {
+            int payload = p.client().config().maxPayloadBytes();
+            int[] sizes = {0, 1, payload - 1, payload, payload + 1, 4 * payload - 1, 200_000, 0, 3};
+            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < sizes.length; i++) {
+                        p.client().sendMessage(generated(sizes[i], i + 1));
+                    }
+                    p.client().shutdownOutput();
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(256 * 1024);
+            p.server().setReadTimeout(Duration.ofSeconds(30));
+            for (int i = 0; i < sizes.length; i++) {
+                byte[] m;
+                if (i % 3 == 2) {
+                    m = p.server().receiveMessage(); // the array API in between
+                } else {
+                    buf.clear().position(7); // from the buffer's position, not 0
+                    int n = p.server().receiveMessage(buf, 256 * 1024 - 7);
+                    assertEquals(7 + n, buf.position(), "position moved past message " + i);
+                    m = new byte[n];
+                    buf.get(7, m);
+                }
+                assertArrayEquals(generated(sizes[i], i + 1), m, "message " + i + " of " + sizes[i]
+                        + " bytes, seed " + SEED);
+            }
+            buf.clear();
+            assertEquals(-1, p.server().receiveMessage(buf, 1024), "end of stream after the last message");
+            Harness.get(sender, Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aBufferReceiveThatTimesOutMidMessageKeepsThePartForTheNextCall() throws Exception {
+        try (InMemoryNetwork net = InMemoryNetwork.create();
+             Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
+            byte[] whole = generated(3 * p.client().config().maxPayloadBytes() + 5, 9);
+            // A stream write carries no end-of-message mark: the message stays open.
+            p.client().getOutputStream().write(whole, 0, 1000);
+            p.server().setReadTimeout(Duration.ofMillis(200));
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(whole.length);
+            assertThrows(SocketTimeoutException.class, () -> p.server().receiveMessage(buf, whole.length));
+            assertEquals(0, buf.position(), "nothing left in the buffer after a timeout");
+            p.client().sendMessage(whole, 1000, whole.length - 1000); // the rest, with the mark
+            p.server().setReadTimeout(Duration.ofSeconds(30));
+            int n = p.server().receiveMessage(buf, whole.length);
+            assertEquals(whole.length, n);
+            assertArrayEquals(whole, buf.array());
+            assertThrows(IllegalArgumentException.class, () -> p.server().receiveMessage(java.nio.ByteBuffer.allocate(10), 11),
+                    "a buffer smaller than the limit is refused");
+        }
+    }
+
+    @Test
+    void aBufferReceiveRejectsAMessageOverItsLimit() throws Exception {
+        try (InMemoryNetwork net = InMemoryNetwork.create();
+             Harness.Pair p = Harness.connect(net, net, SessionConfig.defaults())) {
+            p.client().sendMessage(new byte[70_000]);
+            p.server().setReadTimeout(Duration.ofSeconds(30));
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(65_537);
+            IOException tooBig = assertThrows(IOException.class, () -> p.server().receiveMessage(buf, 65_537));
+            assertTrue(tooBig.getMessage().contains("exceeds the limit of 65537 bytes"), tooBig.getMessage());
+            assertEquals(0, buf.position(), "the refused message's bytes are not left in the buffer");
+        }
+    }
+
+    @Test
     void oversizedMessagesAreRejectedOnBothSides() throws Exception {
         SessionConfig small = SessionConfig.builder().maxMessageBytes(64 * 1024).build();
         try (InMemoryNetwork net = InMemoryNetwork.create();
