@@ -226,7 +226,14 @@ public final class Subscription extends FanoutLoop {
             Files.deleteIfExists(temp);
             if (!stored) {
                 // Nothing under the final name: the temp file is gone and the target was never linked.
-                inMessage = false;
+                // The next read starts at a message boundary; the loop never touches this flag,
+                // but other application threads may read, hence the lock.
+                lock.lock();
+                try {
+                    inMessage = false;
+                } finally {
+                    lock.unlock();
+                }
             }
         }
     }
