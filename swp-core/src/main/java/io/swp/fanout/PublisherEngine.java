@@ -504,12 +504,21 @@ public final class PublisherEngine {
                 FanoutFrame.control(FanoutKind.WELCOME, stream, m.start, 0, m.nonce, "")), false));
     }
 
-    private void onStatus(FanoutFrame f, long now) {
+    /**
+     * @return the member that sent {@code f}, or null after answering a non-member with
+     *     LOST (within the reply rate limit), since it has nothing to gain from this stream
+     */
+    private Member memberOrLost(FanoutFrame f, long now) {
         Member m = members.get(f.receiver());
+        if (m == null && takeReplyToken(now)) {
+            sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
+        }
+        return m;
+    }
+
+    private void onStatus(FanoutFrame f, long now) {
+        Member m = memberOrLost(f, now);
         if (m == null) {
-            if (takeReplyToken(now)) {
-                sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
-            }
             return;
         }
         m.lastHeard = now;
@@ -687,11 +696,8 @@ public final class PublisherEngine {
     }
 
     private void onReport(FanoutFrame f, long now) {
-        Member m = members.get(f.receiver());
+        Member m = memberOrLost(f, now);
         if (m == null) {
-            if (takeReplyToken(now)) {
-                sendLost(f.receiver(), f.inbox(), gone.getOrDefault(f.receiver(), LostReason.NOT_MEMBER));
-            }
             return;
         }
         m.lastHeard = now;
