@@ -273,18 +273,7 @@ class HostilePeersOverNatsTest {
 
     /** Completes a handshake with bob from a raw client; returns bob's nonce. */
     private static long handshake(Connection raw, String from, long nonce) throws Exception {
-        Subscription sub = raw.subscribe(from);
-        raw.publish(BOB, FrameCodec.encode(Frame.builder(FrameKind.SYN).from(from).to(BOB).srcNonce(nonce)
-                .window(1024, 16L << 20).tsVal(System.nanoTime()).build()));
-        Message m = sub.nextMessage(Duration.ofSeconds(10));
-        assertNotNull(m, "bob answered the SYN of " + from);
-        Frame synAck = FrameCodec.decode(m.getData());
-        assertEquals(FrameKind.SYN_ACK, synAck.kind());
-        raw.publish(BOB, FrameCodec.encode(Frame.builder(FrameKind.ACK).from(from).to(BOB).srcNonce(nonce)
-                .dstNonce(synAck.srcNonce()).window(1024, 16L << 20).tsVal(System.nanoTime())
-                .tsEcr(synAck.tsVal()).build()));
-        raw.flush(Duration.ofSeconds(5));
-        return synAck.srcNonce();
+        return handshake(raw, from, nonce, raw.subscribe(from));
     }
 
     private static long floodSyns(Connection raw, AtomicBoolean attacking) {
