@@ -38,6 +38,8 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     static final int DUP_THRESH = 3;
     /** Ceiling of the adapted reordering threshold (Linux caps its own at 300). */
     static final int MAX_REORDERING_THRESHOLD = 256;
+    /** Most sends the pipe list remembers: twice the largest window, far above any real pipe. */
+    static final int MAX_PIPE_ENTRIES = 2 * EngineConfig.MAX_WINDOW_FRAMES;
     /** Ceiling of the reordering allowance, in quarters of SRTT (RFC 8985 §6.2 caps it at SRTT). */
     static final int MAX_REORDERING_QUARTERS = 4;
 
@@ -142,6 +144,11 @@ final class SendBuffer implements RangeSet.NewSpanSink {
      */
     long pipeBytes() {
         return pipeBytes;
+    }
+
+    /** @return sends the pipe list remembers, counted or not: for tests of its bound */
+    int pipeEntriesForTest() {
+        return pipeFrames.size();
     }
 
     /** @return how many frames {@link #pipeBytes()} counts */
@@ -517,6 +524,14 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     }
 
     private void enterPipe(SentFrame f, long now) {
+        // Sends already answered or superseded leave the front at once, so that a peer
+        // that never echoes cannot make the list (and the payloads it holds) grow with
+        // every send; a hard bound backs that up.
+        while (!pipeFrames.isEmpty() && (isStale(pipeFrames.peek(), pipeTimes[pipeHead])
+                || pipeFrames.size() >= MAX_PIPE_ENTRIES)) {
+            leavePipeIfCurrent(pipeFrames.poll(), pipeTimes[pipeHead]);
+            pipeHead = (pipeHead + 1) % pipeTimes.length;
+        }
         int size = pipeFrames.size();
         if (size == pipeTimes.length) {
             long[] grown = new long[size * 2];
@@ -547,12 +562,20 @@ final class SendBuffer implements RangeSet.NewSpanSink {
      */
     private void drainPipe() {
         while (!pipeFrames.isEmpty() && pipeTimes[pipeHead] - latestEchoed < 0) {
-            SentFrame f = pipeFrames.poll();
-            if (f.lastSentAt == pipeTimes[pipeHead]) {
-                leavePipe(f);
-            }
+            leavePipeIfCurrent(pipeFrames.poll(), pipeTimes[pipeHead]);
             pipeHead = (pipeHead + 1) % pipeTimes.length;
         }
+    }
+
+    private void leavePipeIfCurrent(SentFrame f, long sentAt) {
+        if (f.lastSentAt == sentAt) {
+            leavePipe(f);
+        }
+    }
+
+    /** @return whether this send no longer counts: answered, or sent again since */
+    private static boolean isStale(SentFrame f, long sentAt) {
+        return !f.inPipe || f.lastSentAt != sentAt;
     }
 
     private static long cutoff(long sentAt, long allowance) {
