@@ -1155,7 +1155,7 @@ public final class Engine {
         // No probe when the oldest frame is SACKed: the peer reneged, and only the
         // retransmission timer, which forgets the SACKs first, may resend it.
         if (tailProbesSinceNews >= MAX_TAIL_PROBES || retransmitDeadline == NEVER
-                || (rtt.samples() == 0 && minEchoRtt == NEVER)
+                || (rtt.samples() == 0 && !echoTimesProbes())
                 || send.oldestProbeCandidate() == null || send.hasRetransmitsQueued() || !mayCarryData()) {
             return NEVER;
         }
@@ -1181,7 +1181,7 @@ public final class Engine {
         long srtt = rtt.smoothedOrInitial();
         long ackDelay = send.sackedFrames() > 0 ? 0 : config.ackDelayNanos();
         long classic = saturatedAdd(srtt, Math.max(config.ackDelayNanos(), srtt / 2));
-        if (minEchoRtt == NEVER) {
+        if (!echoTimesProbes()) {
             return classic;
         }
         // Without a delivery rate yet (the first window) the queue is unknown: a probe
@@ -1191,6 +1191,18 @@ public final class Engine {
                 ? (long) Math.min(Long.MAX_VALUE / 4, send.pipeBytes() * 1e9 / maxDeliveryRate) : 0;
         long expected = saturatedAdd(minEchoRtt, queue);
         return Math.min(classic, Math.max(MIN_PROBE_TIMEOUT_NANOS, saturatedAdd(2 * expected, ackDelay)));
+    }
+
+    /**
+     * @return whether probes are timed from the echoed round trip: once it is known and a
+     *     loss has been proven. On a path that has lost nothing a probe is almost always
+     *     a descheduled thread's, and at a millisecond it would duplicate frames still
+     *     waiting in the receiver's transport buffer, or flood a share-limited receiver
+     *     (thousands of sessions on one connection) with zero-window probes; there the
+     *     round-trip-based waits of before remain
+     */
+    private boolean echoTimesProbes() {
+        return minEchoRtt != NEVER && lossSeen;
     }
 
     /**
@@ -1384,7 +1396,7 @@ public final class Engine {
             // 30 % loss each way half the probes' round trips fail too, so starting at the
             // 20 ms RTO floor and doubling cost up to seconds. A closed window is probed a
             // few more times on the way to the keepalive interval, with tiny frames.
-            long first = minEchoRtt == NEVER ? rtt.rto()
+            long first = !echoTimesProbes() ? rtt.rto()
                     : Math.min(rtt.rto(), Math.max(MIN_PROBE_TIMEOUT_NANOS, 2 * minEchoRtt));
             probeInterval = Math.min(config.keepaliveIntervalNanos(), first);
             probeDeadline = saturatedAdd(now, probeInterval);
