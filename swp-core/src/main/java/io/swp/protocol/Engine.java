@@ -70,7 +70,8 @@ import org.slf4j.LoggerFactory;
  * what must not overflow is the receiving client's buffer, which the advertised window
  * (fed by {@link #setTransportCapacity}) protects. When the peer's window is closed and
  * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval,
- * starting at two of the lowest round trips echoes showed. Once a loss has been
+ * starting at the RTO (after a proven loss, at two of the lowest round trips echoes
+ * showed). Once a loss has been
  * detected, a queue cap keeps the bytes still on the way to the peer (sent after the
  * newest send it has echoed, and not SACKed) near two bandwidth-delay products measured
  * from the delivery rate and the lowest round trip (see {@code lossQueueCap}), so that
@@ -88,8 +89,9 @@ import org.slf4j.LoggerFactory;
  * is declared lost again as soon as a frame sent after it is delivered or seen (unless
  * the peer's window is full: then at most once per round trip). A tail-loss probe
  * (RFC 8985 §7) resends the oldest frame when nothing has come back for as long as the
- * answer to the newest frame should take (twice the lowest echoed round trip plus the
- * pipe's queue, at least 1 ms, at most one and a half smoothed round trips), at most
+ * answer to the newest frame should take (after a proven loss, twice the lowest echoed
+ * round trip plus the pipe's queue, at least 1 ms; at most, and before any loss, one and
+ * a half smoothed round trips), at most
  * twice per quiet spell, so that its echo reveals lost retransmissions before the timer
  * would. Under heavy loss (a sixth of the data frames retransmitted) a probe's or a
  * timer's retransmission goes out twice. When the
@@ -105,7 +107,7 @@ import org.slf4j.LoggerFactory;
  * In-order data is acknowledged after {@link EngineConfig#ackEveryFrames()} frames or
  * {@link EngineConfig#ackDelayNanos()}; out-of-order frames, duplicates, gap fills, FINs
  * and KEEPALIVEs are acknowledged at once, as is a window that reopens from (near) zero or
- * grows by a quarter of the window after reads. Every frame carries the acknowledgement, so a
+ * grows by half the window (a quarter on a lossy path) after reads. Every frame carries the acknowledgement, so a
  * pure ACK is only sent when nothing else is going out.
  *
  * <h2>Liveness and close</h2>
@@ -263,6 +265,8 @@ public final class Engine {
     private double maxDeliveryRate;
     private long maxDeliveryRateAt;
     private boolean lossSeen;
+    // Whether a frame from the peer ever arrived out of order (see considerWindowUpdate).
+    private boolean inboundLossSeen;
 
     // Close.
     private boolean outputShutdown;
@@ -1217,7 +1221,7 @@ public final class Engine {
     private void onTailLossProbe(long now) {
         tailProbesSinceNews++;
         SentFrame f = send.oldestProbeCandidate();
-        if (f != null && now - f.lastSentAt >= probeTimeout()) {
+        if (f != null && now - f.lastSentAt >= (echoTimesProbes() ? probeTimeout() : rtt.srtt())) {
             send.markLost(f, false);
             sendTwiceUnderHeavyLoss(f);
             tailLossProbes++;
@@ -1622,6 +1626,10 @@ public final class Engine {
                 ackNow = true;
                 break;
             case OUT_OF_ORDER:
+                inboundLossSeen = true;
+                ackNow = true;
+                peerIsAlive(now);
+                break;
             case FILLED_GAP:
                 ackNow = true;
                 peerIsAlive(now);
@@ -1888,7 +1896,8 @@ public final class Engine {
 
     /**
      * After reads (or anything else that frees buffer space): tell the peer at once if
-     * the window reopened from (near) zero or grew by a quarter of the window since we last
+     * the window reopened from (near) zero or grew by half the window (a quarter once frames
+     * arrived out of order) since we last
      * advertised it; smaller growth waits for the next frame, avoiding silly-window updates.
      */
     private void considerWindowUpdate() {
@@ -1897,12 +1906,15 @@ public final class Engine {
         long nearZeroBytes = Math.min(maxPayload, Math.max(1, config.windowBytes() / 2));
         boolean wasNearZero = advertisedFrames == 0 || advertisedBytes < nearZeroBytes;
         boolean nowOpen = frames > 0 && bytes >= nearZeroBytes;
-        // A quarter, not half: a sender blocked by the window it last heard learns that
-        // the window reopened only from this update or an answer to its probes, and under
-        // heavy loss the update is lost as often as a probe's answer.
-        boolean grewByQuarter = frames - advertisedFrames >= Math.max(1, config.windowFrames() / 4)
-                || bytes - advertisedBytes >= Math.max(1, config.windowBytes() / 4);
-        if ((wasNearZero && nowOpen) || grewByQuarter) {
+        // Once frames have arrived out of order (the path loses), a quarter, not half: a
+        // sender blocked by the window it last heard learns that the window reopened only
+        // from this update or an answer to its probes, and under heavy loss the update is
+        // lost as often as a probe's answer. Without loss the half rule stays (more
+        // updates there only move capacity grants between sessions sooner than planned).
+        int step = inboundLossSeen ? 4 : 2;
+        boolean grew = frames - advertisedFrames >= Math.max(1, config.windowFrames() / step)
+                || bytes - advertisedBytes >= Math.max(1, config.windowBytes() / step);
+        if ((wasNearZero && nowOpen) || grew) {
             ackNow = true;
         }
     }
