@@ -69,10 +69,13 @@ import org.slf4j.LoggerFactory;
  * broker already paces each connection, losses there are not a congestion signal, and
  * what must not overflow is the receiving client's buffer, which the advertised window
  * (fed by {@link #setTransportCapacity}) protects. When the peer's window is closed and
- * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval. Once
- * a loss has been detected, a queue cap keeps the unSACKed bytes in flight near two
- * bandwidth-delay products measured from the delivery rate and the lowest round trip
- * (see {@code lossQueueCap}), so that repairs do not wait behind a window-sized queue.
+ * data waits, KEEPALIVE frames probe it with backoff up to the keepalive interval,
+ * starting at the RTO (after a proven loss, at two of the lowest round trips echoes
+ * showed). Once a loss has been
+ * detected, a queue cap keeps the bytes still on the way to the peer (sent after the
+ * newest send it has echoed, and not SACKed) near two bandwidth-delay products measured
+ * from the delivery rate and the lowest round trip (see {@code lossQueueCap}), so that
+ * repairs do not wait behind a window-sized queue.
  *
  * <h2>RTT and retransmission</h2>
  * RTT samples come from per-frame send times: an acknowledgement that newly delivers
@@ -82,10 +85,16 @@ import org.slf4j.LoggerFactory;
  * hole do not inflate the estimate; {@link RttEstimator} does RFC 6298's arithmetic. Loss
  * is detected from the SACK scoreboard ({@link SendBuffer}: DupThresh 3 or a later-sent
  * frame delivered beyond a reordering allowance of SRTT/4, both raised when echoed
- * timestamps show a retransmission was spurious) and repaired at once, each hole at most
- * once per round trip. A tail-loss probe (RFC 8985 §7) resends the oldest frame when
- * nothing has come back for about one and a half round trips, at most twice per quiet
- * spell, so that its echo reveals lost retransmissions before the timer would. When the
+ * timestamps show a retransmission was spurious) and repaired at once; a retransmission
+ * is declared lost again as soon as a frame sent after it is delivered or seen (unless
+ * the peer's window is full: then at most once per round trip). A tail-loss probe
+ * (RFC 8985 §7) resends the oldest frame when nothing has come back for as long as the
+ * answer to the newest frame should take (after a proven loss, twice the lowest echoed
+ * round trip plus the pipe's queue, at least 1 ms; at most, and before any loss, one and
+ * a half smoothed round trips), at most
+ * twice per quiet spell, so that its echo reveals lost retransmissions before the timer
+ * would. Under heavy loss (a sixth of the data frames retransmitted) a probe's or a
+ * timer's retransmission goes out twice. When the
  * retransmission timer on the oldest frame expires, only the oldest frame is resent (the
  * peer may be gone, or a thread merely descheduled, and a timer must not resend the
  * window); once an acknowledgement shows the path works and the timeout was not spurious
@@ -98,7 +107,7 @@ import org.slf4j.LoggerFactory;
  * In-order data is acknowledged after {@link EngineConfig#ackEveryFrames()} frames or
  * {@link EngineConfig#ackDelayNanos()}; out-of-order frames, duplicates, gap fills, FINs
  * and KEEPALIVEs are acknowledged at once, as is a window that reopens from (near) zero or
- * grows by half the window after reads. Every frame carries the acknowledgement, so a
+ * grows by half the window (a quarter on a lossy path) after reads. Every frame carries the acknowledgement, so a
  * pure ACK is only sent when nothing else is going out.
  *
  * <h2>Liveness and close</h2>
@@ -139,6 +148,10 @@ public final class Engine {
     private static final long NEVER = Long.MAX_VALUE;
     /** Tail-loss probes per quiet spell before the retransmission timer alone remains. */
     private static final int MAX_TAIL_PROBES = 2;
+    /** Retransmissions at least 1/this of the data frames sent: heavy loss (see sendTwiceUnderHeavyLoss). */
+    private static final int HEAVY_LOSS_RETRANSMIT_SHARE = 6;
+    /** The shortest wait for a tail-loss probe: a loaded host's scheduling delay. */
+    private static final long MIN_PROBE_TIMEOUT_NANOS = 1_000_000L;
     /** Retransmission timeouts in a row, once established, before the RTO backs off. */
     private static final int LINEAR_TIMEOUTS = 3;
     /** Scheduling delay a loaded host adds to the round trip, which the queue cap must not starve. */
@@ -238,15 +251,22 @@ public final class Engine {
     private int timeoutsSinceNews;
     private boolean tailProbeUnanswered;
     private long tailProbeSentAt;
+    // A timer's retransmission to send a second time (see sendTwiceUnderHeavyLoss).
+    private SentFrame secondCopy;
     // The queue cap under loss (see lossQueueCap): the lowest recent round trip, the
     // highest recent delivery rate, and whether a loss was ever detected.
     private long minRtt = NEVER;
     private long minRttAt;
+    // The lowest round trip any echo showed (see noteEchoRtt).
+    private long minEchoRtt = NEVER;
+    private long minEchoRttAt;
     private long rateEpochStart = NEVER;
     private long rateEpochDelivered;
     private double maxDeliveryRate;
     private long maxDeliveryRateAt;
     private boolean lossSeen;
+    // Whether a frame from the peer ever arrived out of order (see considerWindowUpdate).
+    private boolean inboundLossSeen;
 
     // Close.
     private boolean outputShutdown;
@@ -949,6 +969,11 @@ public final class Engine {
                 lastDataSentAt = now;
                 return retransmit(f, now);
             }
+            f = takeSecondCopy();
+            if (f != null) {
+                lastDataSentAt = now;
+                return retransmit(f, now);
+            }
             f = send.peekUnsent();
             if (f != null && windowAllows(f, now)) {
                 lastDataSentAt = now;
@@ -1110,6 +1135,7 @@ public final class Engine {
         // of this frame decides (see processAck): it either echoes a send from before the
         // timeout (spurious: nothing else is resent) or it proves the rest lost.
         send.markLost(oldest, false);
+        sendTwiceUnderHeavyLoss(oldest);
         if (!timeoutRecovery) {
             timeoutRecovery = true;
             timeoutRecoveryPoint = now;
@@ -1132,14 +1158,55 @@ public final class Engine {
     private long tailProbeDeadline() {
         // No probe when the oldest frame is SACKed: the peer reneged, and only the
         // retransmission timer, which forgets the SACKs first, may resend it.
-        if (tailProbesSinceNews >= MAX_TAIL_PROBES || retransmitDeadline == NEVER || rtt.samples() == 0
+        if (tailProbesSinceNews >= MAX_TAIL_PROBES || retransmitDeadline == NEVER
+                || (rtt.samples() == 0 && !echoTimesProbes())
                 || send.oldestProbeCandidate() == null || send.hasRetransmitsQueued() || !mayCarryData()) {
             return NEVER;
         }
-        long srtt = rtt.srtt();
-        long pto = saturatedAdd(srtt, Math.max(config.ackDelayNanos(), srtt / 2)) << tailProbesSinceNews;
+        long pto = probeTimeout() << tailProbesSinceNews;
         long deadline = saturatedAdd(Math.max(lastDataSentAt, lastAckProgressAt), pto);
         return deadline < retransmitDeadline ? deadline : NEVER;
+    }
+
+    /**
+     * @return how long after the last send or news a tail-loss probe waits, before its
+     *     back-off: when the answer to the newest frame sent is late. That answer takes
+     *     the lowest round trip plus the time the queue ahead of it (what is still in the
+     *     pipe) takes at the best delivery rate, doubled for a loaded host's scheduling,
+     *     plus the peer's acknowledgement delay unless the peer holds frames out of order
+     *     (then it answers at once); never less than {@link #MIN_PROBE_TIMEOUT_NANOS}, never
+     *     more than the smoothed round trip plus the larger of that delay and half a round
+     *     trip. The smoothed round trip alone measures a full queue: with the window
+     *     blocked behind a hole whose retransmission was lost, the pipe is nearly empty,
+     *     the answer is a lowest round trip away, and waiting for the smoothed one (or the
+     *     20 ms RTO floor) left the link idle for a thousand round trips in-process
+     */
+    private long probeTimeout() {
+        long srtt = rtt.smoothedOrInitial();
+        long ackDelay = send.sackedFrames() > 0 ? 0 : config.ackDelayNanos();
+        long classic = saturatedAdd(srtt, Math.max(config.ackDelayNanos(), srtt / 2));
+        if (!echoTimesProbes()) {
+            return classic;
+        }
+        // Without a delivery rate yet (the first window) the queue is unknown: a probe
+        // that proves unnecessary costs one frame, a first data frame lost waited for the
+        // initial RTO (500 ms) when the handshake gave no sample.
+        long queue = maxDeliveryRate > 0
+                ? (long) Math.min(Long.MAX_VALUE / 4, send.pipeBytes() * 1e9 / maxDeliveryRate) : 0;
+        long expected = saturatedAdd(minEchoRtt, queue);
+        return Math.min(classic, Math.max(MIN_PROBE_TIMEOUT_NANOS, saturatedAdd(2 * expected, ackDelay)));
+    }
+
+    /**
+     * @return whether probes are timed from the echoed round trip: once it is known and a
+     *     loss has been proven. On a path that has lost nothing a probe is almost always
+     *     a descheduled thread's, and at a millisecond it would duplicate frames still
+     *     waiting in the receiver's transport buffer, or flood a share-limited receiver
+     *     (thousands of sessions on one connection) with zero-window probes; there the
+     *     round-trip-based waits of before remain
+     */
+    private boolean echoTimesProbes() {
+        return minEchoRtt != NEVER && lossSeen;
     }
 
     /**
@@ -1154,12 +1221,38 @@ public final class Engine {
     private void onTailLossProbe(long now) {
         tailProbesSinceNews++;
         SentFrame f = send.oldestProbeCandidate();
-        if (f != null && now - f.lastSentAt >= rtt.srtt()) {
+        if (f != null && now - f.lastSentAt >= (echoTimesProbes() ? probeTimeout() : rtt.srtt())) {
             send.markLost(f, false);
+            sendTwiceUnderHeavyLoss(f);
             tailLossProbes++;
             tailProbeUnanswered = true;
             tailProbeSentAt = now;
         }
+    }
+
+    /**
+     * Under heavy loss, a timer's retransmission goes out twice. It is what the peer's
+     * window waits for, and nothing else in flight will reveal its loss: at 30 % loss each
+     * way a single copy's round trip fails half the time (the copy or its acknowledgement
+     * lost), and each failure costs another timer; with two copies, each answered at once,
+     * a quarter. Heavy means a sixth or more of the data frames sent so far were
+     * retransmissions, after a proven loss; otherwise (and so for a silent peer) one copy.
+     */
+    private void sendTwiceUnderHeavyLoss(SentFrame f) {
+        if (lossSeen && retransmits * HEAVY_LOSS_RETRANSMIT_SHARE >= dataFramesSent && dataFramesSent > 0) {
+            secondCopy = f;
+        }
+    }
+
+    /** @return the frame {@link #sendTwiceUnderHeavyLoss} chose, once its first copy has gone and if still unanswered */
+    private SentFrame takeSecondCopy() {
+        SentFrame f = secondCopy;
+        if (f == null || f.queuedForRetransmit) {
+            return null;
+        }
+        secondCopy = null;
+        boolean limited = config.maxRetransmitsPerFrame() > 0 && f.retransmits + 1 >= config.maxRetransmitsPerFrame();
+        return f.seq >= send.una() && !f.sacked && f.retransmits > 0 && !limited ? f : null;
     }
 
     // ------------------------------------------------------------ the queue cap under loss
@@ -1202,6 +1295,23 @@ public final class Engine {
         lossSeen = true;
     }
 
+    /**
+     * The peer sent the frame being handled after it saw ours stamped with the echoed
+     * time, so the time since is at least one round trip: the lowest of these, over the
+     * last {@link #MIN_RTT_WINDOW_NANOS}, is how soon an answer can come at best. Every
+     * frame that echoes something newer gives one, where Karn's rule and held-back
+     * acknowledgements leave few clean samples under heavy loss. It times tail-loss
+     * probes only: the queue cap keeps the clean samples' lowest round trip, which
+     * includes the receiver's time to process a full pipe, since a cap sized by the bare
+     * in-process round trip (tens of microseconds) starved the path.
+     */
+    private void noteEchoRtt(long sample, long now) {
+        if (minEchoRtt == NEVER || sample <= minEchoRtt || now - minEchoRttAt > MIN_RTT_WINDOW_NANOS) {
+            minEchoRtt = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, sample);
+            minEchoRttAt = now;
+        }
+    }
+
     /** Keeps the lowest round trip of the last {@link #MIN_RTT_WINDOW_NANOS}, as BBR does. */
     private void noteRttSample(long sample, long now) {
         if (minRtt == NEVER || sample <= minRtt || now - minRttAt > MIN_RTT_WINDOW_NANOS) {
@@ -1225,7 +1335,7 @@ public final class Engine {
             return;
         }
         long span = now - rateEpochStart;
-        long minSpan = Math.max(MIN_RATE_SPAN_NANOS, minRtt == NEVER ? rtt.smoothedOrInitial() : minRtt);
+        long minSpan = Math.max(MIN_RATE_SPAN_NANOS, rtt.smoothedOrInitial());
         if (span < minSpan) {
             return;
         }
@@ -1284,7 +1394,15 @@ public final class Engine {
             probeDue = false;
             probeInterval = 0;
         } else if (probeDeadline == NEVER && !probeDue) {
-            probeInterval = Math.min(config.keepaliveIntervalNanos(), rtt.rto());
+            // The peer answers a probe at once, so the first waits two of the lowest round
+            // trips an echo showed (at least a millisecond), not the RTO: the window the
+            // peer reopened may only be unknown here because its update was lost, and at
+            // 30 % loss each way half the probes' round trips fail too, so starting at the
+            // 20 ms RTO floor and doubling cost up to seconds. A closed window is probed a
+            // few more times on the way to the keepalive interval, with tiny frames.
+            long first = !echoTimesProbes() ? rtt.rto()
+                    : Math.min(rtt.rto(), Math.max(MIN_PROBE_TIMEOUT_NANOS, 2 * minEchoRtt));
+            probeInterval = Math.min(config.keepaliveIntervalNanos(), first);
             probeDeadline = saturatedAdd(now, probeInterval);
         }
     }
@@ -1340,6 +1458,7 @@ public final class Engine {
             peerEcho = p.tsEcr();
             peerEchoKnown = true;
             fresh = true;
+            noteEchoRtt(now - peerEcho, now);
         }
         if (fresh) {
             peerIsAlive(now);
@@ -1462,11 +1581,16 @@ public final class Engine {
             }
             retransmitDeadline = send.inFlightFrames() > 0 ? saturatedAdd(now, rtt.rto()) : NEVER;
         }
+        updatePeerWindow(p);
         // Run even without new acknowledgements: a newer echoed timestamp alone can prove loss.
-        if (send.detectLosses(rtt.smoothedOrInitial(), now, reportedBelow(sack)) > 0) {
+        // A retransmission is declared lost again as soon as the evidence says so while the
+        // peer has room for it; into a full window (a slow reader) it would only be refused
+        // again, so then at most once a smoothed round trip, as before.
+        long srtt = rtt.smoothedOrInitial();
+        long resendSpacing = send.unsackedFrames() < peerFreeFrames && send.unsackedBytes() < peerFreeBytes ? 0 : srtt;
+        if (send.detectLosses(srtt, resendSpacing, now, reportedBelow(sack)) > 0) {
             noteLoss();
         }
-        updatePeerWindow(p);
         if (!finWasAcknowledged && send.finAcknowledged()) {
             onFinAcknowledged(now);
         }
@@ -1502,6 +1626,10 @@ public final class Engine {
                 ackNow = true;
                 break;
             case OUT_OF_ORDER:
+                inboundLossSeen = true;
+                ackNow = true;
+                peerIsAlive(now);
+                break;
             case FILLED_GAP:
                 ackNow = true;
                 peerIsAlive(now);
@@ -1609,6 +1737,7 @@ public final class Engine {
         state = EngineState.CLOSED;
         closeReason = reason;
         send.clear();
+        secondCopy = null;
         retransmitDeadline = NEVER;
         ackDeadline = NEVER;
         probeDeadline = NEVER;
@@ -1642,7 +1771,7 @@ public final class Engine {
         if (send.unsackedFrames() >= peerFreeFrames || send.inFlightFrames() >= config.windowFrames()) {
             return false;
         }
-        if (send.unsackedFrames() > 0 && send.unsackedBytes() + f.length > lossQueueCap(now)) {
+        if (send.pipeBytes() > 0 && send.pipeBytes() + f.length > lossQueueCap(now)) {
             return false;
         }
         if (send.unsackedBytes() + f.length <= peerFreeBytes) {
@@ -1767,7 +1896,8 @@ public final class Engine {
 
     /**
      * After reads (or anything else that frees buffer space): tell the peer at once if
-     * the window reopened from (near) zero or grew by half the window since we last
+     * the window reopened from (near) zero or grew by half the window (a quarter once frames
+     * arrived out of order) since we last
      * advertised it; smaller growth waits for the next frame, avoiding silly-window updates.
      */
     private void considerWindowUpdate() {
@@ -1776,9 +1906,15 @@ public final class Engine {
         long nearZeroBytes = Math.min(maxPayload, Math.max(1, config.windowBytes() / 2));
         boolean wasNearZero = advertisedFrames == 0 || advertisedBytes < nearZeroBytes;
         boolean nowOpen = frames > 0 && bytes >= nearZeroBytes;
-        boolean grewByHalf = frames - advertisedFrames >= Math.max(1, config.windowFrames() / 2)
-                || bytes - advertisedBytes >= Math.max(1, config.windowBytes() / 2);
-        if ((wasNearZero && nowOpen) || grewByHalf) {
+        // Once frames have arrived out of order (the path loses), a quarter, not half: a
+        // sender blocked by the window it last heard learns that the window reopened only
+        // from this update or an answer to its probes, and under heavy loss the update is
+        // lost as often as a probe's answer. Without loss the half rule stays (more
+        // updates there only move capacity grants between sessions sooner than planned).
+        int step = inboundLossSeen ? 4 : 2;
+        boolean grew = frames - advertisedFrames >= Math.max(1, config.windowFrames() / step)
+                || bytes - advertisedBytes >= Math.max(1, config.windowBytes() / step);
+        if ((wasNearZero && nowOpen) || grew) {
             ackNow = true;
         }
     }

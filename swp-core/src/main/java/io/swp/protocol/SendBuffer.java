@@ -38,6 +38,8 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     static final int DUP_THRESH = 3;
     /** Ceiling of the adapted reordering threshold (Linux caps its own at 300). */
     static final int MAX_REORDERING_THRESHOLD = 256;
+    /** Most sends the pipe list remembers: twice the largest window, far above any real pipe. */
+    static final int MAX_PIPE_ENTRIES = 2 * EngineConfig.MAX_WINDOW_FRAMES;
     /** Ceiling of the reordering allowance, in quarters of SRTT (RFC 8985 §6.2 caps it at SRTT). */
     static final int MAX_REORDERING_QUARTERS = 4;
 
@@ -46,6 +48,13 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private final ArrayDeque<SentFrame> retransmitQueue = new ArrayDeque<>();
     private final ArrayDeque<SentFrame> retransmittedWatch = new ArrayDeque<>();
     private final ArrayDeque<long[]> retransmittedWatchTimes = new ArrayDeque<>();
+    // Every send, first or again, in the order made, until the peer is known to have seen
+    // something sent after it (see pipeBytes()).
+    private final ArrayDeque<SentFrame> pipeFrames = new ArrayDeque<>();
+    private long[] pipeTimes = new long[64];
+    private int pipeHead;
+    private long pipeBytes;
+    private int pipeFrameCount;
 
     private long una;
     private long nextToSend;
@@ -123,6 +132,33 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     /** @return payload bytes of in-flight frames the peer has not SACKed */
     long unsackedBytes() {
         return unsackedBytes;
+    }
+
+    /**
+     * @return payload bytes of frames sent (or resent) after the newest send the peer has
+     *     echoed, and neither acknowledged nor SACKed since: what may still be on the way
+     *     to the peer. A frame sent before that echo has arrived or been lost (the network
+     *     keeps order, and reordering is the exception), even when the peer holds it above
+     *     the last SACK range it could report; counting those as in flight, as
+     *     {@link #unsackedBytes()} does, kept the queue cap shut with nothing on the wire
+     */
+    long pipeBytes() {
+        return pipeBytes;
+    }
+
+    /** @return sends the pipe list remembers, counted or not: for tests of its bound */
+    int pipeEntriesForTest() {
+        return pipeFrames.size();
+    }
+
+    /** @return how many frames {@link #pipeBytes()} counts */
+    int pipeFrames() {
+        return pipeFrameCount;
+    }
+
+    /** @return in-flight frames the peer has SACKed (holds above a hole) */
+    int sackedFrames() {
+        return sackedCount;
     }
 
     /** @return whether a FIN has been queued */
@@ -212,6 +248,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         SentFrame f = frames.get(nextToSend++);
         f.firstSentAt = now;
         f.lastSentAt = now;
+        enterPipe(f, now);
         inFlightBytes += f.length;
         unsackedFrames++;
         unsackedBytes += f.length;
@@ -238,7 +275,9 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     /** Records that {@code f} was sent again now. */
     void markRetransmitted(SentFrame f, long now) {
         f.retransmits++;
+        leavePipe(f);
         f.lastSentAt = now;
+        enterPipe(f, now);
         retransmittedWatch.add(f);
         retransmittedWatchTimes.add(new long[] {now});
     }
@@ -326,6 +365,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         echoedTimestamp = echoed;
         if (valid && (latestEchoed == Long.MIN_VALUE || echoed - latestEchoed > 0)) {
             latestEchoed = echoed;
+            drainPipe();
         }
         newInformation = false;
         newestCleanDeliverySentAt = Long.MIN_VALUE;
@@ -408,6 +448,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     }
 
     private void noteDelivery(SentFrame f) {
+        leavePipe(f);
         deliveredBytes += f.length;
         if (f.retransmits == 0) {
             newestCleanDeliverySentAt = Math.max(newestCleanDeliverySentAt, f.lastSentAt);
@@ -429,14 +470,15 @@ final class SendBuffer implements RangeSet.NewSpanSink {
      * it. Echoes only count for frames the acknowledgement could have reported: a peer that
      * hit the SACK range limit may hold frames above its last range without saying so.
      *
-     * @param srtt the smoothed round trip: the reordering allowance is a fraction of it,
-     *     and a frame is not retransmitted twice within it
+     * @param srtt the smoothed round trip: the reordering allowance is a fraction of it
+     * @param resendSpacing a retransmission is not declared lost again sooner than this
+     *     after it was sent, whatever the evidence
      * @param now the current time
      * @param reportedBelow the acknowledgement accounted for every frame below this
      *     sequence number (its last SACK range's end if it used them all, else unbounded)
      * @return how many frames were newly declared lost
      */
-    int detectLosses(long srtt, long now, long reportedBelow) {
+    int detectLosses(long srtt, long resendSpacing, long now, long reportedBelow) {
         long reorderingAllowance = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, srtt * reorderingQuarters / 4);
         long deliveredCutoff = cutoff(latestCleanDeliverySentAt, reorderingAllowance);
         long echoCutoff = Math.max(deliveredCutoff, cutoff(latestEchoed, reorderingAllowance));
@@ -467,7 +509,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             boolean stale = f.seq < una || f.sacked || f.lastSentAt != sentAt;
             if (!stale) {
                 long evidence = f.seq < reportedBelow ? echoCutoff : deliveredCutoff;
-                if (sentAt >= evidence || now - sentAt < srtt) {
+                if (sentAt >= evidence || now - sentAt < resendSpacing) {
                     break;
                 }
                 if (!f.queuedForRetransmit) {
@@ -479,6 +521,61 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             retransmittedWatchTimes.poll();
         }
         return lost;
+    }
+
+    private void enterPipe(SentFrame f, long now) {
+        // Sends already answered or superseded leave the front at once, so that a peer
+        // that never echoes cannot make the list (and the payloads it holds) grow with
+        // every send; a hard bound backs that up.
+        while (!pipeFrames.isEmpty() && (isStale(pipeFrames.peek(), pipeTimes[pipeHead])
+                || pipeFrames.size() >= MAX_PIPE_ENTRIES)) {
+            leavePipeIfCurrent(pipeFrames.poll(), pipeTimes[pipeHead]);
+            pipeHead = (pipeHead + 1) % pipeTimes.length;
+        }
+        int size = pipeFrames.size();
+        if (size == pipeTimes.length) {
+            long[] grown = new long[size * 2];
+            for (int i = 0; i < size; i++) {
+                grown[i] = pipeTimes[(pipeHead + i) % size];
+            }
+            pipeTimes = grown;
+            pipeHead = 0;
+        }
+        pipeTimes[(pipeHead + size) % pipeTimes.length] = now;
+        pipeFrames.add(f);
+        f.inPipe = true;
+        pipeBytes += f.length;
+        pipeFrameCount++;
+    }
+
+    private void leavePipe(SentFrame f) {
+        if (f.inPipe) {
+            f.inPipe = false;
+            pipeBytes -= f.length;
+            pipeFrameCount--;
+        }
+    }
+
+    /**
+     * Takes out of the pipe every send older than the newest the peer has echoed. Strictly
+     * older: frames sent in the same instant as the echoed one may still be queued behind it.
+     */
+    private void drainPipe() {
+        while (!pipeFrames.isEmpty() && pipeTimes[pipeHead] - latestEchoed < 0) {
+            leavePipeIfCurrent(pipeFrames.poll(), pipeTimes[pipeHead]);
+            pipeHead = (pipeHead + 1) % pipeTimes.length;
+        }
+    }
+
+    private void leavePipeIfCurrent(SentFrame f, long sentAt) {
+        if (f.lastSentAt == sentAt) {
+            leavePipe(f);
+        }
+    }
+
+    /** @return whether this send no longer counts: answered, or sent again since */
+    private static boolean isStale(SentFrame f, long sentAt) {
+        return !f.inPipe || f.lastSentAt != sentAt;
     }
 
     private static long cutoff(long sentAt, long allowance) {
@@ -555,5 +652,9 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         retransmitQueue.clear();
         retransmittedWatch.clear();
         retransmittedWatchTimes.clear();
+        pipeFrames.clear();
+        pipeHead = 0;
+        pipeBytes = 0;
+        pipeFrameCount = 0;
     }
 }

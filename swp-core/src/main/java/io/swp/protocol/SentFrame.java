@@ -26,6 +26,8 @@ final class SentFrame {
     int retransmits;
     /** Whether the peer reported it in a SACK range. */
     boolean sacked;
+    /** Whether its latest send counts in {@link SendBuffer#pipeBytes()}. */
+    boolean inPipe;
     /** Whether it sits in the engine's retransmission queue. */
     boolean queuedForRetransmit;
     /** Whether it was declared lost by SACK/time evidence rather than the RTO. */
