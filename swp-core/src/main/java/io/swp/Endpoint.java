@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +84,13 @@ public final class Endpoint implements AutoCloseable {
     private static final long CONNECT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Extra time a blocking close allows the loop past the shutdown's own deadlines. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * Control frames (without payload) of one session that may wait in the inbound queue
+     * at once: one of each kind an established session exchanges, ACK, KEEPALIVE and FIN,
+     * since a newer one replaces a waiting one of the same kind. Room for this many per
+     * session is kept out of the shares.
+     */
+    static final int CONTROL_SLOTS_PER_SESSION = 3;
     /** At shutdown, peers get at least this many retransmission timeouts to send their FIN. */
     private static final int PEER_FIN_RTOS = 4;
 
@@ -99,6 +107,9 @@ public final class Endpoint implements AutoCloseable {
     private final ConcurrentLinkedQueue<Inbound> inbound = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inboundCount = new AtomicInteger();
     private final AtomicLong inboundBytes = new AtomicLong();
+    /** Coalescable control frames waiting in {@link #inbound}, by session and kind (see {@link #coalescable}). */
+    private final ConcurrentHashMap<ControlKey, Inbound> queuedControl = new ConcurrentHashMap<>();
+    private final AtomicInteger queuedControlFrames = new AtomicInteger();
     private final ConcurrentLinkedQueue<SessionLoopState> nudged = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<LoopTask> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
@@ -135,6 +146,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder framesReceived = new LongAdder();
     private final LongAdder malformedDropped = new LongAdder();
     private final LongAdder inboundQueueDrops = new LongAdder();
+    private final LongAdder inboundCoalesced = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder loopFailures = new LongAdder();
     private final LongAdder budgetDrops = new LongAdder();
@@ -544,10 +556,9 @@ public final class Endpoint implements AutoCloseable {
         Inbound in;
         int routed = 0;
         while (routed < config.maxFramesPerStep() && (in = inbound.poll()) != null) {
-            inboundCount.decrementAndGet();
-            inboundBytes.addAndGet(-in.frameBytes);
+            Frame frame = dequeue(in);
             routed++;
-            route(in.frame, now);
+            route(frame, now);
         }
         SessionLoopState s;
         while ((s = nudged.poll()) != null) {
@@ -871,7 +882,16 @@ public final class Endpoint implements AutoCloseable {
 
     /** Shares out what the transport and the memory budget can still take (see {@link Demux#plan}). */
     private void planShares(long now) {
-        long queueFree = Math.max(0, config.maxQueuedInboundFrames() - inboundCount.get());
+        // Room in the inbound queue for data, in frames: the bound less what waits in it
+        // other than control frames, less room for CONTROL_SLOTS_PER_SESSION control frames
+        // of every session (at most that many of an honest peer's can wait, see
+        // coalescable), taken or not. What is granted below plus that allowance fits the
+        // queue, so the queue never drops an honest peer's frame for want of places. In
+        // bytes, control frames are small next to data: the demux keeps its
+        // CONTROL_FRAME_BYTES per shareholder for them.
+        int control = queuedControlFrames.get();
+        long controlRoom = Math.max(control, CONTROL_SLOTS_PER_SESSION * (long) demux.sessionCount());
+        long queueFree = Math.max(0, config.maxQueuedInboundFrames() - (inboundCount.get() - control) - controlRoom);
         long queueBytesFree = Math.max(0, config.maxQueuedInboundBytes() - inboundBytes.get());
         long fm;
         long fb;
@@ -1101,6 +1121,10 @@ public final class Endpoint implements AutoCloseable {
             LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());
             return;
         }
+        if (coalescable(frame)) {
+            queueControl(frame, encoded.length);
+            return;
+        }
         int count = inboundCount.incrementAndGet();
         long bytes = inboundBytes.addAndGet(encoded.length);
         if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
@@ -1109,8 +1133,80 @@ public final class Endpoint implements AutoCloseable {
             inboundQueueDrops.increment();
             return;
         }
-        inbound.add(new Inbound(frame, encoded.length));
+        inbound.add(new Inbound(frame, encoded.length, null));
         wakeLoop();
+    }
+
+    /**
+     * Whether {@code frame} may replace an earlier one of its session still waiting in the
+     * inbound queue: a frame without payload, other than a SYN (which belongs to no
+     * session yet), addressed to this inbox. A newer ACK, KEEPALIVE, FIN, SYN_ACK or
+     * RESET of a session says everything an older one of the same kind still waiting says
+     * (acknowledgements and SACKs are cumulative, the window and timestamps current), so
+     * an honest peer never has more than one of each kind per session in the queue,
+     * however slowly the loop drains it. That bound is what {@link #planShares} keeps room
+     * for ({@link #CONTROL_SLOTS_PER_SESSION}).
+     */
+    private boolean coalescable(Frame frame) {
+        return frame.payloadLength() == 0 && frame.dstNonce() != 0 && frame.kind() != FrameKind.SYN
+                && frame.kind() != FrameKind.DATA && frame.to().equals(localInbox);
+    }
+
+    /**
+     * Queues a coalescable control frame: it replaces a waiting one of the same session
+     * and kind, or takes a new place in the queue if there is room.
+     */
+    private void queueControl(Frame frame, int frameBytes) {
+        ControlKey key = new ControlKey(frame.from(), frame.srcNonce(), frame.dstNonce(), frame.kind());
+        Inbound[] added = {null};
+        queuedControl.compute(key, (k, waiting) -> {
+            if (waiting != null) {
+                inboundBytes.addAndGet(frameBytes - waiting.frameBytes);
+                waiting.frame = frame;
+                waiting.frameBytes = frameBytes;
+                inboundCoalesced.increment();
+                return waiting;
+            }
+            int count = inboundCount.incrementAndGet();
+            long bytes = inboundBytes.addAndGet(frameBytes);
+            if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
+                inboundCount.decrementAndGet();
+                inboundBytes.addAndGet(-frameBytes);
+                inboundQueueDrops.increment();
+                return null;
+            }
+            queuedControlFrames.incrementAndGet();
+            added[0] = new Inbound(frame, frameBytes, k);
+            return added[0];
+        });
+        if (added[0] != null) {
+            inbound.add(added[0]);
+            wakeLoop();
+        }
+    }
+
+    /**
+     * Takes {@code in} off the inbound queue's books: for a coalescable frame, also out of
+     * the table of waiting ones, atomically with reading it, so a replacement that arrives
+     * meanwhile is either in this read or queued anew.
+     *
+     * @return the frame to route
+     */
+    private Frame dequeue(Inbound in) {
+        if (in.key == null) {
+            inboundCount.decrementAndGet();
+            inboundBytes.addAndGet(-in.frameBytes);
+            return in.frame;
+        }
+        Frame[] taken = {null};
+        queuedControl.compute(in.key, (k, waiting) -> {
+            taken[0] = in.frame;
+            inboundCount.decrementAndGet();
+            inboundBytes.addAndGet(-in.frameBytes);
+            queuedControlFrames.decrementAndGet();
+            return waiting == in ? null : waiting;
+        });
+        return taken[0];
     }
 
     /** Asks the loop to service {@code session} soon; coalesces repeated nudges. */
@@ -1203,8 +1299,25 @@ public final class Endpoint implements AutoCloseable {
         void run(CompletableFuture<T> result, long now);
     }
 
-    /** A decoded frame waiting for the loop, with its encoded size for the queue's byte bound. */
-    private record Inbound(Frame frame, int frameBytes) {
+    /**
+     * A decoded frame waiting for the loop, with its encoded size for the queue's byte
+     * bound. A coalescable one has its key, and is changed (under the table's lock for
+     * that key) when a newer frame of its session and kind replaces it.
+     */
+    private static final class Inbound {
+        Frame frame;
+        int frameBytes;
+        final ControlKey key;
+
+        Inbound(Frame frame, int frameBytes, ControlKey key) {
+            this.frame = frame;
+            this.frameBytes = frameBytes;
+            this.key = key;
+        }
+    }
+
+    /** A session's control frames of one kind, as the peer names the session in them. */
+    private record ControlKey(String from, long srcNonce, long dstNonce, FrameKind kind) {
     }
 
     private record Timer(long deadline, SessionLoopState session) implements Comparable<Timer> {
