@@ -110,6 +110,7 @@ public final class Endpoint implements AutoCloseable {
     /** Coalescable control frames waiting in {@link #inbound}, by session and kind (see {@link #coalescable}). */
     private final ConcurrentHashMap<ControlKey, Inbound> queuedControl = new ConcurrentHashMap<>();
     private final AtomicInteger queuedControlFrames = new AtomicInteger();
+    private final AtomicLong queuedControlBytes = new AtomicLong();
     private final ConcurrentLinkedQueue<SessionLoopState> nudged = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<LoopTask> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
@@ -882,17 +883,25 @@ public final class Endpoint implements AutoCloseable {
 
     /** Shares out what the transport and the memory budget can still take (see {@link Demux#plan}). */
     private void planShares(long now) {
-        // Room in the inbound queue for data, in frames: the bound less what waits in it
-        // other than control frames, less room for CONTROL_SLOTS_PER_SESSION control frames
-        // of every session (at most that many of an honest peer's can wait, see
-        // coalescable), taken or not. What is granted below plus that allowance fits the
-        // queue, so the queue never drops an honest peer's frame for want of places. In
-        // bytes, control frames are small next to data: the demux keeps its
-        // CONTROL_FRAME_BYTES per shareholder for them.
+        // Room in the inbound queue for data: the bound less what waits in it other than
+        // control frames, less an allowance of CONTROL_SLOTS_PER_SESSION control frames of
+        // every session (at most that many of an honest peer's can wait, see coalescable),
+        // taken or not, each counted as CONTROL_FRAME_BYTES. The demux keeps one of them
+        // per shareholder itself. What is granted plus that allowance fits the queue, so
+        // it never drops an honest peer's frame. With more sessions than a sixth of the
+        // queue holds, the allowance stops at half the queue, so that data still moves;
+        // control frames beyond it may then be dropped (counted) and are repaired as lost.
+        long sessions = demux.sessionCount();
+        long holders = demux.shareholderCount();
         int control = queuedControlFrames.get();
-        long controlRoom = Math.max(control, CONTROL_SLOTS_PER_SESSION * (long) demux.sessionCount());
-        long queueFree = Math.max(0, config.maxQueuedInboundFrames() - (inboundCount.get() - control) - controlRoom);
-        long queueBytesFree = Math.max(0, config.maxQueuedInboundBytes() - inboundBytes.get());
+        long controlBytes = queuedControlBytes.get();
+        long allowance = Math.min(CONTROL_SLOTS_PER_SESSION * sessions, config.maxQueuedInboundFrames() / 2);
+        long allowanceBytes = Math.min(CONTROL_SLOTS_PER_SESSION * sessions * Demux.CONTROL_FRAME_BYTES,
+                config.maxQueuedInboundBytes() / 2);
+        long queueFree = Math.max(0, config.maxQueuedInboundFrames() - (inboundCount.get() - control)
+                - Math.max(control, allowance - holders));
+        long queueBytesFree = Math.max(0, config.maxQueuedInboundBytes() - (inboundBytes.get() - controlBytes)
+                - Math.max(controlBytes, allowanceBytes - holders * Demux.CONTROL_FRAME_BYTES));
         long fm;
         long fb;
         try {
@@ -1162,6 +1171,7 @@ public final class Endpoint implements AutoCloseable {
         queuedControl.compute(key, (k, waiting) -> {
             if (waiting != null) {
                 inboundBytes.addAndGet(frameBytes - waiting.frameBytes);
+                queuedControlBytes.addAndGet(frameBytes - waiting.frameBytes);
                 waiting.frame = frame;
                 waiting.frameBytes = frameBytes;
                 inboundCoalesced.increment();
@@ -1176,6 +1186,7 @@ public final class Endpoint implements AutoCloseable {
                 return null;
             }
             queuedControlFrames.incrementAndGet();
+            queuedControlBytes.addAndGet(frameBytes);
             added[0] = new Inbound(frame, frameBytes, k);
             return added[0];
         });
@@ -1204,6 +1215,7 @@ public final class Endpoint implements AutoCloseable {
             inboundCount.decrementAndGet();
             inboundBytes.addAndGet(-in.frameBytes);
             queuedControlFrames.decrementAndGet();
+            queuedControlBytes.addAndGet(-in.frameBytes);
             return waiting == in ? null : waiting;
         });
         return taken[0];
