@@ -111,6 +111,8 @@ public final class Endpoint implements AutoCloseable {
     private final ConcurrentHashMap<ControlKey, Inbound> queuedControl = new ConcurrentHashMap<>();
     private final AtomicInteger queuedControlFrames = new AtomicInteger();
     private final AtomicLong queuedControlBytes = new AtomicLong();
+    /** DATA frames waiting in {@link #inbound}, so that a retransmission of one is not queued twice. */
+    private final ConcurrentHashMap<DataKey, Boolean> queuedData = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<SessionLoopState> nudged = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<LoopTask> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
@@ -147,7 +149,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder framesReceived = new LongAdder();
     private final LongAdder malformedDropped = new LongAdder();
     private final LongAdder inboundQueueDrops = new LongAdder();
-    private final LongAdder inboundCoalesced = new LongAdder();
+    private final LongAdder inboundFramesMerged = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder loopFailures = new LongAdder();
     private final LongAdder budgetDrops = new LongAdder();
@@ -260,7 +262,7 @@ public final class Endpoint implements AutoCloseable {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
                 demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
                 loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited(),
-                wrongInboxDrops.sum());
+                wrongInboxDrops.sum(), inboundFramesMerged.sum());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */
@@ -1134,15 +1136,28 @@ public final class Endpoint implements AutoCloseable {
             queueControl(frame, encoded.length);
             return;
         }
+        DataKey dataKey = null;
+        if (frame.kind() == FrameKind.DATA && frame.dstNonce() != 0 && frame.to().equals(localInbox)) {
+            // A retransmission of a frame still waiting here (its sender's timer fired while
+            // this loop was slow) carries nothing new: it would only take a second place.
+            dataKey = new DataKey(frame.from(), frame.srcNonce(), frame.dstNonce(), frame.seq());
+            if (queuedData.putIfAbsent(dataKey, Boolean.TRUE) != null) {
+                inboundFramesMerged.increment();
+                return;
+            }
+        }
         int count = inboundCount.incrementAndGet();
         long bytes = inboundBytes.addAndGet(encoded.length);
         if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
             inboundCount.decrementAndGet();
             inboundBytes.addAndGet(-encoded.length);
             inboundQueueDrops.increment();
+            if (dataKey != null) {
+                queuedData.remove(dataKey);
+            }
             return;
         }
-        inbound.add(new Inbound(frame, encoded.length, null));
+        inbound.add(new Inbound(frame, encoded.length, null, dataKey));
         wakeLoop();
     }
 
@@ -1174,7 +1189,7 @@ public final class Endpoint implements AutoCloseable {
                 queuedControlBytes.addAndGet(frameBytes - waiting.frameBytes);
                 waiting.frame = frame;
                 waiting.frameBytes = frameBytes;
-                inboundCoalesced.increment();
+                inboundFramesMerged.increment();
                 return waiting;
             }
             int count = inboundCount.incrementAndGet();
@@ -1187,7 +1202,7 @@ public final class Endpoint implements AutoCloseable {
             }
             queuedControlFrames.incrementAndGet();
             queuedControlBytes.addAndGet(frameBytes);
-            added[0] = new Inbound(frame, frameBytes, k);
+            added[0] = new Inbound(frame, frameBytes, k, null);
             return added[0];
         });
         if (added[0] != null) {
@@ -1205,6 +1220,9 @@ public final class Endpoint implements AutoCloseable {
      */
     private Frame dequeue(Inbound in) {
         if (in.key == null) {
+            if (in.dataKey != null) {
+                queuedData.remove(in.dataKey);
+            }
             inboundCount.decrementAndGet();
             inboundBytes.addAndGet(-in.frameBytes);
             return in.frame;
@@ -1314,18 +1332,25 @@ public final class Endpoint implements AutoCloseable {
     /**
      * A decoded frame waiting for the loop, with its encoded size for the queue's byte
      * bound. A coalescable one has its key, and is changed (under the table's lock for
-     * that key) when a newer frame of its session and kind replaces it.
+     * that key) when a newer frame of its session and kind replaces it; a DATA frame has
+     * the key that keeps its retransmissions out while it waits.
      */
     private static final class Inbound {
         Frame frame;
         int frameBytes;
         final ControlKey key;
+        final DataKey dataKey;
 
-        Inbound(Frame frame, int frameBytes, ControlKey key) {
+        Inbound(Frame frame, int frameBytes, ControlKey key, DataKey dataKey) {
             this.frame = frame;
             this.frameBytes = frameBytes;
             this.key = key;
+            this.dataKey = dataKey;
         }
+    }
+
+    /** One DATA frame of a session, as the peer names the session in it. */
+    private record DataKey(String from, long srcNonce, long dstNonce, long seq) {
     }
 
     /** A session's control frames of one kind, as the peer names the session in them. */

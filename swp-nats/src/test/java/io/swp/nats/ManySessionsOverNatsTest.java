@@ -143,9 +143,10 @@ class ManySessionsOverNatsTest {
                     a.stats().inboundQueueDrops());
             System.out.printf("%d sessions on one NATS connection, %d KiB each, pending limit %d MiB: %d ms "
                     + "(connects included), peak heap %d MiB, peak live threads %d, transport drops %d, "
-                    + "budget drops %d, inbound queue drops %d at the receiver and %d at the sender%n", sessions,
-                    bytesEach / 1024, pendingBytes / MIB, millis, r.peakHeapMiB(), r.peakThreads(), r.transportDrops(),
-                    r.budgetDrops(), r.queueDrops(), r.senderQueueDrops());
+                    + "budget drops %d, inbound queue drops %d at the receiver and %d at the sender (frames merged "
+                    + "into a waiting one: %d and %d)%n", sessions, bytesEach / 1024, pendingBytes / MIB, millis,
+                    r.peakHeapMiB(), r.peakThreads(), r.transportDrops(), r.budgetDrops(), r.queueDrops(),
+                    r.senderQueueDrops(), b.stats().inboundFramesMerged(), a.stats().inboundFramesMerged());
             return r;
         } finally {
             running.set(false);
