@@ -133,6 +133,13 @@ public final class Endpoint implements AutoCloseable {
     private boolean capacityQueryFailed;
     /** Inbound bytes all sessions held at their last service: what the memory budget has spent. */
     private volatile long bufferedInbound;
+    /**
+     * Registered sessions whose output is all acknowledged, and those in TIME_WAIT, as of
+     * their last service: what a shutdown waits for, counted as sessions change so that
+     * a step of a shutdown does not visit every session.
+     */
+    private int outputFinishedCount;
+    private int timeWaitCount;
     /** Payload bytes routed to sessions in this step and not yet serviced. */
     private long routedThisStep;
     /**
@@ -724,6 +731,7 @@ public final class Endpoint implements AutoCloseable {
     private void service(SessionLoopState s, long now) {
         Session session = s.session;
         boolean closedNow;
+        boolean inTimeWait;
         boolean established = false;
         long deadline;
         session.lock.lock();
@@ -751,8 +759,9 @@ public final class Endpoint implements AutoCloseable {
                     session.onEvent(ev);
                     if (ev == EngineEvent.ESTABLISHED) {
                         established = true;
-                    } else if (ev == EngineEvent.OUTPUT_FINISHED) {
+                    } else if (ev == EngineEvent.OUTPUT_FINISHED && !s.outputFinished) {
                         s.outputFinished = true;
+                        outputFinishedCount++;
                     }
                 }
                 session.drainUnordered();
@@ -773,8 +782,13 @@ public final class Endpoint implements AutoCloseable {
             s.accountedBytes = held;
             deadline = Math.min(e.pollTimeout(), partialDeadline);
             closedNow = e.state().isClosed();
+            inTimeWait = e.state() == EngineState.TIME_WAIT;
         } finally {
             session.lock.unlock();
+        }
+        if (inTimeWait != s.inTimeWait) {
+            s.inTimeWait = inTimeWait;
+            timeWaitCount += inTimeWait ? 1 : -1;
         }
         String remote = s.engine.remoteInbox();
         for (int i = 0, n = outbound.size(); i < n; i++) {
@@ -820,6 +834,10 @@ public final class Endpoint implements AutoCloseable {
     }
 
     private void remove(SessionLoopState s) {
+        if (!s.removed) {
+            outputFinishedCount -= s.outputFinished ? 1 : 0;
+            timeWaitCount -= s.inTimeWait ? 1 : 0;
+        }
         s.removed = true;
         bufferedInbound -= s.accountedBytes;
         s.accountedBytes = 0;
@@ -974,10 +992,7 @@ public final class Endpoint implements AutoCloseable {
     private void advanceShutdown(long now) {
         Shutdown sd = shutdown;
         if (sd.phase == ShutdownPhase.OUTPUT) {
-            boolean allSent = true;
-            for (SessionLoopState s : demux.sessionsView()) {
-                allSent &= s.outputFinished;
-            }
+            boolean allSent = outputFinishedCount == demux.sessionCount();
             if (!allSent && now < sd.outputDeadline) {
                 return;
             }
@@ -992,10 +1007,7 @@ public final class Endpoint implements AutoCloseable {
             sd.phase = ShutdownPhase.PEERS;
         }
         if (sd.phase == ShutdownPhase.PEERS) {
-            boolean allFinished = true;
-            for (SessionLoopState s : demux.sessionsView()) {
-                allFinished &= s.engine.state() == EngineState.TIME_WAIT;
-            }
+            boolean allFinished = timeWaitCount == demux.sessionCount();
             if (!allFinished && now < sd.peerDeadline) {
                 return;
             }
@@ -1005,15 +1017,10 @@ public final class Endpoint implements AutoCloseable {
             // the inbox stays bound meanwhile. Each TIME_WAIT is bounded by the engine (it
             // restarts only on a retransmitted FIN); this bounds them all.
             sd.lingerUntil = saturatedAdd(now, maxTimeWaitNanos());
-            for (SessionLoopState s : demux.sessionsView()) {
-                sd.lingeredInTimeWait |= s.engine.state() == EngineState.TIME_WAIT;
-            }
+            sd.lingeredInTimeWait = timeWaitCount > 0;
             sd.phase = ShutdownPhase.LINGER;
         }
-        boolean timeWaitsOver = true;
-        for (SessionLoopState s : demux.sessionsView()) {
-            timeWaitsOver &= s.engine.state() != EngineState.TIME_WAIT;
-        }
+        boolean timeWaitsOver = timeWaitCount == 0;
         // Then stay bound until the inbox has been quiet a while: a peer that still has
         // not heard our last ACK probes at least once a keepalive interval (its FIN again,
         // or a keepalive), and is answered (by a RESET, once its session is gone, which
