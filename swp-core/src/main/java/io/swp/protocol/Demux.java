@@ -61,13 +61,15 @@ import javax.crypto.spec.SecretKeySpec;
  *       frame moves nothing. With no active session, the idle ones split
  *       everything evenly. Otherwise each idle session gets a floor of one frame from at
  *       most a quarter of the units, and the active sessions split the rest evenly
- *       (max-min fair among those that want it). When a group has fewer units than
- *       members, the units go round: half of them (the other half is slack for frames
- *       still in flight under earlier grants) are granted as one frame each to that many
- *       members at a time, rotating every {@link #setShareTiming rotation slot}; the
- *       others advertise a closed window, and their peers' window probes (answered with
- *       an update) earn them demand. So silent sessions hold at most a frame each, and
- *       shares never add up to more than is free, however many sessions there are.</li>
+ *       (max-min fair among those that want it). When there is not a frame for every
+ *       idle session, none of them gets one: their windows close, and their peers'
+ *       window probes (answered with an update) earn them demand. When the active
+ *       sessions have fewer units than members, the units go round: half of them (the
+ *       other half is slack for frames still in flight under earlier grants) are granted
+ *       as one frame each to that many members at a time, rotating every
+ *       {@link #setShareTiming rotation slot}; the others advertise a closed window. So
+ *       silent sessions hold at most a frame each, and shares never add up to more than
+ *       is free, however many sessions there are.</li>
  * </ul>
  * It is not thread-safe: one loop owns it. Counters may be read from any thread.
  *
