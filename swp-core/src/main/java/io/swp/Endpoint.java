@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +84,13 @@ public final class Endpoint implements AutoCloseable {
     private static final long CONNECT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Extra time a blocking close allows the loop past the shutdown's own deadlines. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * Control frames (without payload) of one session that may wait in the inbound queue
+     * at once: one of each kind an established session exchanges, ACK, KEEPALIVE and FIN,
+     * since a newer one replaces a waiting one of the same kind. Room for this many per
+     * session is kept out of the shares.
+     */
+    static final int CONTROL_SLOTS_PER_SESSION = 3;
     /** At shutdown, peers get at least this many retransmission timeouts to send their FIN. */
     private static final int PEER_FIN_RTOS = 4;
 
@@ -99,6 +107,12 @@ public final class Endpoint implements AutoCloseable {
     private final ConcurrentLinkedQueue<Inbound> inbound = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inboundCount = new AtomicInteger();
     private final AtomicLong inboundBytes = new AtomicLong();
+    /** Coalescable control frames waiting in {@link #inbound}, by session and kind (see {@link #coalescable}). */
+    private final ConcurrentHashMap<ControlKey, Inbound> queuedControl = new ConcurrentHashMap<>();
+    private final AtomicInteger queuedControlFrames = new AtomicInteger();
+    private final AtomicLong queuedControlBytes = new AtomicLong();
+    /** DATA frames waiting in {@link #inbound}, so that a retransmission of one is not queued twice. */
+    private final ConcurrentHashMap<DataKey, Boolean> queuedData = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<SessionLoopState> nudged = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<LoopTask> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
@@ -119,6 +133,13 @@ public final class Endpoint implements AutoCloseable {
     private boolean capacityQueryFailed;
     /** Inbound bytes all sessions held at their last service: what the memory budget has spent. */
     private volatile long bufferedInbound;
+    /**
+     * Registered sessions whose output is all acknowledged, and those in TIME_WAIT, as of
+     * their last service: what a shutdown waits for, counted as sessions change so that
+     * a step of a shutdown does not visit every session.
+     */
+    private int outputFinishedCount;
+    private int timeWaitCount;
     /** Payload bytes routed to sessions in this step and not yet serviced. */
     private long routedThisStep;
     /**
@@ -135,6 +156,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder framesReceived = new LongAdder();
     private final LongAdder malformedDropped = new LongAdder();
     private final LongAdder inboundQueueDrops = new LongAdder();
+    private final LongAdder inboundFramesMerged = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder loopFailures = new LongAdder();
     private final LongAdder budgetDrops = new LongAdder();
@@ -247,7 +269,7 @@ public final class Endpoint implements AutoCloseable {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
                 demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
                 loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited(),
-                wrongInboxDrops.sum());
+                wrongInboxDrops.sum(), inboundFramesMerged.sum());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */
@@ -544,10 +566,9 @@ public final class Endpoint implements AutoCloseable {
         Inbound in;
         int routed = 0;
         while (routed < config.maxFramesPerStep() && (in = inbound.poll()) != null) {
-            inboundCount.decrementAndGet();
-            inboundBytes.addAndGet(-in.frameBytes);
+            Frame frame = dequeue(in);
             routed++;
-            route(in.frame, now);
+            route(frame, now);
         }
         SessionLoopState s;
         while ((s = nudged.poll()) != null) {
@@ -710,6 +731,7 @@ public final class Endpoint implements AutoCloseable {
     private void service(SessionLoopState s, long now) {
         Session session = s.session;
         boolean closedNow;
+        boolean inTimeWait;
         boolean established = false;
         long deadline;
         session.lock.lock();
@@ -737,8 +759,9 @@ public final class Endpoint implements AutoCloseable {
                     session.onEvent(ev);
                     if (ev == EngineEvent.ESTABLISHED) {
                         established = true;
-                    } else if (ev == EngineEvent.OUTPUT_FINISHED) {
+                    } else if (ev == EngineEvent.OUTPUT_FINISHED && !s.outputFinished) {
                         s.outputFinished = true;
+                        outputFinishedCount++;
                     }
                 }
                 session.drainUnordered();
@@ -759,8 +782,13 @@ public final class Endpoint implements AutoCloseable {
             s.accountedBytes = held;
             deadline = Math.min(e.pollTimeout(), partialDeadline);
             closedNow = e.state().isClosed();
+            inTimeWait = e.state() == EngineState.TIME_WAIT;
         } finally {
             session.lock.unlock();
+        }
+        if (inTimeWait != s.inTimeWait) {
+            s.inTimeWait = inTimeWait;
+            timeWaitCount += inTimeWait ? 1 : -1;
         }
         String remote = s.engine.remoteInbox();
         for (int i = 0, n = outbound.size(); i < n; i++) {
@@ -806,6 +834,10 @@ public final class Endpoint implements AutoCloseable {
     }
 
     private void remove(SessionLoopState s) {
+        if (!s.removed) {
+            outputFinishedCount -= s.outputFinished ? 1 : 0;
+            timeWaitCount -= s.inTimeWait ? 1 : 0;
+        }
         s.removed = true;
         bufferedInbound -= s.accountedBytes;
         s.accountedBytes = 0;
@@ -871,8 +903,25 @@ public final class Endpoint implements AutoCloseable {
 
     /** Shares out what the transport and the memory budget can still take (see {@link Demux#plan}). */
     private void planShares(long now) {
-        long queueFree = Math.max(0, config.maxQueuedInboundFrames() - inboundCount.get());
-        long queueBytesFree = Math.max(0, config.maxQueuedInboundBytes() - inboundBytes.get());
+        // Room in the inbound queue for data: the bound less what waits in it other than
+        // control frames, less an allowance of CONTROL_SLOTS_PER_SESSION control frames of
+        // every session (at most that many of an honest peer's can wait, see coalescable),
+        // taken or not, each counted as CONTROL_FRAME_BYTES. The demux keeps one of them
+        // per shareholder itself. What is granted plus that allowance fits the queue, so
+        // it never drops an honest peer's frame. With more sessions than a sixth of the
+        // queue holds, the allowance stops at half the queue, so that data still moves;
+        // control frames beyond it may then be dropped (counted) and are repaired as lost.
+        long sessions = demux.sessionCount();
+        long holders = demux.shareholderCount();
+        int control = queuedControlFrames.get();
+        long controlBytes = queuedControlBytes.get();
+        long allowance = Math.min(CONTROL_SLOTS_PER_SESSION * sessions, config.maxQueuedInboundFrames() / 2);
+        long allowanceBytes = Math.min(CONTROL_SLOTS_PER_SESSION * sessions * Demux.CONTROL_FRAME_BYTES,
+                config.maxQueuedInboundBytes() / 2);
+        long queueFree = Math.max(0, config.maxQueuedInboundFrames() - (inboundCount.get() - control)
+                - Math.max(control, allowance - holders));
+        long queueBytesFree = Math.max(0, config.maxQueuedInboundBytes() - (inboundBytes.get() - controlBytes)
+                - Math.max(controlBytes, allowanceBytes - holders * Demux.CONTROL_FRAME_BYTES));
         long fm;
         long fb;
         try {
@@ -943,10 +992,7 @@ public final class Endpoint implements AutoCloseable {
     private void advanceShutdown(long now) {
         Shutdown sd = shutdown;
         if (sd.phase == ShutdownPhase.OUTPUT) {
-            boolean allSent = true;
-            for (SessionLoopState s : demux.sessionsView()) {
-                allSent &= s.outputFinished;
-            }
+            boolean allSent = outputFinishedCount == demux.sessionCount();
             if (!allSent && now < sd.outputDeadline) {
                 return;
             }
@@ -961,10 +1007,7 @@ public final class Endpoint implements AutoCloseable {
             sd.phase = ShutdownPhase.PEERS;
         }
         if (sd.phase == ShutdownPhase.PEERS) {
-            boolean allFinished = true;
-            for (SessionLoopState s : demux.sessionsView()) {
-                allFinished &= s.engine.state() == EngineState.TIME_WAIT;
-            }
+            boolean allFinished = timeWaitCount == demux.sessionCount();
             if (!allFinished && now < sd.peerDeadline) {
                 return;
             }
@@ -974,15 +1017,10 @@ public final class Endpoint implements AutoCloseable {
             // the inbox stays bound meanwhile. Each TIME_WAIT is bounded by the engine (it
             // restarts only on a retransmitted FIN); this bounds them all.
             sd.lingerUntil = saturatedAdd(now, maxTimeWaitNanos());
-            for (SessionLoopState s : demux.sessionsView()) {
-                sd.lingeredInTimeWait |= s.engine.state() == EngineState.TIME_WAIT;
-            }
+            sd.lingeredInTimeWait = timeWaitCount > 0;
             sd.phase = ShutdownPhase.LINGER;
         }
-        boolean timeWaitsOver = true;
-        for (SessionLoopState s : demux.sessionsView()) {
-            timeWaitsOver &= s.engine.state() != EngineState.TIME_WAIT;
-        }
+        boolean timeWaitsOver = timeWaitCount == 0;
         // Then stay bound until the inbox has been quiet a while: a peer that still has
         // not heard our last ACK probes at least once a keepalive interval (its FIN again,
         // or a keepalive), and is answered (by a RESET, once its session is gone, which
@@ -1101,16 +1139,111 @@ public final class Endpoint implements AutoCloseable {
             LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());
             return;
         }
+        if (coalescable(frame)) {
+            queueControl(frame, encoded.length);
+            return;
+        }
+        DataKey dataKey = null;
+        if (frame.kind() == FrameKind.DATA && frame.dstNonce() != 0 && frame.to().equals(localInbox)) {
+            // A retransmission of a frame still waiting here (its sender's timer fired while
+            // this loop was slow) carries nothing new: it would only take a second place.
+            dataKey = new DataKey(frame.from(), frame.srcNonce(), frame.dstNonce(), frame.seq());
+            if (queuedData.putIfAbsent(dataKey, Boolean.TRUE) != null) {
+                inboundFramesMerged.increment();
+                return;
+            }
+        }
         int count = inboundCount.incrementAndGet();
         long bytes = inboundBytes.addAndGet(encoded.length);
         if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
             inboundCount.decrementAndGet();
             inboundBytes.addAndGet(-encoded.length);
             inboundQueueDrops.increment();
+            if (dataKey != null) {
+                queuedData.remove(dataKey);
+            }
             return;
         }
-        inbound.add(new Inbound(frame, encoded.length));
+        inbound.add(new Inbound(frame, encoded.length, null, dataKey));
         wakeLoop();
+    }
+
+    /**
+     * Whether {@code frame} may replace an earlier one of its session still waiting in the
+     * inbound queue: a frame without payload, other than a SYN (which belongs to no
+     * session yet), addressed to this inbox. A newer ACK, KEEPALIVE, FIN, SYN_ACK or
+     * RESET of a session says everything an older one of the same kind still waiting says
+     * (acknowledgements and SACKs are cumulative, the window and timestamps current), so
+     * an honest peer never has more than one of each kind per session in the queue,
+     * however slowly the loop drains it. That bound is what {@link #planShares} keeps room
+     * for ({@link #CONTROL_SLOTS_PER_SESSION}).
+     */
+    private boolean coalescable(Frame frame) {
+        return frame.payloadLength() == 0 && frame.dstNonce() != 0 && frame.kind() != FrameKind.SYN
+                && frame.kind() != FrameKind.DATA && frame.to().equals(localInbox);
+    }
+
+    /**
+     * Queues a coalescable control frame: it replaces a waiting one of the same session
+     * and kind, or takes a new place in the queue if there is room.
+     */
+    private void queueControl(Frame frame, int frameBytes) {
+        ControlKey key = new ControlKey(frame.from(), frame.srcNonce(), frame.dstNonce(), frame.kind());
+        Inbound[] added = {null};
+        queuedControl.compute(key, (k, waiting) -> {
+            if (waiting != null) {
+                inboundBytes.addAndGet(frameBytes - waiting.frameBytes);
+                queuedControlBytes.addAndGet(frameBytes - waiting.frameBytes);
+                waiting.frame = frame;
+                waiting.frameBytes = frameBytes;
+                inboundFramesMerged.increment();
+                return waiting;
+            }
+            int count = inboundCount.incrementAndGet();
+            long bytes = inboundBytes.addAndGet(frameBytes);
+            if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
+                inboundCount.decrementAndGet();
+                inboundBytes.addAndGet(-frameBytes);
+                inboundQueueDrops.increment();
+                return null;
+            }
+            queuedControlFrames.incrementAndGet();
+            queuedControlBytes.addAndGet(frameBytes);
+            added[0] = new Inbound(frame, frameBytes, k, null);
+            return added[0];
+        });
+        if (added[0] != null) {
+            inbound.add(added[0]);
+            wakeLoop();
+        }
+    }
+
+    /**
+     * Takes {@code in} off the inbound queue's books: for a coalescable frame, also out of
+     * the table of waiting ones, atomically with reading it, so a replacement that arrives
+     * meanwhile is either in this read or queued anew.
+     *
+     * @return the frame to route
+     */
+    private Frame dequeue(Inbound in) {
+        if (in.key == null) {
+            if (in.dataKey != null) {
+                queuedData.remove(in.dataKey);
+            }
+            inboundCount.decrementAndGet();
+            inboundBytes.addAndGet(-in.frameBytes);
+            return in.frame;
+        }
+        Frame[] taken = {null};
+        queuedControl.compute(in.key, (k, waiting) -> {
+            taken[0] = in.frame;
+            inboundCount.decrementAndGet();
+            inboundBytes.addAndGet(-in.frameBytes);
+            queuedControlFrames.decrementAndGet();
+            queuedControlBytes.addAndGet(-in.frameBytes);
+            return waiting == in ? null : waiting;
+        });
+        return taken[0];
     }
 
     /** Asks the loop to service {@code session} soon; coalesces repeated nudges. */
@@ -1203,8 +1336,32 @@ public final class Endpoint implements AutoCloseable {
         void run(CompletableFuture<T> result, long now);
     }
 
-    /** A decoded frame waiting for the loop, with its encoded size for the queue's byte bound. */
-    private record Inbound(Frame frame, int frameBytes) {
+    /**
+     * A decoded frame waiting for the loop, with its encoded size for the queue's byte
+     * bound. A coalescable one has its key, and is changed (under the table's lock for
+     * that key) when a newer frame of its session and kind replaces it; a DATA frame has
+     * the key that keeps its retransmissions out while it waits.
+     */
+    private static final class Inbound {
+        Frame frame;
+        int frameBytes;
+        final ControlKey key;
+        final DataKey dataKey;
+
+        Inbound(Frame frame, int frameBytes, ControlKey key, DataKey dataKey) {
+            this.frame = frame;
+            this.frameBytes = frameBytes;
+            this.key = key;
+            this.dataKey = dataKey;
+        }
+    }
+
+    /** One DATA frame of a session, as the peer names the session in it. */
+    private record DataKey(String from, long srcNonce, long dstNonce, long seq) {
+    }
+
+    /** A session's control frames of one kind, as the peer names the session in them. */
+    private record ControlKey(String from, long srcNonce, long dstNonce, FrameKind kind) {
     }
 
     private record Timer(long deadline, SessionLoopState session) implements Comparable<Timer> {

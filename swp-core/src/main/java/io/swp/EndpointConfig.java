@@ -185,7 +185,10 @@ public final class EndpointConfig {
         /**
          * Frames the network delivered that the event loop has not routed yet, beyond
          * which arrivals are dropped and counted: bounds the loop's memory if the network
-         * outruns it. Sessions' advertised windows share this room too. Default 65,536.
+         * outruns it. Sessions' advertised windows share this room too, after room for
+         * three control frames per session (up to half of it; a control frame replaces a
+         * waiting one of its session and kind, so an honest peer never has more waiting).
+         * Default 65,536.
          * @param v at least 1 @return this
          */
         public Builder maxQueuedInboundFrames(int v) {

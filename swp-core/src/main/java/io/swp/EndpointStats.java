@@ -21,6 +21,10 @@ package io.swp;
  *     was spent
  * @param wrongInboxDrops frames dropped unanswered because their {@code to} named another
  *     inbox than the one they arrived at (misrouted, or forged to aim a reply elsewhere)
+ * @param inboundFramesMerged frames that took the place of one still waiting in the inbound
+ *     queue instead of a place of their own: a control frame (no payload) replacing an
+ *     older one of its session and kind, or a retransmitted DATA frame whose first copy
+ *     was still waiting
  */
 public record EndpointStats(
         long framesReceived,
@@ -35,5 +39,6 @@ public record EndpointStats(
         long bufferedInboundBytes,
         long budgetDrops,
         long repliesRateLimited,
-        long wrongInboxDrops) {
+        long wrongInboxDrops,
+        long inboundFramesMerged) {
 }

@@ -29,6 +29,8 @@ final class SessionLoopState implements Demux.Routed {
     boolean offeredToAccept;
     /** Everything this side sent, FIN included, has been acknowledged. */
     boolean outputFinished;
+    /** In TIME_WAIT at its last service. */
+    boolean inTimeWait;
     /** Inbound bytes this session held at its last service, as counted in the endpoint's memory budget. */
     long accountedBytes;
 

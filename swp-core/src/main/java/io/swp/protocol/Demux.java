@@ -61,13 +61,15 @@ import javax.crypto.spec.SecretKeySpec;
  *       frame moves nothing. With no active session, the idle ones split
  *       everything evenly. Otherwise each idle session gets a floor of one frame from at
  *       most a quarter of the units, and the active sessions split the rest evenly
- *       (max-min fair among those that want it). When a group has fewer units than
- *       members, the units go round: half of them (the other half is slack for frames
- *       still in flight under earlier grants) are granted as one frame each to that many
- *       members at a time, rotating every {@link #setShareTiming rotation slot}; the
- *       others advertise a closed window, and their peers' window probes (answered with
- *       an update) earn them demand. So silent sessions hold at most a frame each, and
- *       shares never add up to more than is free, however many sessions there are.</li>
+ *       (max-min fair among those that want it). When there is not a frame for every
+ *       idle session, none of them gets one: their windows close, and their peers'
+ *       window probes (answered with an update) earn them demand. When the active
+ *       sessions have fewer units than members, the units go round: half of them (the
+ *       other half is slack for frames still in flight under earlier grants) are granted
+ *       as one frame each to that many members at a time, rotating every
+ *       {@link #setShareTiming rotation slot}; the others advertise a closed window. So
+ *       silent sessions hold at most a frame each, and shares never add up to more than
+ *       is free, however many sessions there are.</li>
  * </ul>
  * It is not thread-safe: one loop owns it. Counters may be read from any thread.
  *
@@ -568,13 +570,13 @@ public final class Demux<S extends Demux.Routed> {
         }
         boolean rotating;
         if (active.isEmpty()) {
-            rotating = grant(idle, units, freeFrames, freeBytes, frame, now);
+            grantIdle(idle, units, freeFrames, freeBytes);
+            rotating = false;
         } else {
             long idleSlots = Math.min(idle.size(), units / 4);
-            rotating = grant(idle, idleSlots, freeFrames < 0 ? -1 : idleSlots,
-                    freeBytes < 0 ? -1 : idleSlots * frame, frame, now);
-            long used = Math.min(idle.size(), idleSlots);
-            rotating |= grant(active, units - used, freeFrames < 0 ? -1 : freeFrames - used,
+            long used = grantIdle(idle, idleSlots, freeFrames < 0 ? -1 : idleSlots,
+                    freeBytes < 0 ? -1 : idleSlots * frame);
+            rotating = grant(active, units - used, freeFrames < 0 ? -1 : freeFrames - used,
                     freeBytes < 0 ? -1 : freeBytes - used * frame, frame, now);
         }
         // A handshake gets one frame while there is room for a frame per shareholder and
@@ -594,6 +596,26 @@ public final class Demux<S extends Demux.Routed> {
         for (int i = 0, n = group.size(); i < n; i++) {
             group.get(i).set(frames, bytes);
         }
+    }
+
+    /**
+     * Grants {@code slots} units to the idle sessions: evenly from the pool if every one
+     * gets at least a frame, otherwise nothing to any of them. Idle grants do not rotate:
+     * a rotating grant costs a window update to open it and another to take it back, every
+     * slot, and idle peers have nothing to send with it; one that does have data probes
+     * its closed window, which earns it an active share.
+     *
+     * @return the units granted
+     */
+    private long grantIdle(List<Share> idle, long slots, long poolFrames, long poolBytes) {
+        int n = idle.size();
+        if (n == 0 || slots < n) {
+            grantAll(idle, 0, 0);
+            return 0;
+        }
+        grantAll(idle, poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : poolFrames / n,
+                poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : poolBytes / n);
+        return n;
     }
 
     /**

@@ -336,12 +336,17 @@ class DemuxRoutingTest {
         d.setShareTiming(1_000_000L, 1_000_000_000L);
         List<S> sessions = establish(d, 20);
         long now = 50_000_000L;
-        plan(d, 4, 400, 100, now); // all idle, 4 frames for 20 sessions: 2 holders
-        S closed = sessions.stream().filter(s -> d.shareFor(s)[0] == 0).findFirst().orElseThrow();
+        plan(d, 4, 400, 100, now); // all idle, 4 frames for 20 sessions: nobody holds a grant
+        for (S s : sessions) {
+            assertArrayEquals(new long[] {0, 0}, d.shareFor(s), "idle grants below a frame each do not rotate");
+        }
+        assertEquals(Long.MAX_VALUE, d.shareDeadline(), "nothing to rotate, nothing to wake for");
+        S closed = sessions.get(7);
         assertTrue(d.route(keepaliveFor(closed), now + 1) instanceof Demux.Deliver);
         plan(d, 4, 400, 100, now + 1);
-        // Now the only active session: it gets what the idle floor leaves (4 / 4 = 1 idle slot).
-        assertArrayEquals(new long[] {3, 300}, d.shareFor(closed));
+        // Now the only active session: the idle floor (4 / 4 = 1 slot for 19) cannot give
+        // every idle session a frame, so it gives none, and the active one gets everything.
+        assertArrayEquals(new long[] {4, 400}, d.shareFor(closed));
         assertTrue(d.regranted().contains(closed));
         assertTrue(totals(d, sessions)[0] <= 4);
     }

@@ -5,7 +5,9 @@ import io.swp.EndpointConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 
@@ -27,6 +29,8 @@ public final class SteppedEndpoints implements AutoCloseable {
     private final SimNetwork network;
     private final SplittableRandom nonces;
     private final List<Endpoint> endpoints = new ArrayList<>();
+    /** Endpoints whose loop runs only at multiples of a period (see {@link #stepEvery}). */
+    private final Map<Endpoint, Long> periods = new IdentityHashMap<>();
     private long steps;
 
     /**
@@ -67,6 +71,31 @@ public final class SteppedEndpoints implements AutoCloseable {
     }
 
     /**
+     * Lets {@code endpoint}'s loop run only at multiples of {@code period} of virtual time,
+     * as a loop that is busy, or descheduled, for that long between steps would: frames
+     * go on arriving into its inbound queue meanwhile, and its timers fire late.
+     *
+     * @param endpoint an endpoint opened here
+     * @param period the time between its steps, at least 1 ns
+     */
+    public void stepEvery(Endpoint endpoint, Duration period) {
+        if (!endpoints.contains(endpoint) || period.toNanos() < 1) {
+            throw new IllegalArgumentException("not an endpoint of this world, or not a positive period: " + period);
+        }
+        periods.put(endpoint, period.toNanos());
+    }
+
+    /** @return the first time at or after {@code t} at which {@code e} may step */
+    private long stepTimeFrom(Endpoint e, long t) {
+        Long p = periods.get(e);
+        if (p == null || t == Long.MAX_VALUE) {
+            return t;
+        }
+        long r = Math.floorMod(t, p);
+        return r == 0 ? t : saturatedAdd(t, p - r);
+    }
+
+    /**
      * Runs until {@code condition} holds, virtual time has advanced by {@code limit}, or
      * nothing can happen any more.
      *
@@ -84,7 +113,10 @@ public final class SteppedEndpoints implements AutoCloseable {
             }
             long next = network.nextDeliveryTime();
             for (Endpoint e : endpoints) {
-                next = Math.min(next, e.pollTimeout());
+                next = Math.min(next, stepTimeFrom(e, e.pollTimeout()));
+                if (e.hasPendingWork() && !e.isTerminated()) {
+                    next = Math.min(next, stepTimeFrom(e, network.now() + 1));
+                }
             }
             if (next > end) {
                 if (end != Long.MAX_VALUE) {
@@ -121,7 +153,7 @@ public final class SteppedEndpoints implements AutoCloseable {
             }
             busy = network.deliverDue() > 0;
             for (Endpoint e : endpoints) {
-                if (e.isTerminated()) {
+                if (e.isTerminated() || stepTimeFrom(e, now) != now) {
                     continue;
                 }
                 if (e.hasPendingWork() || e.pollTimeout() <= now) {

@@ -161,6 +161,47 @@ class CapacitySharingTest {
         }
     }
 
+    @Test
+    void slowLoopsNeverDropAnHonestPeersFramesAtTheInboundQueue() throws Exception {
+        int sessions = 1_000;
+        int each = 8 * 1024;
+        int payload = 1024;
+        SessionConfig config = SessionConfig.builder().maxPayloadBytes(payload).build();
+        // Both inbound queues hold 8 frames and 1 KiB per session. After the allowance for
+        // control frames (three of 128 bytes per session) that leaves about 0.6 of a data
+        // frame per session, so the receiver's grants rotate. Both loops step only every
+        // 100 ms, as a loop busy with 10,000 sessions may: whatever the peer sends
+        // meanwhile (data, ACKs, window updates, probes, keepalives) waits in the queue.
+        // Before control frames were coalesced and kept room for, the receiver's queue
+        // dropped 11,227 frames here.
+        EndpointConfig small = EndpointConfig.builder().sessionDefaults(config).acceptBacklog(4096)
+                .maxQueuedInboundFrames(8 * sessions).maxQueuedInboundBytes(1024L * sessions)
+                .memoryBudgetBytes(1024 * 1024).build();
+        try (SteppedEndpoints w = world()) {
+            Endpoint a = w.open("a", small);
+            Endpoint b = w.open("b", small);
+            List<List<Session>> pairs = connectMany(w, a, b, sessions, config);
+            w.stepEvery(a, Duration.ofMillis(100));
+            w.stepEvery(b, Duration.ofMillis(100));
+            Readers readers = new Readers();
+            pairs.get(1).forEach(readers::add);
+            for (int i = 0; i < sessions; i++) {
+                pairs.get(0).get(i).getOutputStream().write(tagged(i, each));
+            }
+            boolean done = w.runUntil(() -> readers.drain() == (long) sessions * each, Duration.ofMinutes(5));
+            String stats = "sender " + a.stats() + ", receiver " + b.stats();
+            assertTrue(done, "not every session finished in 5 virtual minutes: " + readers.drain() + " of "
+                    + (long) sessions * each + " bytes, " + stats);
+            for (int i = 0; i < sessions; i++) {
+                byte[] got = readers.got.get(i).toByteArray();
+                assertArrayEquals(tagged(java.nio.ByteBuffer.wrap(got).getInt(), each), got, "accepted session " + i);
+            }
+            assertEquals(0, a.stats().inboundQueueDrops(), "the sender's inbound queue dropped: " + stats);
+            assertEquals(0, b.stats().inboundQueueDrops(), "the receiver's inbound queue dropped: " + stats);
+            assertEquals(0, b.stats().budgetDrops(), stats);
+        }
+    }
+
     /** Virtual time an honest 8 MiB transfer (eight memory budgets) takes with {@code silent} idle sessions beside it. */
     private static long honestTransferNanos(int silent) throws IOException {
         SessionConfig config = SessionConfig.defaults();
