@@ -1,5 +1,6 @@
 package io.swp.protocol;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -169,6 +170,9 @@ public final class Engine {
     private final EngineConfig config;
     private final String localInbox;
     private final String remoteInbox;
+    /** The two inbox names in UTF-8, encoded once for every frame this engine sends. */
+    private final byte[] localInboxUtf8;
+    private final byte[] remoteInboxUtf8;
     private final long localNonce;
     private final boolean initiator;
     private long remoteNonce;
@@ -297,6 +301,8 @@ public final class Engine {
         this.config = Objects.requireNonNull(config, "config");
         this.localInbox = Objects.requireNonNull(localInbox, "localInbox");
         this.remoteInbox = Objects.requireNonNull(remoteInbox, "remoteInbox");
+        this.localInboxUtf8 = localInbox.getBytes(StandardCharsets.UTF_8);
+        this.remoteInboxUtf8 = remoteInbox.getBytes(StandardCharsets.UTF_8);
         if (localNonce == 0) {
             throw new IllegalArgumentException("the local nonce must not be 0");
         }
@@ -1851,7 +1857,7 @@ public final class Engine {
         advertisedFrames = freeFrames;
         advertisedBytes = freeBytes;
         noteAdvertised(freeFrames, freeBytes, now);
-        return FrameCodec.encode(p);
+        return FrameCodec.encode(p, localInboxUtf8, remoteInboxUtf8);
     }
 
     /**

@@ -46,6 +46,19 @@ class FrameCodecTest {
         }
     }
 
+    /** The engine's path, with inbox names it encoded once, writes the same bytes as encode(Frame). */
+    @Test
+    void encodingWithPreEncodedInboxesGivesTheSameBytes() {
+        for (String[] inboxes : new String[][] {{"alice.inbox", "bob.inbox"}, {"caf\u00e9.\u00fc", "\u65e5\u672c.x"}}) {
+            Frame f = full(FrameKind.DATA).from(inboxes[0]).to(inboxes[1]).payload(new byte[16 * 1024]).build();
+            byte[] expected = FrameCodec.encode(f);
+            byte[] actual = FrameCodec.encode(f, inboxes[0].getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    inboxes[1].getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertArrayEquals(expected, actual);
+            assertEquals(f, decode(actual));
+        }
+    }
+
     @Test
     void everyKindRoundTrips() {
         for (FrameKind kind : FrameKind.values()) {
