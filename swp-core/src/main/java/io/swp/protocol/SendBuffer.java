@@ -46,13 +46,10 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private final SeqRing<SentFrame> frames = new SeqRing<>(0);
     private final RangeSet sackedRanges = new RangeSet();
     private final ArrayDeque<SentFrame> retransmitQueue = new ArrayDeque<>();
-    private final ArrayDeque<SentFrame> retransmittedWatch = new ArrayDeque<>();
-    private final ArrayDeque<long[]> retransmittedWatchTimes = new ArrayDeque<>();
+    private final SendLog retransmittedWatch = new SendLog();
     // Every send, first or again, in the order made, until the peer is known to have seen
     // something sent after it (see pipeBytes()).
-    private final ArrayDeque<SentFrame> pipeFrames = new ArrayDeque<>();
-    private long[] pipeTimes = new long[64];
-    private int pipeHead;
+    private final SendLog pipe = new SendLog();
     private long pipeBytes;
     private int pipeFrameCount;
 
@@ -148,7 +145,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
 
     /** @return sends the pipe list remembers, counted or not: for tests of its bound */
     int pipeEntriesForTest() {
-        return pipeFrames.size();
+        return pipe.size();
     }
 
     /** @return how many frames {@link #pipeBytes()} counts */
@@ -278,8 +275,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         leavePipe(f);
         f.lastSentAt = now;
         enterPipe(f, now);
-        retransmittedWatch.add(f);
-        retransmittedWatchTimes.add(new long[] {now});
+        retransmittedWatch.add(f, now);
     }
 
     /** Queues a frame for retransmission unless it is already queued or delivered. */
@@ -504,8 +500,8 @@ final class SendBuffer implements RangeSet.NewSpanSink {
             lossScan++;
         }
         while (!retransmittedWatch.isEmpty()) {
-            SentFrame f = retransmittedWatch.peek();
-            long sentAt = retransmittedWatchTimes.peek()[0];
+            SentFrame f = retransmittedWatch.oldestFrame();
+            long sentAt = retransmittedWatch.oldestTime();
             boolean stale = f.seq < una || f.sacked || f.lastSentAt != sentAt;
             if (!stale) {
                 long evidence = f.seq < reportedBelow ? echoCutoff : deliveredCutoff;
@@ -517,8 +513,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
                     lost++;
                 }
             }
-            retransmittedWatch.poll();
-            retransmittedWatchTimes.poll();
+            retransmittedWatch.removeOldest();
         }
         return lost;
     }
@@ -527,22 +522,11 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         // Sends already answered or superseded leave the front at once, so that a peer
         // that never echoes cannot make the list (and the payloads it holds) grow with
         // every send; a hard bound backs that up.
-        while (!pipeFrames.isEmpty() && (isStale(pipeFrames.peek(), pipeTimes[pipeHead])
-                || pipeFrames.size() >= MAX_PIPE_ENTRIES)) {
-            leavePipeIfCurrent(pipeFrames.poll(), pipeTimes[pipeHead]);
-            pipeHead = (pipeHead + 1) % pipeTimes.length;
+        while (!pipe.isEmpty() && (isStale(pipe.oldestFrame(), pipe.oldestTime())
+                || pipe.size() >= MAX_PIPE_ENTRIES)) {
+            removeOldestFromPipe();
         }
-        int size = pipeFrames.size();
-        if (size == pipeTimes.length) {
-            long[] grown = new long[size * 2];
-            for (int i = 0; i < size; i++) {
-                grown[i] = pipeTimes[(pipeHead + i) % size];
-            }
-            pipeTimes = grown;
-            pipeHead = 0;
-        }
-        pipeTimes[(pipeHead + size) % pipeTimes.length] = now;
-        pipeFrames.add(f);
+        pipe.add(f, now);
         f.inPipe = true;
         pipeBytes += f.length;
         pipeFrameCount++;
@@ -561,16 +545,18 @@ final class SendBuffer implements RangeSet.NewSpanSink {
      * older: frames sent in the same instant as the echoed one may still be queued behind it.
      */
     private void drainPipe() {
-        while (!pipeFrames.isEmpty() && pipeTimes[pipeHead] - latestEchoed < 0) {
-            leavePipeIfCurrent(pipeFrames.poll(), pipeTimes[pipeHead]);
-            pipeHead = (pipeHead + 1) % pipeTimes.length;
+        while (!pipe.isEmpty() && pipe.oldestTime() - latestEchoed < 0) {
+            removeOldestFromPipe();
         }
     }
 
-    private void leavePipeIfCurrent(SentFrame f, long sentAt) {
-        if (f.lastSentAt == sentAt) {
+    /** Drops the pipe's oldest entry; if it is its frame's latest send, the frame leaves the pipe. */
+    private void removeOldestFromPipe() {
+        SentFrame f = pipe.oldestFrame();
+        if (f.lastSentAt == pipe.oldestTime()) {
             leavePipe(f);
         }
+        pipe.removeOldest();
     }
 
     /** @return whether this send no longer counts: answered, or sent again since */
@@ -651,9 +637,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         sackedRanges.clear();
         retransmitQueue.clear();
         retransmittedWatch.clear();
-        retransmittedWatchTimes.clear();
-        pipeFrames.clear();
-        pipeHead = 0;
+        pipe.clear();
         pipeBytes = 0;
         pipeFrameCount = 0;
     }
