@@ -259,11 +259,9 @@ public final class Engine {
     private SentFrame secondCopy;
     // The queue cap under loss (see lossQueueCap): the lowest recent round trip, the
     // highest recent delivery rate, and whether a loss was ever detected.
-    private long minRtt = NEVER;
-    private long minRttAt;
+    private final RecentMinimum minRtt = new RecentMinimum();
     // The lowest round trip any echo showed (see noteEchoRtt).
-    private long minEchoRtt = NEVER;
-    private long minEchoRttAt;
+    private final RecentMinimum minEchoRtt = new RecentMinimum();
     private long rateEpochStart = NEVER;
     private long rateEpochDelivered;
     private double maxDeliveryRate;
@@ -1199,7 +1197,7 @@ public final class Engine {
         // initial RTO (500 ms) when the handshake gave no sample.
         long queue = maxDeliveryRate > 0
                 ? (long) Math.min(Long.MAX_VALUE / 4, send.pipeBytes() * 1e9 / maxDeliveryRate) : 0;
-        long expected = saturatedAdd(minEchoRtt, queue);
+        long expected = saturatedAdd(minEchoRtt.value, queue);
         return Math.min(classic, Math.max(MIN_PROBE_TIMEOUT_NANOS, saturatedAdd(2 * expected, ackDelay)));
     }
 
@@ -1212,7 +1210,7 @@ public final class Engine {
      *     round-trip-based waits of before remain
      */
     private boolean echoTimesProbes() {
-        return minEchoRtt != NEVER && lossSeen;
+        return minEchoRtt.value != NEVER && lossSeen;
     }
 
     /**
@@ -1285,10 +1283,10 @@ public final class Engine {
      * loss-based congestion window: losses do not shrink it; the rate and round trip do.
      */
     private long lossQueueCap(long now) {
-        if (!lossSeen || minRtt == NEVER || maxDeliveryRate <= 0) {
+        if (!lossSeen || minRtt.value == NEVER || maxDeliveryRate <= 0) {
             return Long.MAX_VALUE;
         }
-        double bdp = maxDeliveryRate * (minRtt + QUEUE_ALLOWANCE_NANOS) / 1e9;
+        double bdp = maxDeliveryRate * (minRtt.value + QUEUE_ALLOWANCE_NANOS) / 1e9;
         return Math.max((long) QUEUE_CAP_FLOOR_FRAMES * maxPayload, (long) Math.min(Long.MAX_VALUE / 2, 2 * bdp));
     }
 
@@ -1312,18 +1310,12 @@ public final class Engine {
      * in-process round trip (tens of microseconds) starved the path.
      */
     private void noteEchoRtt(long sample, long now) {
-        if (minEchoRtt == NEVER || sample <= minEchoRtt || now - minEchoRttAt > MIN_RTT_WINDOW_NANOS) {
-            minEchoRtt = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, sample);
-            minEchoRttAt = now;
-        }
+        minEchoRtt.offer(sample, now);
     }
 
     /** Keeps the lowest round trip of the last {@link #MIN_RTT_WINDOW_NANOS}, as BBR does. */
     private void noteRttSample(long sample, long now) {
-        if (minRtt == NEVER || sample <= minRtt || now - minRttAt > MIN_RTT_WINDOW_NANOS) {
-            minRtt = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, sample);
-            minRttAt = now;
-        }
+        minRtt.offer(sample, now);
     }
 
     /**
@@ -1407,7 +1399,7 @@ public final class Engine {
             // 20 ms RTO floor and doubling cost up to seconds. A closed window is probed a
             // few more times on the way to the keepalive interval, with tiny frames.
             long first = !echoTimesProbes() ? rtt.rto()
-                    : Math.min(rtt.rto(), Math.max(MIN_PROBE_TIMEOUT_NANOS, 2 * minEchoRtt));
+                    : Math.min(rtt.rto(), Math.max(MIN_PROBE_TIMEOUT_NANOS, 2 * minEchoRtt.value));
             probeInterval = Math.min(config.keepaliveIntervalNanos(), first);
             probeDeadline = saturatedAdd(now, probeInterval);
         }
@@ -1928,5 +1920,19 @@ public final class Engine {
     private static long saturatedAdd(long a, long b) {
         long r = a + b;
         return ((a ^ r) & (b ^ r)) < 0 ? (b > 0 ? Long.MAX_VALUE : Long.MIN_VALUE) : r;
+    }
+
+    /** The lowest round trip of the last {@link #MIN_RTT_WINDOW_NANOS}, as BBR keeps it. */
+    private static final class RecentMinimum {
+        /** The minimum, or {@link #NEVER} before the first sample. */
+        long value = NEVER;
+        private long at;
+
+        void offer(long sample, long now) {
+            if (value == NEVER || sample <= value || now - at > MIN_RTT_WINDOW_NANOS) {
+                value = Math.max(RttEstimator.CLOCK_GRANULARITY_NANOS, sample);
+                at = now;
+            }
+        }
     }
 }
