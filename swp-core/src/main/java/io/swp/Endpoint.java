@@ -1153,12 +1153,7 @@ public final class Endpoint implements AutoCloseable {
                 return;
             }
         }
-        int count = inboundCount.incrementAndGet();
-        long bytes = inboundBytes.addAndGet(encoded.length);
-        if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
-            inboundCount.decrementAndGet();
-            inboundBytes.addAndGet(-encoded.length);
-            inboundQueueDrops.increment();
+        if (!reserveQueuePlace(encoded.length)) {
             if (dataKey != null) {
                 queuedData.remove(dataKey);
             }
@@ -1199,12 +1194,7 @@ public final class Endpoint implements AutoCloseable {
                 inboundFramesMerged.increment();
                 return waiting;
             }
-            int count = inboundCount.incrementAndGet();
-            long bytes = inboundBytes.addAndGet(frameBytes);
-            if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
-                inboundCount.decrementAndGet();
-                inboundBytes.addAndGet(-frameBytes);
-                inboundQueueDrops.increment();
+            if (!reserveQueuePlace(frameBytes)) {
                 return null;
             }
             queuedControlFrames.incrementAndGet();
@@ -1219,6 +1209,28 @@ public final class Endpoint implements AutoCloseable {
     }
 
     /**
+     * Takes a place of {@code frameBytes} in the inbound queue's books, if both of its
+     * bounds allow it; otherwise counts the drop.
+     *
+     * @return whether the frame may be queued
+     */
+    private boolean reserveQueuePlace(int frameBytes) {
+        int count = inboundCount.incrementAndGet();
+        long bytes = inboundBytes.addAndGet(frameBytes);
+        if (count > config.maxQueuedInboundFrames() || bytes > config.maxQueuedInboundBytes()) {
+            releaseQueuePlace(frameBytes);
+            inboundQueueDrops.increment();
+            return false;
+        }
+        return true;
+    }
+
+    private void releaseQueuePlace(int frameBytes) {
+        inboundCount.decrementAndGet();
+        inboundBytes.addAndGet(-frameBytes);
+    }
+
+    /**
      * Takes {@code in} off the inbound queue's books: for a coalescable frame, also out of
      * the table of waiting ones, atomically with reading it, so a replacement that arrives
      * meanwhile is either in this read or queued anew.
@@ -1230,15 +1242,13 @@ public final class Endpoint implements AutoCloseable {
             if (in.dataKey != null) {
                 queuedData.remove(in.dataKey);
             }
-            inboundCount.decrementAndGet();
-            inboundBytes.addAndGet(-in.frameBytes);
+            releaseQueuePlace(in.frameBytes);
             return in.frame;
         }
         Frame[] taken = {null};
         queuedControl.compute(in.key, (k, waiting) -> {
             taken[0] = in.frame;
-            inboundCount.decrementAndGet();
-            inboundBytes.addAndGet(-in.frameBytes);
+            releaseQueuePlace(in.frameBytes);
             queuedControlFrames.decrementAndGet();
             queuedControlBytes.addAndGet(-in.frameBytes);
             return waiting == in ? null : waiting;
