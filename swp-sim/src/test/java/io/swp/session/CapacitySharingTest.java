@@ -130,11 +130,7 @@ class CapacitySharingTest {
             Endpoint b = w.open("b", tight);
             List<List<Session>> pairs = connectMany(w, a, b, sessions, config);
             long dropsAtConnect = b.stats().inboundQueueDrops();
-            Readers readers = new Readers();
-            pairs.get(1).forEach(readers::add);
-            for (int i = 0; i < sessions; i++) {
-                pairs.get(0).get(i).getOutputStream().write(tagged(i, each));
-            }
+            Readers readers = sendTagged(pairs, each);
             long budget = b.sessionMemoryBudget();
             long[] peak = {0};
             boolean done = w.runUntil(() -> {
@@ -146,14 +142,7 @@ class CapacitySharingTest {
             EndpointStats s = b.stats();
             assertTrue(done, "not every session finished in 2 virtual minutes: " + readers.drain() + " of "
                     + (long) sessions * each + " bytes, " + s);
-            java.util.BitSet seen = new java.util.BitSet();
-            for (int i = 0; i < sessions; i++) {
-                byte[] got = readers.got.get(i).toByteArray();
-                int tag = java.nio.ByteBuffer.wrap(got).getInt(); // accepts need not come in connect order
-                assertArrayEquals(tagged(tag, each), got, "accepted session " + i);
-                seen.set(tag);
-            }
-            assertEquals(sessions, seen.cardinality(), "each sender's data arrived once");
+            assertEachGotOneSendersData(readers, sessions, each);
             assertEquals(0, s.inboundQueueDrops(), "the inbound queue (the pending limit) overflowed: " + s
                     + ", at connect " + dropsAtConnect);
             assertEquals(0, s.budgetDrops(), "a peer was let past its share: " + s);
@@ -183,23 +172,41 @@ class CapacitySharingTest {
             List<List<Session>> pairs = connectMany(w, a, b, sessions, config);
             w.stepEvery(a, Duration.ofMillis(100));
             w.stepEvery(b, Duration.ofMillis(100));
-            Readers readers = new Readers();
-            pairs.get(1).forEach(readers::add);
-            for (int i = 0; i < sessions; i++) {
-                pairs.get(0).get(i).getOutputStream().write(tagged(i, each));
-            }
+            Readers readers = sendTagged(pairs, each);
             boolean done = w.runUntil(() -> readers.drain() == (long) sessions * each, Duration.ofMinutes(5));
             String stats = "sender " + a.stats() + ", receiver " + b.stats();
             assertTrue(done, "not every session finished in 5 virtual minutes: " + readers.drain() + " of "
                     + (long) sessions * each + " bytes, " + stats);
-            for (int i = 0; i < sessions; i++) {
-                byte[] got = readers.got.get(i).toByteArray();
-                assertArrayEquals(tagged(java.nio.ByteBuffer.wrap(got).getInt(), each), got, "accepted session " + i);
-            }
+            assertEachGotOneSendersData(readers, sessions, each);
             assertEquals(0, a.stats().inboundQueueDrops(), "the sender's inbound queue dropped: " + stats);
             assertEquals(0, b.stats().inboundQueueDrops(), "the receiver's inbound queue dropped: " + stats);
             assertEquals(0, b.stats().budgetDrops(), stats);
         }
+    }
+
+    /**
+     * Starts reading every accepted session and writes {@code each} tagged bytes into
+     * every connected one.
+     */
+    private static Readers sendTagged(List<List<Session>> pairs, int each) throws IOException {
+        Readers readers = new Readers();
+        pairs.get(1).forEach(readers::add);
+        for (int i = 0; i < pairs.get(0).size(); i++) {
+            pairs.get(0).get(i).getOutputStream().write(tagged(i, each));
+        }
+        return readers;
+    }
+
+    /** Each accepted session got one sender's tagged bytes, whole, and no sender's twice. */
+    private static void assertEachGotOneSendersData(Readers readers, int sessions, int each) {
+        java.util.BitSet seen = new java.util.BitSet();
+        for (int i = 0; i < sessions; i++) {
+            byte[] got = readers.got.get(i).toByteArray();
+            int tag = java.nio.ByteBuffer.wrap(got).getInt(); // accepts need not come in connect order
+            assertArrayEquals(tagged(tag, each), got, "accepted session " + i);
+            seen.set(tag);
+        }
+        assertEquals(sessions, seen.cardinality(), "each sender's data arrived once");
     }
 
     /** Virtual time an honest 8 MiB transfer (eight memory budgets) takes with {@code silent} idle sessions beside it. */
