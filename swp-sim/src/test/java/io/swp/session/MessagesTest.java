@@ -32,6 +32,20 @@ class MessagesTest {
                 LossyNetwork.builder(net).outbound(imp).seed(SEED + 1).closeDelegate(false).build(), config);
     }
 
+    /** Sends a generated message of each size (the i-th seeded i + 1), then ends the output. */
+    private static CompletableFuture<Void> sendAllThenShutdown(Session client, int[] sizes) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                for (int i = 0; i < sizes.length; i++) {
+                    client.sendMessage(generated(sizes[i], i + 1));
+                }
+                client.shutdownOutput();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     private static byte[] generated(int size, long seed) {
         byte[] b = new byte[size];
         new Harness.Generator(seed).fill(b, 0, size);
@@ -44,16 +58,7 @@ class MessagesTest {
              Harness.Pair p = lossyPair(net, SessionConfig.defaults())) {
             int payload = p.client().config().maxPayloadBytes();
             int[] sizes = {0, 1, payload - 1, payload, payload + 1, 5 * 1024 * 1024, 0, 3};
-            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
-                try {
-                    for (int i = 0; i < sizes.length; i++) {
-                        p.client().sendMessage(generated(sizes[i], i + 1));
-                    }
-                    p.client().shutdownOutput();
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Void> sender = sendAllThenShutdown(p.client(), sizes);
             for (int i = 0; i < sizes.length; i++) {
                 byte[] m = p.server().receiveMessage(Duration.ofSeconds(30));
                 assertArrayEquals(generated(sizes[i], i + 1), m, "message " + i + " of " + sizes[i]
@@ -70,16 +75,7 @@ class MessagesTest {
              Harness.Pair p = lossyPair(net, SessionConfig.defaults())) {
             int payload = p.client().config().maxPayloadBytes();
             int[] sizes = {0, 1, payload - 1, payload, payload + 1, 4 * payload - 1, 200_000, 0, 3};
-            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
-                try {
-                    for (int i = 0; i < sizes.length; i++) {
-                        p.client().sendMessage(generated(sizes[i], i + 1));
-                    }
-                    p.client().shutdownOutput();
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Void> sender = sendAllThenShutdown(p.client(), sizes);
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(256 * 1024);
             p.server().setReadTimeout(Duration.ofSeconds(30));
             for (int i = 0; i < sizes.length; i++) {
