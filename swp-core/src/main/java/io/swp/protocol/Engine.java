@@ -180,7 +180,7 @@ public final class Engine {
     private CloseReason closeReason;
     private int maxPayload;
 
-    private final SendBuffer send = new SendBuffer();
+    private final SendBuffer send;
     private final ReceiveBuffer receive;
     private final RttEstimator rtt;
     private final ArrayDeque<EngineEvent> events = new ArrayDeque<>(4);
@@ -301,6 +301,9 @@ public final class Engine {
         this.remoteInbox = Objects.requireNonNull(remoteInbox, "remoteInbox");
         this.localInboxUtf8 = localInbox.getBytes(StandardCharsets.UTF_8);
         this.remoteInboxUtf8 = remoteInbox.getBytes(StandardCharsets.UTF_8);
+        this.send = new SendBuffer(new FrameLayout(
+                FrameCodec.inPlaceHeaderBytes(localInboxUtf8.length, remoteInboxUtf8.length),
+                FrameCodec.inPlaceTailBytes()));
         if (localNonce == 0) {
             throw new IllegalArgumentException("the local nonce must not be 0");
         }
@@ -1819,12 +1822,30 @@ public final class Engine {
         return encodeData(f, now);
     }
 
+    /**
+     * Encodes a DATA or FIN frame. The first send of a frame is encoded around its payload
+     * in the send buffer's own array (one payload copy less per frame); that array then
+     * belongs to the network, so every later send encodes a copy.
+     */
     private byte[] encodeData(SentFrame f, long now) {
-        return encode(Frame.builder(f.kind).flags(f.flags).seq(f.seq).payload(f.payload()), now);
+        Frame.Builder b = Frame.builder(f.kind).flags(f.flags).seq(f.seq)
+                .payloadView(f.storage(), f.payloadOffset(), f.length);
+        if (!f.inPlaceAllowed()) {
+            return encode(b, now);
+        }
+        byte[] frame = encode(b, now, true);
+        if (frame == f.storage()) {
+            f.handOver();
+        }
+        return frame;
     }
 
     /** Fills in the header every frame carries, and notes what this frame tells the peer. */
     private byte[] encode(Frame.Builder b, long now) {
+        return encode(b, now, false);
+    }
+
+    private byte[] encode(Frame.Builder b, long now, boolean inPlace) {
         long freeFrames = localFreeFrames();
         long freeBytes = localFreeBytes();
         b.from(localInbox).to(remoteInbox).srcNonce(localNonce).dstNonce(remoteNonce)
@@ -1849,7 +1870,8 @@ public final class Engine {
         advertisedFrames = freeFrames;
         advertisedBytes = freeBytes;
         noteAdvertised(freeFrames, freeBytes, now);
-        return FrameCodec.encode(p, localInboxUtf8, remoteInboxUtf8);
+        return inPlace ? FrameCodec.encodeInPlace(p, localInboxUtf8, remoteInboxUtf8)
+                : FrameCodec.encode(p, localInboxUtf8, remoteInboxUtf8);
     }
 
     /**

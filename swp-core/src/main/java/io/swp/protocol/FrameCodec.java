@@ -21,6 +21,11 @@ import org.msgpack.value.ValueType;
  * hardware-accelerated on the JVM; end-to-end content integrity is BLAKE2b's job at the
  * file layer.
  *
+ * <p>Values are written in MessagePack's shortest form, except in a stream frame's first
+ * send, which is encoded around the payload where the sender already holds it
+ * ({@link #encodeInPlace}) and so writes its integers in their fixed 9-byte form. The
+ * decoder takes every MessagePack form of a value.
+ *
  * <p>The decoder checks every length and count against the limits below before it
  * allocates, and reports every problem as a {@link MalformedFrameException}; an inbox name
  * must be well-formed UTF-8, so that every frame it returns encodes again to the same
@@ -132,6 +137,99 @@ public final class FrameCodec {
         crc.update(frame, 0, bodyLen);
         putInt(frame, bodyLen, (int) crc.getValue());
         return frame;
+    }
+
+    /**
+     * What {@link #encodeInPlace} writes before the payload for frames between inboxes of
+     * these lengths: a fixed size, whatever the header's values, because every integer
+     * is written in its 9-byte form and the payload's length in its 5-byte form.
+     *
+     * @param fromLength the sender's inbox name in UTF-8 bytes
+     * @param toLength the receiver's inbox name in UTF-8 bytes
+     * @return the header's bytes
+     */
+    static int inPlaceHeaderBytes(int fromLength, int toLength) {
+        return 1 + arrayHeaderSize(FIELD_COUNT) + 2 * WIDE_INTEGER_BYTES
+                + stringHeaderSize(fromLength) + fromLength + stringHeaderSize(toLength) + toLength
+                + 4 * WIDE_INTEGER_BYTES + arrayHeaderSize(0) + 4 * WIDE_INTEGER_BYTES + WIDE_BINARY_HEADER_BYTES;
+    }
+
+    /** @return the bytes {@link #encodeInPlace} needs after the payload: the CRC */
+    static int inPlaceTailBytes() {
+        return CRC_BYTES;
+    }
+
+    /**
+     * Encodes a frame around its payload, in the array that holds it, and returns that
+     * array: the payload must sit at {@link #inPlaceHeaderBytes} in
+     * {@code p.payloadArray()} and end {@link #inPlaceTailBytes} before the array does.
+     * This saves the sender a payload copy per frame.
+     *
+     * <p>The header is then not in MessagePack's shortest form: every integer takes its
+     * 9-byte form (int 64) and the payload length its 5-byte form (bin 32), so that its
+     * size does not depend on the values. Any MessagePack decoder, this one included,
+     * reads both forms as the same values.
+     *
+     * <p>A frame that carries SACK ranges, whose size varies, or whose payload is not laid
+     * out so, is encoded into a new array by {@link #encode(Frame, byte[], byte[])}
+     * instead; callers tell the two apart by the identity of the result.
+     *
+     * @param p the frame
+     * @param fromBytes {@code p.from()} in UTF-8
+     * @param toBytes {@code p.to()} in UTF-8
+     * @return the frame: {@code p.payloadArray()} itself when encoded in place
+     * @throws IllegalArgumentException if a field exceeds the limits of this codec
+     */
+    static byte[] encodeInPlace(Frame p, byte[] fromBytes, byte[] toBytes) {
+        byte[] frame = p.payloadArray();
+        int header = inPlaceHeaderBytes(fromBytes.length, toBytes.length);
+        int payloadLength = p.payloadLength();
+        if (frame == null || p.sackRanges().length != 0 || p.payloadOffset() != header
+                || frame.length != header + payloadLength + CRC_BYTES || payloadLength > MAX_PAYLOAD_BYTES) {
+            return encode(p, fromBytes, toBytes);
+        }
+        checkInbox(fromBytes.length);
+        checkInbox(toBytes.length);
+        int pos = 0;
+        frame[pos++] = (byte) VERSION;
+        pos = putArrayHeader(frame, pos, FIELD_COUNT);
+        pos = putWide(frame, pos, p.kind().code());
+        pos = putWide(frame, pos, p.flags());
+        pos = putStringHeader(frame, pos, fromBytes.length);
+        System.arraycopy(fromBytes, 0, frame, pos, fromBytes.length);
+        pos += fromBytes.length;
+        pos = putStringHeader(frame, pos, toBytes.length);
+        System.arraycopy(toBytes, 0, frame, pos, toBytes.length);
+        pos += toBytes.length;
+        pos = putWide(frame, pos, p.srcNonce());
+        pos = putWide(frame, pos, p.dstNonce());
+        pos = putWide(frame, pos, p.seq());
+        pos = putWide(frame, pos, p.ack());
+        pos = putArrayHeader(frame, pos, 0);
+        pos = putWide(frame, pos, p.windowFrames());
+        pos = putWide(frame, pos, p.windowBytes());
+        pos = putWide(frame, pos, p.tsVal());
+        pos = putWide(frame, pos, p.tsEcr());
+        frame[pos] = (byte) BIN32;
+        pos = putInt(frame, pos + 1, payloadLength);
+        if (pos != header) {
+            throw new IllegalStateException("in-place header computed as " + header + " but " + pos + " bytes written");
+        }
+        int bodyLen = header + payloadLength;
+        CRC32C crc = new CRC32C();
+        crc.update(frame, 0, bodyLen);
+        putInt(frame, bodyLen, (int) crc.getValue());
+        return frame;
+    }
+
+    /** Bytes of an integer in its widest MessagePack form (int 64). */
+    private static final int WIDE_INTEGER_BYTES = 9;
+    /** Bytes of a binary header in its widest MessagePack form (bin 32). */
+    private static final int WIDE_BINARY_HEADER_BYTES = 5;
+
+    private static int putWide(byte[] b, int pos, long v) {
+        b[pos] = (byte) INT64;
+        return putLongBits(b, pos + 1, v);
     }
 
     // MessagePack format bytes (the specification's names), for the encoder above.

@@ -44,6 +44,8 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     static final int MAX_REORDERING_QUARTERS = 4;
 
     private final SeqRing<SentFrame> frames = new SeqRing<>(0);
+    // How stream DATA is stored so that it can be sent without copying (SentFrame).
+    private final FrameLayout layout;
     private final RangeSet sackedRanges = new RangeSet();
     private final ArrayDeque<SentFrame> retransmitQueue = new ArrayDeque<>();
     private final SendLog retransmittedWatch = new SendLog();
@@ -76,6 +78,16 @@ final class SendBuffer implements RangeSet.NewSpanSink {
     private long newestCleanDeliverySentAt;
     private long latestCleanDeliverySentAt = Long.MIN_VALUE;
     private long latestEchoed = Long.MIN_VALUE;
+
+    /** A send buffer that stores payloads bare (every frame is encoded into a new array). */
+    SendBuffer() {
+        this(FrameLayout.BARE);
+    }
+
+    /** @param layout how to store stream payloads so that their frames can be encoded around them */
+    SendBuffer(FrameLayout layout) {
+        this.layout = layout;
+    }
 
     /** @return the oldest unacknowledged sequence number */
     long una() {
@@ -207,9 +219,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         }
         while (done < len) {
             int n = Math.min(len - done, maxPayload);
-            byte[] payload = new byte[n];
-            System.arraycopy(src, off + done, payload, 0, n);
-            last = new SentFrame(end, FrameKind.DATA, 0, payload, n);
+            last = new SentFrame(end, layout, src, off + done, n);
             frames.put(end++, last);
             done += n;
         }
@@ -233,7 +243,7 @@ final class SendBuffer implements RangeSet.NewSpanSink {
         if (kind == FrameKind.FIN) {
             finSeq = end;
         }
-        frames.put(end, new SentFrame(end, kind, flags, payload, payload.length));
+        frames.put(end, new SentFrame(end, kind, flags, payload));
         end++;
         bufferedBytes += payload.length;
     }

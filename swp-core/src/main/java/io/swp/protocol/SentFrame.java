@@ -1,11 +1,16 @@
 package io.swp.protocol;
 
-import java.util.Arrays;
-
 /**
  * One sequenced frame (DATA or FIN) on the send side, from the moment it is queued until
  * the peer acknowledges it cumulatively: its payload and its scoreboard entry (send
  * times, retransmissions, SACKed, queued for retransmission).
+ *
+ * <p>Stream DATA of some size is stored frame-shaped ({@link FrameLayout}): free bytes,
+ * the payload, free bytes, so that its first transmission can write the header and CRC
+ * around the payload and hand this very array to the network (see
+ * {@link FrameCodec#encodeInPlace}) instead of copying the payload into a new frame.
+ * From then on the array belongs to the network too and is never written again
+ * ({@link #handedOver}); retransmissions encode a copy.
  */
 final class SentFrame {
     /** Sequence number. */
@@ -14,10 +19,18 @@ final class SentFrame {
     final FrameKind kind;
     /** Frame flags ({@link Frame#FLAG_END_OF_MESSAGE}, {@link Frame#FLAG_UNORDERED}). */
     int flags;
-    /** Payload storage; only the first {@link #length} bytes are meaningful until sent. */
-    private byte[] payload;
+    /** Payload storage: the payload sits at {@link #headroom}; its capacity may exceed {@link #length} until sent. */
+    private byte[] storage;
+    /** How the storage is laid out when it holds enough. */
+    private final FrameLayout layout;
+    /** Free bytes before the payload in {@link #storage}. */
+    private int headroom;
+    /** Free bytes after the payload's capacity in {@link #storage}. */
+    private int tail;
     /** Payload bytes held. */
     int length;
+    /** Whether {@link #storage} went to the network as a frame: nothing may write it any more. */
+    private boolean handedOver;
     /** When it was first sent; meaningless before. */
     long firstSentAt;
     /** When it was last sent (first or retransmitted). */
@@ -35,12 +48,32 @@ final class SentFrame {
     /** How many frames above it were SACKed when it was declared lost (its reordering distance). */
     int sackedAboveWhenLost;
 
-    SentFrame(long seq, FrameKind kind, int flags, byte[] payload, int length) {
+    /** A frame whose payload is the whole of {@code payload}, stored as is. */
+    SentFrame(long seq, FrameKind kind, int flags, byte[] payload) {
         this.seq = seq;
         this.kind = kind;
         this.flags = flags;
-        this.payload = payload;
-        this.length = length;
+        this.layout = FrameLayout.BARE;
+        this.storage = payload;
+        this.length = payload.length;
+    }
+
+    /** A DATA frame holding a copy of {@code src[off, off + len)}, stored as {@code layout} says. */
+    SentFrame(long seq, FrameLayout layout, byte[] src, int off, int len) {
+        this.seq = seq;
+        this.kind = FrameKind.DATA;
+        this.layout = layout;
+        allocate(len);
+        System.arraycopy(src, off, storage, headroom, len);
+        this.length = len;
+    }
+
+    /** Replaces the storage with room for {@code capacity} payload bytes (the payload is the caller's to copy). */
+    private void allocate(int capacity) {
+        boolean room = layout.roomFor(capacity);
+        headroom = room ? layout.headroom() : 0;
+        tail = room ? layout.tail() : 0;
+        storage = new byte[headroom + capacity + tail];
     }
 
     /** @return whether more bytes may still be appended: unsent plain stream DATA below the limit */
@@ -57,20 +90,53 @@ final class SentFrame {
      */
     int append(byte[] src, int off, int len, int maxPayload) {
         int n = Math.min(len, maxPayload - length);
-        if (length + n > payload.length) {
-            int capacity = Math.max(length + n, Math.min(maxPayload, Math.max(16, payload.length * 2)));
-            payload = Arrays.copyOf(payload, capacity);
+        int capacity = capacity();
+        if (length + n > capacity) {
+            resize(Math.max(length + n, Math.min(maxPayload, Math.max(16, capacity * 2))));
         }
-        System.arraycopy(src, off, payload, length, n);
+        System.arraycopy(src, off, storage, headroom + length, n);
         length += n;
         return n;
     }
 
-    /** @return the payload trimmed to its length (trims the storage once, when first sent) */
-    byte[] payload() {
-        if (payload.length != length) {
-            payload = Arrays.copyOf(payload, length);
+    private int capacity() {
+        return storage.length - headroom - tail;
+    }
+
+    private void resize(int capacity) {
+        if (handedOver) {
+            throw new IllegalStateException("frame " + seq + " was handed to the network");
         }
-        return payload;
+        byte[] old = storage;
+        int oldHeadroom = headroom;
+        allocate(capacity);
+        System.arraycopy(old, oldHeadroom, storage, headroom, length);
+    }
+
+    /**
+     * @return the storage, its capacity trimmed to the payload (once, when first sent), so
+     *     that the payload is at {@link #payloadOffset()} and the array ends {@code tail}
+     *     bytes after it
+     */
+    byte[] storage() {
+        if (capacity() != length) {
+            resize(length);
+        }
+        return storage;
+    }
+
+    /** @return where the payload starts in {@link #storage()} */
+    int payloadOffset() {
+        return headroom;
+    }
+
+    /** @return whether the storage may still be encoded in place: it never went to the network */
+    boolean inPlaceAllowed() {
+        return !handedOver && headroom > 0;
+    }
+
+    /** Notes that the storage went to the network as a frame and must stay as it is. */
+    void handOver() {
+        handedOver = true;
     }
 }

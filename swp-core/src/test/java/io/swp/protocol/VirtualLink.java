@@ -89,6 +89,8 @@ final class VirtualLink {
     boolean bVanished;
     /** When set, frames reaching B's inbox with no session there are answered by {@link Engine#resetFor}. */
     boolean bAnswersUnknownWithReset;
+    /** Every frame array either engine handed out, with a copy taken when it was sent. */
+    final List<byte[][]> wire = new ArrayList<>();
     final List<Sent> sentByA = new ArrayList<>();
     final List<Sent> sentByB = new ArrayList<>();
     final List<EngineEvent> eventsA = new ArrayList<>();
@@ -212,6 +214,15 @@ final class VirtualLink {
         recordStates();
     }
 
+    /**
+     * @return how many arrays handed to the network changed after they were sent: the
+     *     network owns them from then on, and frames encoded in place share their array
+     *     with the send buffer
+     */
+    long framesChangedAfterSending() {
+        return wire.stream().filter(w -> !java.util.Arrays.equals(w[0], w[1])).count();
+    }
+
     /** Puts a frame on the wire as if {@code from} had sent it (for stray-frame tests). */
     void inject(Direction direction, Frame p) {
         byte[] frame = FrameCodec.encode(p);
@@ -220,6 +231,7 @@ final class VirtualLink {
     }
 
     private void enqueue(Direction direction, byte[] frame) {
+        wire.add(new byte[][] {frame, frame.clone()});
         Frame p = decode(frame);
         boolean fromA = direction == Direction.A_TO_B;
         (fromA ? sentByA : sentByB).add(new Sent(now, p));
