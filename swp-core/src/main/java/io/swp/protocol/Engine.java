@@ -1833,7 +1833,7 @@ public final class Engine {
         if (!f.inPlaceAllowed()) {
             return encode(b, now);
         }
-        byte[] frame = encode(b, now, true);
+        byte[] frame = encode(b, now, f);
         if (frame == f.storage()) {
             f.handOver();
         }
@@ -1842,10 +1842,11 @@ public final class Engine {
 
     /** Fills in the header every frame carries, and notes what this frame tells the peer. */
     private byte[] encode(Frame.Builder b, long now) {
-        return encode(b, now, false);
+        return encode(b, now, null);
     }
 
-    private byte[] encode(Frame.Builder b, long now, boolean inPlace) {
+    /** @param inPlace the stream frame to encode around its stored payload, or null for a new array */
+    private byte[] encode(Frame.Builder b, long now, SentFrame inPlace) {
         long freeFrames = localFreeFrames();
         long freeBytes = localFreeBytes();
         b.from(localInbox).to(remoteInbox).srcNonce(localNonce).dstNonce(remoteNonce)
@@ -1870,7 +1871,7 @@ public final class Engine {
         advertisedFrames = freeFrames;
         advertisedBytes = freeBytes;
         noteAdvertised(freeFrames, freeBytes, now);
-        return inPlace ? FrameCodec.encodeInPlace(p, localInboxUtf8, remoteInboxUtf8)
+        return inPlace != null ? FrameCodec.encodeInPlace(p, localInboxUtf8, remoteInboxUtf8, inPlace.payloadCrc())
                 : FrameCodec.encode(p, localInboxUtf8, remoteInboxUtf8);
     }
 

@@ -177,10 +177,12 @@ public final class FrameCodec {
      * @param p the frame
      * @param fromBytes {@code p.from()} in UTF-8
      * @param toBytes {@code p.to()} in UTF-8
+     * @param payloadCrc the CRC32C of the payload, which the caller computed when it
+     *     stored the payload; this method reads only the header it writes
      * @return the frame: {@code p.payloadArray()} itself when encoded in place
      * @throws IllegalArgumentException if a field exceeds the limits of this codec
      */
-    static byte[] encodeInPlace(Frame p, byte[] fromBytes, byte[] toBytes) {
+    static byte[] encodeInPlace(Frame p, byte[] fromBytes, byte[] toBytes, int payloadCrc) {
         byte[] frame = p.payloadArray();
         int header = inPlaceHeaderBytes(fromBytes.length, toBytes.length);
         int payloadLength = p.payloadLength();
@@ -215,10 +217,9 @@ public final class FrameCodec {
         if (pos != header) {
             throw new IllegalStateException("in-place header computed as " + header + " but " + pos + " bytes written");
         }
-        int bodyLen = header + payloadLength;
         CRC32C crc = new CRC32C();
-        crc.update(frame, 0, bodyLen);
-        putInt(frame, bodyLen, (int) crc.getValue());
+        crc.update(frame, 0, header);
+        putInt(frame, header + payloadLength, Crc32cCombine.combine((int) crc.getValue(), payloadCrc, payloadLength));
         return frame;
     }
 

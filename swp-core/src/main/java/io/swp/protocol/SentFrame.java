@@ -1,5 +1,7 @@
 package io.swp.protocol;
 
+import java.util.zip.CRC32C;
+
 /**
  * One sequenced frame (DATA or FIN) on the send side, from the moment it is queued until
  * the peer acknowledges it cumulatively: its payload and its scoreboard entry (send
@@ -29,6 +31,12 @@ final class SentFrame {
     private int tail;
     /** Payload bytes held. */
     int length;
+    /**
+     * CRC32C of the payload while it has room around it, kept up by each append right after
+     * its copy, while the bytes are still in the writer's cache: the sending loop then
+     * checksums only the header ({@link FrameCodec#encodeInPlace}); null when stored bare.
+     */
+    private CRC32C payloadCrc;
     /** Whether {@link #storage} went to the network as a frame: nothing may write it any more. */
     private boolean handedOver;
     /** When it was first sent; meaningless before. */
@@ -66,6 +74,10 @@ final class SentFrame {
         allocate(len);
         System.arraycopy(src, off, storage, headroom, len);
         this.length = len;
+        if (headroom > 0) {
+            payloadCrc = new CRC32C();
+            payloadCrc.update(storage, headroom, len);
+        }
     }
 
     /** Replaces the storage with room for {@code capacity} payload bytes (the payload is the caller's to copy). */
@@ -95,6 +107,9 @@ final class SentFrame {
             resize(Math.max(length + n, Math.min(maxPayload, Math.max(16, capacity * 2))));
         }
         System.arraycopy(src, off, storage, headroom + length, n);
+        if (payloadCrc != null) {
+            payloadCrc.update(storage, headroom + length, n);
+        }
         length += n;
         return n;
     }
@@ -111,6 +126,12 @@ final class SentFrame {
         int oldHeadroom = headroom;
         allocate(capacity);
         System.arraycopy(old, oldHeadroom, storage, headroom, length);
+        if (headroom == 0) {
+            payloadCrc = null;
+        } else if (oldHeadroom == 0) {
+            payloadCrc = new CRC32C();
+            payloadCrc.update(storage, headroom, length);
+        }
     }
 
     /**
@@ -135,8 +156,14 @@ final class SentFrame {
         return !handedOver && headroom > 0;
     }
 
+    /** @return the payload's CRC32C; only while {@link #inPlaceAllowed()} */
+    int payloadCrc() {
+        return (int) payloadCrc.getValue();
+    }
+
     /** Notes that the storage went to the network as a frame and must stay as it is. */
     void handOver() {
         handedOver = true;
+        payloadCrc = null;
     }
 }

@@ -26,6 +26,12 @@ class InPlaceSendTest {
     private static final SessionConfig CONFIG = SessionConfig.builder()
             .maxPayloadBytes(PAYLOAD).windowFrames(128).build();
 
+    private static int crc(byte[] payload) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(payload);
+        return (int) c.getValue();
+    }
+
     @Test
     void aFrameLaidOutInPlaceIsEncodedInItsOwnArrayAndDecodesToTheSameFrame() throws MalformedFrameException {
         for (int payloadLength : new int[] {0, 1, 255, 256, 16_384, 65_535, 65_536}) {
@@ -41,7 +47,7 @@ class InPlaceSendTest {
                         .window(Integer.MAX_VALUE, 0).tsVal(-1).tsEcr(123_456_789_012L)
                         .payloadView(storage, header, payloadLength).build();
 
-                byte[] frame = FrameCodec.encodeInPlace(f, from, to);
+                byte[] frame = FrameCodec.encodeInPlace(f, from, to, crc(payload));
 
                 assertSame(storage, frame, "encoded in place at payload " + payloadLength);
                 Frame back = FrameCodec.decode(frame);
@@ -64,7 +70,7 @@ class InPlaceSendTest {
                 .payloadView(storage, header - 1, 100).build();
 
         for (Frame f : new Frame[] {withSack, offset}) {
-            byte[] frame = FrameCodec.encodeInPlace(f, from, to);
+            byte[] frame = FrameCodec.encodeInPlace(f, from, to, crc(new byte[100]));
             assertNotSame(storage, frame);
             assertArrayEquals(FrameCodec.encode(f), frame);
         }
@@ -138,5 +144,24 @@ class InPlaceSendTest {
         assertArrayEquals(FrameCodec.encode(p), first, "a small frame is encoded into a new array");
         FrameLayout layout = new FrameLayout(room - FrameCodec.inPlaceTailBytes(), FrameCodec.inPlaceTailBytes());
         assertTrue(layout.roomFor(small + 1) && !layout.roomFor(small));
+    }
+
+    @Test
+    void aFrameFilledByManySmallWritesIsChecksummedAsItGrowsAndSentInPlace() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        byte[] data = new byte[PAYLOAD];
+        new SplittableRandom(5).nextBytes(data);
+        // Stored bare at first, then with room once it is large enough (FrameLayout).
+        for (int off = 0; off < data.length; off += 7) {
+            assertEquals(Math.min(7, data.length - off), link.a.write(data, off, Math.min(7, data.length - off),
+                    false, link.now));
+        }
+
+        byte[] frame = link.a.pollTransmit(link.now);
+
+        Frame p = VirtualLink.decode(frame); // checks the CRC
+        assertArrayEquals(data, p.payload());
+        assertEquals(FrameCodec.inPlaceHeaderBytes(1, 1) + PAYLOAD + FrameCodec.inPlaceTailBytes(), frame.length,
+                "sent in place");
     }
 }
