@@ -175,7 +175,7 @@ public final class SessionConfig {
         private Duration initialRto = Duration.ofMillis(500);
         private Duration minRto = Duration.ofMillis(20);
         private Duration maxRto = Duration.ofSeconds(5);
-        private int ackEveryFrames = 8;
+        private int ackEveryFrames = 32;
         private Duration ackDelay = Duration.ofMillis(5);
         private Duration keepaliveInterval = Duration.ofSeconds(1);
         private int failedKeepalivesBeforeClose = 50;
@@ -256,8 +256,10 @@ public final class SessionConfig {
         public Builder maxRto(Duration v) { this.maxRto = positive(v, "maxRto"); return this; }
 
         /**
-         * Acknowledge at least every this many in-order frames; gaps are acknowledged at
-         * once. Default 8.
+         * Acknowledge at least every this many in-order frames, and at least eight times a
+         * window ({@code windowFrames / 8} caps it); gaps are acknowledged at once. Default
+         * 32: the sender has no congestion window to clock, and each acknowledgement is a
+         * message through the bus and several thread wake-ups on both ends.
          * @param v at least 1 @return this
          */
         public Builder ackEveryFrames(int v) { this.ackEveryFrames = positive(v, "ackEveryFrames"); return this; }

@@ -42,6 +42,14 @@ class SessionConfigTest {
     }
 
     @Test
+    void acknowledgementsComeEveryThirtyTwoFramesButAtLeastEightTimesAWindow() {
+        assertEquals(32, SessionConfig.defaults().engineConfig().inOrderFramesPerAck());
+        assertEquals(4, SessionConfig.builder().windowFrames(32).build().engineConfig().inOrderFramesPerAck());
+        assertEquals(1, SessionConfig.builder().windowFrames(7).build().engineConfig().inOrderFramesPerAck());
+        assertEquals(2, SessionConfig.builder().ackEveryFrames(2).build().engineConfig().inOrderFramesPerAck());
+    }
+
+    @Test
     void invalidRuntimeSettingsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> EndpointConfig.builder().acceptBacklog(0));
         assertThrows(IllegalArgumentException.class, () -> SessionConfig.builder().closeTimeout(Duration.ZERO));

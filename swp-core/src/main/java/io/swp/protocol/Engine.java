@@ -105,7 +105,7 @@ import org.slf4j.LoggerFactory;
  * from the fourth expiry in a row.
  *
  * <h2>Acknowledgements</h2>
- * In-order data is acknowledged after {@link EngineConfig#ackEveryFrames()} frames or
+ * In-order data is acknowledged after {@link EngineConfig#inOrderFramesPerAck()} frames or
  * {@link EngineConfig#ackDelayNanos()}; out-of-order frames, duplicates, gap fills, FINs
  * and KEEPALIVEs are acknowledged at once, as is a window that reopens from (near) zero or
  * grows by half the window (a quarter on a lossy path) after reads. Every frame carries the acknowledgement, so a
@@ -1638,7 +1638,7 @@ public final class Engine {
             case IN_ORDER:
                 peerIsAlive(now);
                 inOrderSinceAck++;
-                if (inOrderSinceAck >= config.ackEveryFrames() || config.ackDelayNanos() == 0) {
+                if (inOrderSinceAck >= config.inOrderFramesPerAck() || config.ackDelayNanos() == 0) {
                     ackNow = true;
                 } else if (ackDeadline == NEVER) {
                     ackDeadline = saturatedAdd(now, config.ackDelayNanos());

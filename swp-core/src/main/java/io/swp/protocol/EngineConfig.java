@@ -14,7 +14,8 @@ package io.swp.protocol;
  * @param initialRtoNanos retransmission timeout before the first RTT sample (RFC 6298 §2.1)
  * @param minRtoNanos floor of the retransmission timeout (RFC 6298 §2.4)
  * @param maxRtoNanos ceiling of the retransmission timeout and of its backoff (RFC 6298 §2.5)
- * @param ackEveryFrames in-order frames after which an acknowledgement is sent at once
+ * @param ackEveryFrames in-order frames after which an acknowledgement is sent at once, at
+ *     most an eighth of {@code windowFrames} ({@link #inOrderFramesPerAck()})
  * @param ackDelayNanos longest an acknowledgement of in-order data waits
  * @param keepaliveIntervalNanos quiet time after which a keepalive is sent
  * @param deadPeerNanos silence after which the peer is declared dead; {@code Long.MAX_VALUE} never
@@ -93,6 +94,15 @@ public record EngineConfig(
                 maxRtoNanos, ackEveryFrames, ackDelayNanos, keepaliveIntervalNanos, deadPeerNanos,
                 unackedTimeoutNanos, maxRetransmitsPerFrame, connectTimeoutNanos, timeWaitNanos, closeTimeoutNanos,
                 unorderedQueueLimit);
+    }
+
+    /**
+     * @return in-order frames acknowledged together: {@link #ackEveryFrames()}, but at most an
+     *     eighth of the window, so that a sender held by a small window hears of the room
+     *     long before it stalls
+     */
+    public int inOrderFramesPerAck() {
+        return Math.max(1, Math.min(ackEveryFrames, windowFrames / 8));
     }
 
     private static void requirePositive(long v, String name) {

@@ -194,9 +194,10 @@ class EngineRecoveryTest {
         transfer(link, randomBytes(4_000 * 1000, 5));
         long dataFrames = link.a.stats().dataFramesSent();
         long acks = link.b.stats().acksSent() - acksBefore;
-        long bound = dataFrames / CONFIG.ackEveryFrames() + dataFrames / 50 + 5;
+        int perAck = CONFIG.engineConfig().inOrderFramesPerAck();
+        long bound = dataFrames / perAck + dataFrames / 50 + 5;
         assertTrue(acks <= bound, acks + " acks for " + dataFrames + " frames, bound " + bound);
-        assertTrue(acks >= dataFrames / CONFIG.ackEveryFrames() / 2, "acks were sent: " + acks);
+        assertTrue(acks >= dataFrames / perAck / 2, "acks were sent: " + acks);
         assertEquals(0, link.a.stats().retransmits());
     }
 
