@@ -93,6 +93,8 @@ public final class Endpoint implements AutoCloseable {
     static final int CONTROL_SLOTS_PER_SESSION = 3;
     /** At shutdown, peers get at least this many retransmission timeouts to send their FIN. */
     private static final int PEER_FIN_RTOS = 4;
+    /** Most frames a burst from the network queues before the loop is woken anyway. */
+    static final int MAX_FRAMES_PER_WAKE = 16;
 
     private final Network network;
     private final String localInbox;
@@ -106,6 +108,8 @@ public final class Endpoint implements AutoCloseable {
     // Handed from other threads to the loop.
     private final ConcurrentLinkedQueue<Inbound> inbound = new ConcurrentLinkedQueue<>();
     private final AtomicInteger inboundCount = new AtomicInteger();
+    // Frames queued by the network since the loop was last woken for them (see onFrame).
+    private final AtomicInteger framesSinceWake = new AtomicInteger();
     private final AtomicLong inboundBytes = new AtomicLong();
     /** Coalescable control frames waiting in {@link #inbound}, by session and kind (see {@link #coalescable}). */
     private final ConcurrentHashMap<ControlKey, Inbound> queuedControl = new ConcurrentHashMap<>();
@@ -178,7 +182,22 @@ public final class Endpoint implements AutoCloseable {
         demux.setShareTiming(config.shareIdleNanos(), config.shareRotationNanos());
         this.shareFrameBytes = (long) sessionDefaults.maxPayloadBytes() + FrameCodec.MAX_OVERHEAD_BYTES;
         this.loopThread = ownThread ? new Thread(this::runLoop, "swp-loop-" + localInbox) : null;
-        this.binding = network.bind(localInbox, this::onFrame);
+        this.binding = network.bind(localInbox, new Network.FrameHandler() {
+            @Override
+            public void onFrame(byte[] frame) {
+                Endpoint.this.onFrame(frame, false);
+            }
+
+            @Override
+            public void onFrame(byte[] frame, boolean more) {
+                Endpoint.this.onFrame(frame, more);
+            }
+
+            @Override
+            public void onBurstEnd() {
+                wakeForArrivals();
+            }
+        });
         this.sessionBudget = sessionBudget(config.memoryBudgetBytes(), binding);
         if (loopThread != null) {
             loopThread.setDaemon(true);
@@ -1127,8 +1146,34 @@ public final class Endpoint implements AutoCloseable {
 
     // ------------------------------------------------------------------ transport side
 
-    /** The network's frame handler: decode once, queue for the loop, never block. */
-    private void onFrame(byte[] encoded) {
+    /**
+     * The network's frame handler: decodes once, queues for the loop, never blocks. Within a
+     * burst (see {@link Network.FrameHandler#onFrame(byte[], boolean)}) the loop is woken
+     * only every {@link #MAX_FRAMES_PER_WAKE} queued frames and at the burst's end: each
+     * wake costs both threads a trip through the scheduler, and the frames reach the loop
+     * as one batch.
+     */
+    private void onFrame(byte[] encoded, boolean moreFollow) {
+        int waiting = queueArrival(encoded) ? framesSinceWake.incrementAndGet() : framesSinceWake.get();
+        if (waiting > 0 && (!moreFollow || waiting >= MAX_FRAMES_PER_WAKE)) {
+            wakeForArrivals();
+        }
+    }
+
+    /** Wakes the loop if frames were queued since it was last woken for arrivals. */
+    private void wakeForArrivals() {
+        if (framesSinceWake.getAndSet(0) > 0) {
+            wakeLoop();
+        }
+    }
+
+    /**
+     * Decodes a frame and queues it for the loop, or merges it with one of its session
+     * waiting there, or drops it.
+     *
+     * @return whether it took a new place in the queue
+     */
+    private boolean queueArrival(byte[] encoded) {
         framesReceived.increment();
         Frame frame;
         try {
@@ -1137,11 +1182,10 @@ public final class Endpoint implements AutoCloseable {
         } catch (MalformedFrameException e) {
             malformedDropped.increment();
             LOG.trace("dropped malformed frame on {}: {}", localInbox, e.getMessage());
-            return;
+            return false;
         }
         if (coalescable(frame)) {
-            queueControl(frame, encoded.length);
-            return;
+            return queueControl(frame, encoded.length);
         }
         DataKey dataKey = null;
         if (frame.kind() == FrameKind.DATA && frame.dstNonce() != 0 && frame.to().equals(localInbox)) {
@@ -1150,17 +1194,17 @@ public final class Endpoint implements AutoCloseable {
             dataKey = new DataKey(frame.from(), frame.srcNonce(), frame.dstNonce(), frame.seq());
             if (queuedData.putIfAbsent(dataKey, Boolean.TRUE) != null) {
                 inboundFramesMerged.increment();
-                return;
+                return false;
             }
         }
         if (!reserveQueuePlace(encoded.length)) {
             if (dataKey != null) {
                 queuedData.remove(dataKey);
             }
-            return;
+            return false;
         }
         inbound.add(new Inbound(frame, encoded.length, null, dataKey));
-        wakeLoop();
+        return true;
     }
 
     /**
@@ -1181,8 +1225,10 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Queues a coalescable control frame: it replaces a waiting one of the same session
      * and kind, or takes a new place in the queue if there is room.
+     *
+     * @return whether it took a new place
      */
-    private void queueControl(Frame frame, int frameBytes) {
+    private boolean queueControl(Frame frame, int frameBytes) {
         ControlKey key = new ControlKey(frame.from(), frame.srcNonce(), frame.dstNonce(), frame.kind());
         Inbound[] added = {null};
         queuedControl.compute(key, (k, waiting) -> {
@@ -1202,10 +1248,11 @@ public final class Endpoint implements AutoCloseable {
             added[0] = new Inbound(frame, frameBytes, k, null);
             return added[0];
         });
-        if (added[0] != null) {
-            inbound.add(added[0]);
-            wakeLoop();
+        if (added[0] == null) {
+            return false;
         }
+        inbound.add(added[0]);
+        return true;
     }
 
     /**

@@ -46,6 +46,26 @@ public interface Network extends AutoCloseable {
     interface FrameHandler {
         /** @param frame the frame bytes, owned by the handler from now on */
         void onFrame(byte[] frame);
+
+        /**
+         * Receives a frame, saying whether more frames wait in the transport's queue for
+         * delivery right after this one. A handler may then put off what it does once per
+         * batch (waking the thread that processes frames) until the burst ends. A network
+         * that passes {@code moreFollow = true} must call the same handler again without
+         * waiting for more network input: with its next frame, or with {@link #onBurstEnd()}
+         * before it delivers to another handler. Networks that cannot tell call
+         * {@link #onFrame(byte[])}, which this default does too.
+         *
+         * @param frame the frame bytes, owned by the handler from now on
+         * @param moreFollow whether the transport delivers more frames at once
+         */
+        default void onFrame(byte[] frame, boolean moreFollow) {
+            onFrame(frame);
+        }
+
+        /** Ends a burst begun by {@code onFrame(frame, true)}: no frame follows at once. */
+        default void onBurstEnd() {
+        }
     }
 
     /** A subscription of one inbox. */

@@ -239,6 +239,28 @@ public final class NatsNetwork implements Network {
         return list;
     }
 
+    /**
+     * Delivers on the dispatcher's thread, telling the handler whether more messages wait in
+     * the dispatcher's queue: the endpoint then wakes its loop once per burst, not once per
+     * frame. The dispatcher pops the next message as soon as this returns; if it is for
+     * another inbox, the burst of this one ends first (the contract of
+     * {@link FrameHandler#onFrame(byte[], boolean)}).
+     */
+    private void deliverTo(Binding b, byte[] frame) {
+        Binding open = burstOpen;
+        if (open != null && open != b) {
+            burstOpen = null;
+            open.endBurst();
+        }
+        boolean more = dispatcher.getPendingMessageCount() > 0;
+        burstOpen = more ? b : null;
+        b.deliver(frame, more);
+    }
+
+    // The binding told "more follow" by the last delivery, until its burst ends; only the
+    // dispatcher's thread reads or writes it.
+    private Binding burstOpen;
+
     @Override
     public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
         Objects.requireNonNull(handler, "handler");
@@ -248,7 +270,7 @@ public final class NatsNetwork implements Network {
         }
         Binding binding = new Binding(inbox, handler, dispatcher.getDroppedCount());
         try {
-            binding.subscription = dispatcher.subscribe(inbox, message -> binding.deliver(message.getData()));
+            binding.subscription = dispatcher.subscribe(inbox, message -> deliverTo(binding, message.getData()));
         } catch (IllegalArgumentException e) {
             throw new IOException("cannot bind inbox '" + inbox + "': " + e.getMessage(), e);
         } catch (IllegalStateException e) {
@@ -443,12 +465,20 @@ public final class NatsNetwork implements Network {
             this.messageOverhead = messageOverheadBytes(inbox);
         }
 
-        void deliver(byte[] frame) {
+        void endBurst() {
+            try {
+                handler.onBurstEnd();
+            } catch (RuntimeException e) {
+                LOG.warn("frame handler of inbox '{}' failed at the end of a burst", inbox, e);
+            }
+        }
+
+        void deliver(byte[] frame, boolean more) {
             if (bindingClosed.get()) {
                 return;
             }
             try {
-                handler.onFrame(frame);
+                handler.onFrame(frame, more);
             } catch (RuntimeException e) {
                 // One bad frame or handler bug must not stop delivery for every inbox.
                 LOG.warn("frame handler of inbox '{}' failed; frame dropped", inbox, e);

@@ -229,4 +229,60 @@ class NatsNetworkTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    /**
+     * The dispatcher's queue makes bursts: a handler told that more follow is called
+     * again before any other inbox's handler, with its next frame or its burst's end
+     * ({@link Network.FrameHandler#onFrame(byte[], boolean)}).
+     */
+    @Test
+    void aHandlerToldThatMoreFollowIsCalledAgainBeforeAnyOther(NatsTestServer server) throws Exception {
+        int perInbox = 500;
+        java.util.List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        CountDownLatch published = new CountDownLatch(1);
+        try (NatsNetwork alice = NatsNetwork.connect(server.url());
+                NatsNetwork bob = NatsNetwork.connect(server.url())) {
+            java.util.List<Network.InboxBinding> bindings = new java.util.ArrayList<>();
+            for (String inbox : new String[] {"swp.test.burst.a", "swp.test.burst.b"}) {
+                bindings.add(bob.bind(inbox, new Network.FrameHandler() {
+                    @Override
+                    public void onFrame(byte[] frame) {
+                        throw new AssertionError("NatsNetwork says whether more follow");
+                    }
+
+                    @Override
+                    public void onFrame(byte[] frame, boolean moreFollow) {
+                        // The first delivery holds the dispatcher until everything is queued behind it.
+                        awaitQuietly(published);
+                        events.add(inbox + (moreFollow ? " more" : " last"));
+                    }
+
+                    @Override
+                    public void onBurstEnd() {
+                        events.add(inbox + " end");
+                    }
+                }));
+            }
+            bob.connection().flush(WAIT);
+            for (int i = 0; i < perInbox; i++) {
+                alice.send("swp.test.burst.a", new byte[] {(byte) i});
+                alice.send("swp.test.burst." + (i % 3 == 0 ? "a" : "b"), new byte[] {(byte) i});
+            }
+            alice.connection().flush(WAIT);
+            published.countDown();
+            await().atMost(WAIT).until(() -> events.stream().filter(e -> !e.endsWith(" end")).count() == 2L * perInbox);
+            for (Network.InboxBinding b : bindings) {
+                b.close();
+            }
+        }
+        java.util.List<String> log = java.util.List.copyOf(events);
+        assertTrue(log.stream().anyMatch(e -> e.endsWith(" more")), "bursts were seen: " + log.subList(0, 10));
+        for (int i = 0; i < log.size(); i++) {
+            if (log.get(i).endsWith(" more")) {
+                String inbox = log.get(i).substring(0, log.get(i).indexOf(' '));
+                assertTrue(i + 1 < log.size() && log.get(i + 1).startsWith(inbox + " "),
+                        "after " + log.get(i) + " at " + i + " came " + (i + 1 < log.size() ? log.get(i + 1) : "nothing"));
+            }
+        }
+    }
 }

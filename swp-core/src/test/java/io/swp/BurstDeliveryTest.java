@@ -1,0 +1,147 @@
+package io.swp;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * An endpoint told that more frames follow ({@link Network.FrameHandler#onFrame(byte[],
+ * boolean)}) wakes its loop once per burst: these tests check that every way a burst can
+ * end still wakes it, when nothing else would for a minute.
+ */
+class BurstDeliveryTest {
+    /** Long enough that no timer wakes the receiving loop while a test waits. */
+    private static final SessionConfig QUIET = SessionConfig.builder().keepaliveInterval(Duration.ofSeconds(60))
+            .maxRto(Duration.ofSeconds(60)).initialRto(Duration.ofSeconds(30)).minRto(Duration.ofSeconds(30)).build();
+
+    /** Delivers at once, except to a held inbox, whose frames wait until released as one burst. */
+    private static final class HoldingNetwork implements Network {
+        private final Map<String, FrameHandler> handlers = new ConcurrentHashMap<>();
+        private final List<byte[]> held = new ArrayList<>();
+        private volatile String heldInbox;
+
+        @Override
+        public InboxBinding bind(String inbox, FrameHandler handler) {
+            handlers.put(inbox, handler);
+            return new InboxBinding() {
+                @Override
+                public String inbox() {
+                    return inbox;
+                }
+
+                @Override
+                public void close() {
+                    handlers.remove(inbox, handler);
+                }
+            };
+        }
+
+        @Override
+        public void send(String inbox, byte[] frame) {
+            if (inbox.equals(heldInbox)) {
+                synchronized (held) {
+                    held.add(frame.clone());
+                }
+                return;
+            }
+            FrameHandler h = handlers.get(inbox);
+            if (h != null) {
+                h.onFrame(frame.clone());
+            }
+        }
+
+        int heldCount() {
+            synchronized (held) {
+                return held.size();
+            }
+        }
+
+        /** Delivers every held frame as one burst, each but the last saying that more follow. */
+        void release(String end) {
+            List<byte[]> burst;
+            synchronized (held) {
+                burst = new ArrayList<>(held);
+                held.clear();
+            }
+            heldInbox = null;
+            FrameHandler h = handlers.get("server");
+            for (int i = 0; i < burst.size(); i++) {
+                boolean last = i == burst.size() - 1;
+                h.onFrame(burst.get(i), !last || !end.equals("last frame says so"));
+            }
+            switch (end) {
+                case "last frame says so" -> { }
+                case "a malformed frame ends it" -> h.onFrame(new byte[] {1, 2, 3}, false);
+                case "onBurstEnd" -> h.onBurstEnd();
+                default -> throw new IllegalArgumentException(end);
+            }
+        }
+
+        @Override
+        public int maxFrameSize() {
+            return 64 * 1024;
+        }
+
+        @Override
+        public void close() {
+            handlers.clear();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"last frame says so", "a malformed frame ends it", "onBurstEnd"})
+    void aBurstOfFramesReachesTheApplicationHoweverItEnds(String end) throws Exception {
+        HoldingNetwork net = new HoldingNetwork();
+        try (net; Endpoint server = Endpoint.open(net, "server", QUIET);
+             Endpoint client = Endpoint.open(net, "client", QUIET)) {
+            CompletableFuture<Session> accepted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return server.accept(Duration.ofSeconds(10));
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Session c = client.connect("server");
+            Session s = accepted.get(10, TimeUnit.SECONDS);
+            byte[] data = new byte[40 * QUIET.maxPayloadBytes() + 123];
+            new Random(3).nextBytes(data);
+            net.heldInbox = "server";
+
+            c.getOutputStream().write(data);
+            c.getOutputStream().flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> net.heldCount() >= 41);
+            long released = System.nanoTime();
+            net.release(end);
+
+            // 41 frames, more than one wake's worth (Endpoint.MAX_FRAMES_PER_WAKE), and nothing
+            // but the burst's end can wake the loop for the last of them within a minute.
+            assertTrue(41 > Endpoint.MAX_FRAMES_PER_WAKE);
+            byte[] got = new byte[data.length];
+            int n = 0;
+            s.setReadTimeout(Duration.ofSeconds(20));
+            while (n < data.length) {
+                n += s.getInputStream().read(got, n, data.length - n);
+            }
+            assertArrayEquals(data, got);
+            // Read well before any timer could have fired: the burst's end woke the loop.
+            assertTrue(System.nanoTime() - released < TimeUnit.SECONDS.toNanos(20));
+            assertEquals(0, server.stats().inboundQueueDrops());
+            // The peers' 30 s RTO would make a graceful close slow; this test is about delivery.
+            s.abort();
+            c.abort();
+        }
+    }
+}
