@@ -39,6 +39,11 @@ public final class DirectNetwork implements Network {
         }
     }
 
+    /** @return the handler bound to {@code inbox}, or null */
+    FrameHandler handler(String inbox) {
+        return handlers.get(inbox);
+    }
+
     @Override
     public int maxFrameSize() {
         return 64 * 1024;

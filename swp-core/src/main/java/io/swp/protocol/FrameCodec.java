@@ -104,30 +104,7 @@ public final class FrameCodec {
                 + longSize(p.tsVal()) + longSize(p.tsEcr())
                 + binaryHeaderSize(payloadLength) + payloadLength;
         byte[] frame = new byte[bodyLen + CRC_BYTES];
-        int pos = 0;
-        frame[pos++] = (byte) VERSION;
-        pos = putArrayHeader(frame, pos, FIELD_COUNT);
-        pos = putLong(frame, pos, p.kind().code());
-        pos = putLong(frame, pos, p.flags());
-        pos = putStringHeader(frame, pos, fromBytes.length);
-        System.arraycopy(fromBytes, 0, frame, pos, fromBytes.length);
-        pos += fromBytes.length;
-        pos = putStringHeader(frame, pos, toBytes.length);
-        System.arraycopy(toBytes, 0, frame, pos, toBytes.length);
-        pos += toBytes.length;
-        pos = putLong(frame, pos, p.srcNonce());
-        pos = putLong(frame, pos, p.dstNonce());
-        pos = putLong(frame, pos, p.seq());
-        pos = putLong(frame, pos, p.ack());
-        pos = putArrayHeader(frame, pos, sack.length);
-        for (long v : sack) {
-            pos = putLong(frame, pos, v);
-        }
-        pos = putLong(frame, pos, p.windowFrames());
-        pos = putLong(frame, pos, p.windowBytes());
-        pos = putLong(frame, pos, p.tsVal());
-        pos = putLong(frame, pos, p.tsEcr());
-        pos = putBinaryHeader(frame, pos, payloadLength);
+        int pos = putHeader(frame, p, fromBytes, toBytes, false);
         System.arraycopy(p.payloadArray(), p.payloadOffset(), frame, pos, payloadLength);
         pos += payloadLength;
         if (pos != bodyLen) {
@@ -192,28 +169,7 @@ public final class FrameCodec {
         }
         checkInbox(fromBytes.length);
         checkInbox(toBytes.length);
-        int pos = 0;
-        frame[pos++] = (byte) VERSION;
-        pos = putArrayHeader(frame, pos, FIELD_COUNT);
-        pos = putWide(frame, pos, p.kind().code());
-        pos = putWide(frame, pos, p.flags());
-        pos = putStringHeader(frame, pos, fromBytes.length);
-        System.arraycopy(fromBytes, 0, frame, pos, fromBytes.length);
-        pos += fromBytes.length;
-        pos = putStringHeader(frame, pos, toBytes.length);
-        System.arraycopy(toBytes, 0, frame, pos, toBytes.length);
-        pos += toBytes.length;
-        pos = putWide(frame, pos, p.srcNonce());
-        pos = putWide(frame, pos, p.dstNonce());
-        pos = putWide(frame, pos, p.seq());
-        pos = putWide(frame, pos, p.ack());
-        pos = putArrayHeader(frame, pos, 0);
-        pos = putWide(frame, pos, p.windowFrames());
-        pos = putWide(frame, pos, p.windowBytes());
-        pos = putWide(frame, pos, p.tsVal());
-        pos = putWide(frame, pos, p.tsEcr());
-        frame[pos] = (byte) BIN32;
-        pos = putInt(frame, pos + 1, payloadLength);
+        int pos = putHeader(frame, p, fromBytes, toBytes, true);
         if (pos != header) {
             throw new IllegalStateException("in-place header computed as " + header + " but " + pos + " bytes written");
         }
@@ -221,6 +177,49 @@ public final class FrameCodec {
         crc.update(frame, 0, header);
         putInt(frame, header + payloadLength, Crc32cCombine.combine((int) crc.getValue(), payloadCrc, payloadLength));
         return frame;
+    }
+
+    /**
+     * Writes everything before the payload from the start of {@code frame}: integers and
+     * the payload length in their shortest MessagePack forms, or in their widest
+     * ({@code wide}, for {@link #encodeInPlace}, where the SACK list is empty).
+     *
+     * @return where the payload goes
+     */
+    private static int putHeader(byte[] frame, Frame p, byte[] fromBytes, byte[] toBytes, boolean wide) {
+        int pos = 0;
+        frame[pos++] = (byte) VERSION;
+        pos = putArrayHeader(frame, pos, FIELD_COUNT);
+        pos = putInteger(frame, pos, p.kind().code(), wide);
+        pos = putInteger(frame, pos, p.flags(), wide);
+        pos = putStringHeader(frame, pos, fromBytes.length);
+        System.arraycopy(fromBytes, 0, frame, pos, fromBytes.length);
+        pos += fromBytes.length;
+        pos = putStringHeader(frame, pos, toBytes.length);
+        System.arraycopy(toBytes, 0, frame, pos, toBytes.length);
+        pos += toBytes.length;
+        pos = putInteger(frame, pos, p.srcNonce(), wide);
+        pos = putInteger(frame, pos, p.dstNonce(), wide);
+        pos = putInteger(frame, pos, p.seq(), wide);
+        pos = putInteger(frame, pos, p.ack(), wide);
+        long[] sack = p.sackRanges();
+        pos = putArrayHeader(frame, pos, sack.length);
+        for (long v : sack) {
+            pos = putInteger(frame, pos, v, wide);
+        }
+        pos = putInteger(frame, pos, p.windowFrames(), wide);
+        pos = putInteger(frame, pos, p.windowBytes(), wide);
+        pos = putInteger(frame, pos, p.tsVal(), wide);
+        pos = putInteger(frame, pos, p.tsEcr(), wide);
+        if (!wide) {
+            return putBinaryHeader(frame, pos, p.payloadLength());
+        }
+        frame[pos] = (byte) BIN32;
+        return putInt(frame, pos + 1, p.payloadLength());
+    }
+
+    private static int putInteger(byte[] b, int pos, long v, boolean wide) {
+        return wide ? putWide(b, pos, v) : putLong(b, pos, v);
     }
 
     /** Bytes of an integer in its widest MessagePack form (int 64). */
