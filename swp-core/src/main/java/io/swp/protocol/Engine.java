@@ -1830,10 +1830,7 @@ public final class Engine {
     private byte[] encodeData(SentFrame f, long now) {
         Frame.Builder b = Frame.builder(f.kind).flags(f.flags).seq(f.seq)
                 .payloadView(f.storage(), f.payloadOffset(), f.length);
-        if (!f.inPlaceAllowed()) {
-            return encode(b, now);
-        }
-        byte[] frame = encode(b, now, f);
+        byte[] frame = encode(b, now, f.inPlaceAllowed() ? f : null);
         if (frame == f.storage()) {
             f.handOver();
         }

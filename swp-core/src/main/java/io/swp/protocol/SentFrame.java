@@ -15,6 +15,7 @@ import java.util.zip.CRC32C;
  * ({@link #handedOver}); retransmissions encode a copy.
  */
 final class SentFrame {
+    private static final byte[] NO_BYTES = new byte[0];
     /** Sequence number. */
     final long seq;
     /** DATA or FIN. */
@@ -71,13 +72,8 @@ final class SentFrame {
         this.seq = seq;
         this.kind = FrameKind.DATA;
         this.layout = layout;
-        allocate(len);
-        System.arraycopy(src, off, storage, headroom, len);
-        this.length = len;
-        if (headroom > 0) {
-            payloadCrc = new CRC32C();
-            payloadCrc.update(storage, headroom, len);
-        }
+        this.storage = NO_BYTES;
+        append(src, off, len, len);
     }
 
     /** Replaces the storage with room for {@code capacity} payload bytes (the payload is the caller's to copy). */
