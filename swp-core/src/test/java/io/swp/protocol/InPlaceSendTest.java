@@ -79,6 +79,7 @@ class InPlaceSendTest {
     @Test
     void framesHandedToTheNetworkNeverChangeThroughLossRetransmissionAndTrafficBothWays() {
         VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.wire = new java.util.ArrayList<>();
         SplittableRandom loss = new SplittableRandom(20261201);
         // A tenth of all frames lost each way: retransmissions of frames first sent in place,
         // and SACK ranges in B's own DATA frames, which then cannot be encoded in place.
@@ -108,6 +109,7 @@ class InPlaceSendTest {
     @Test
     void aStreamFramesFirstSendIsItsSendBuffersArrayAndItsRetransmissionACopy() {
         VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.wire = new java.util.ArrayList<>();
         link.policy = (d, i, p, t) -> d == Direction.A_TO_B && p.kind() == FrameKind.DATA && p.seq() == 5
                 && link.sentByA(FrameKind.DATA, 5).size() == 1 ? Fate.DROP : Fate.DELIVER;
         byte[] data = new byte[20 * PAYLOAD];

@@ -74,6 +74,9 @@ public final class NatsNetwork implements Network {
     private final AtomicLong sendDrops = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile long lastKnownMaxPayload;
+    // The binding told "more follow" by the last delivery, until its burst ends; only the
+    // dispatcher's thread reads or writes it.
+    private Binding burstOpen;
 
     private NatsNetwork(Connection connection, boolean ownsConnection, NatsNetworkConfig config, NatsEvents events) {
         this.connection = Objects.requireNonNull(connection, "connection");
@@ -256,10 +259,6 @@ public final class NatsNetwork implements Network {
         burstOpen = more ? b : null;
         b.deliver(frame, more);
     }
-
-    // The binding told "more follow" by the last delivery, until its burst ends; only the
-    // dispatcher's thread reads or writes it.
-    private Binding burstOpen;
 
     @Override
     public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
