@@ -63,7 +63,11 @@ public interface Network extends AutoCloseable {
             onFrame(frame);
         }
 
-        /** Ends a burst begun by {@code onFrame(frame, true)}: no frame follows at once. */
+        /**
+         * Ends a burst begun by {@code onFrame(frame, true)}: no frame follows at once. A
+         * network may also call it from another thread, or when no burst is open, when it
+         * can no longer deliver a frame it announced; handlers must take that.
+         */
         default void onBurstEnd() {
         }
     }

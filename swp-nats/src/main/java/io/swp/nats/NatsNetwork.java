@@ -553,6 +553,12 @@ public final class NatsNetwork implements Network {
                     LOG.debug("unsubscribing inbox '{}' failed: {}", inbox, e.toString());
                 }
             }
+            // A message queued for this inbox may have been what the dispatcher's queue held
+            // when another inbox was told that more follow; jnats now drops it unseen, so
+            // that burst would never end.
+            for (Binding other : bindings) {
+                other.endBurst();
+            }
         }
 
         @Override

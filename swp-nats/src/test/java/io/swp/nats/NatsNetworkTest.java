@@ -285,4 +285,62 @@ class NatsNetworkTest {
             }
         }
     }
+
+    /**
+     * When an inbox is closed while the dispatcher still queues a message for it, that
+     * message is dropped unseen: an inbox told that more follow because of it hears that
+     * its burst ended all the same.
+     */
+    @Test
+    @SuppressWarnings("try") // inbox a is held open by the try and never named in it
+    void closingAnInboxEndsTheBurstItsQueuedMessageHadAnnounced(NatsTestServer server) throws Exception {
+        java.util.List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        CountDownLatch queued = new CountDownLatch(1);
+        CountDownLatch inSecond = new CountDownLatch(1);
+        CountDownLatch otherClosed = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        try (NatsNetwork alice = NatsNetwork.connect(server.url());
+                NatsNetwork bob = NatsNetwork.connect(server.url());
+                Network.InboxBinding a = bob.bind("swp.test.burst2.a", new Network.FrameHandler() {
+                    @Override
+                    public void onFrame(byte[] frame) {
+                        throw new AssertionError("NatsNetwork says whether more follow");
+                    }
+
+                    @Override
+                    public void onFrame(byte[] frame, boolean moreFollow) {
+                        if (calls.incrementAndGet() == 1) {
+                            awaitQuietly(queued); // hold the dispatcher until all three wait
+                        } else {
+                            events.add("a " + (moreFollow ? "more" : "last"));
+                            inSecond.countDown();
+                            awaitQuietly(otherClosed);
+                        }
+                    }
+
+                    @Override
+                    public void onBurstEnd() {
+                        events.add("a end");
+                    }
+                })) {
+            // Closed by hand below, and by the network's close if the test fails first.
+            Network.InboxBinding b = bob.bind("swp.test.burst2.b", frame -> events.add("b frame"));
+            bob.connection().flush(WAIT);
+            alice.send("swp.test.burst2.a", new byte[] {0});
+            alice.send("swp.test.burst2.a", new byte[] {1});
+            alice.send("swp.test.burst2.b", new byte[] {2});
+            alice.connection().flush(WAIT);
+            await().atMost(WAIT).until(() -> calls.get() >= 1);
+            await().atMost(WAIT).until(() -> bob.dispatcher().getPendingMessageCount() >= 2);
+            queued.countDown();
+            assertTrue(inSecond.await(WAIT_MILLIS, TimeUnit.MILLISECONDS));
+
+            b.close();
+            otherClosed.countDown();
+
+            await().atMost(WAIT).until(() -> events.contains("a end"));
+            assertEquals("a more", events.get(0), "the second frame came with the third still queued: " + events);
+            assertFalse(events.contains("b frame"), "the closed inbox got its frame: " + events);
+        }
+    }
 }
