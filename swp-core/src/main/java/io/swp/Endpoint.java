@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.LockSupport;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
@@ -120,13 +121,24 @@ public final class Endpoint implements AutoCloseable {
     private final ConcurrentLinkedQueue<SessionLoopState> nudged = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<LoopTask> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
+    /**
+     * Held by whichever thread runs a step: the loop thread, or a thread that brought work
+     * while the loop was idle ({@link #tryStepHere}).
+     */
+    private final ReentrantLock stepLock = new ReentrantLock();
+    /** When the loop thread next wakes by itself; written under {@link #stepLock}. */
+    private volatile long loopDeadline = Long.MAX_VALUE;
+    /** Completions of the application's futures, left by steps off the loop thread for it to run. */
+    private final ConcurrentLinkedQueue<Runnable> forApplication = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean closing;
     private volatile int sessionsOpen;
     /** What killed the loop, or null while it runs. */
     private volatile Throwable failure;
 
-    // Owned by the loop.
+    // Owned by the loop: read and written only under stepLock.
+    /** Whether the step in progress runs on a thread other than the loop's. */
+    private boolean steppingElsewhere;
     private final Demux<SessionLoopState> demux;
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final ArrayDeque<SessionLoopState> acceptQueue = new ArrayDeque<>();
@@ -575,9 +587,16 @@ public final class Endpoint implements AutoCloseable {
     }
 
     private long doStep(long now) {
-        LoopTask task;
-        while ((task = tasks.poll()) != null) {
-            task.run(now);
+        if (!steppingElsewhere) {
+            // Application requests and the futures they complete stay on the loop thread.
+            LoopTask task;
+            while ((task = tasks.poll()) != null) {
+                task.run(now);
+            }
+            Runnable completion;
+            while ((completion = forApplication.poll()) != null) {
+                completion.run();
+            }
         }
         if (terminated.isDone()) {
             return Long.MAX_VALUE;
@@ -614,7 +633,7 @@ public final class Endpoint implements AutoCloseable {
         }
         dirty.clear();
         routedThisStep = 0;
-        if (shutdown != null) {
+        if (shutdown != null && !steppingElsewhere) {
             advanceShutdown(now);
         }
         sessionsOpen = demux.sessionCount();
@@ -637,7 +656,7 @@ public final class Endpoint implements AutoCloseable {
 
     /** @return whether frames, nudges or requests wait for the next {@link #step(long)} */
     public boolean hasPendingWork() {
-        return !inbound.isEmpty() || !nudged.isEmpty() || !tasks.isEmpty();
+        return !inbound.isEmpty() || !nudged.isEmpty() || !tasks.isEmpty() || !forApplication.isEmpty();
     }
 
     /** @return whether the endpoint has shut down: sessions finished, inbox unbound */
@@ -657,12 +676,18 @@ public final class Endpoint implements AutoCloseable {
 
     private void runLoop() {
         while (!terminated.isDone()) {
-            wakeRequested.set(false);
             long next;
+            stepLock.lock();
             try {
+                // Cleared only once the lock is ours: waiting for it may have used up an
+                // unpark meant for the park below, and this step sees what that wake was for.
+                wakeRequested.set(false);
                 next = step(clock.nanoTime());
+                loopDeadline = next;
             } catch (Throwable t) {
                 return; // step() has failed the endpoint and said why
+            } finally {
+                stepLock.unlock();
             }
             if (terminated.isDone()) {
                 return;
@@ -815,7 +840,11 @@ public final class Endpoint implements AutoCloseable {
         }
         outbound.clear();
         if (established && !closedNow) {
-            onEstablished(s);
+            forApplication(() -> {
+                if (!s.removed) {
+                    onEstablished(s);
+                }
+            });
         }
         if (closedNow) {
             remove(s);
@@ -863,10 +892,26 @@ public final class Endpoint implements AutoCloseable {
         demux.remove(s);
         acceptQueue.remove(s);
         CloseReason reason = s.engine.closeReason();
-        if (s.connectFuture != null && !s.connectFuture.isDone()) {
-            s.connectFuture.completeExceptionally(connectFailure(s, reason));
+        forApplication(() -> {
+            if (s.connectFuture != null && !s.connectFuture.isDone()) {
+                s.connectFuture.completeExceptionally(connectFailure(s, reason));
+            }
+            s.session.onRemoved(reason);
+        });
+    }
+
+    /**
+     * Runs {@code completion} (which completes futures the application holds, and so runs
+     * the application's callbacks) now on the loop thread, or leaves it for the loop when
+     * the step runs elsewhere: a NATS dispatcher or a thread inside {@code write} must not
+     * run the application's code.
+     */
+    private void forApplication(Runnable completion) {
+        if (steppingElsewhere) {
+            forApplication.add(completion);
+        } else {
+            completion.run();
         }
-        s.session.onRemoved(reason);
     }
 
     private SessionException connectFailure(SessionLoopState s, CloseReason reason) {
@@ -1162,8 +1207,48 @@ public final class Endpoint implements AutoCloseable {
 
     /** Wakes the loop if frames were queued since it was last woken for arrivals. */
     private void wakeForArrivals() {
-        if (framesSinceWake.getAndSet(0) > 0) {
+        if (framesSinceWake.getAndSet(0) > 0 && !tryStepHere()) {
             wakeLoop();
+        }
+    }
+
+    /**
+     * Runs a step on the calling thread if the loop thread is not running one: the frames a
+     * network thread just queued, or the bytes a writer just buffered, then go out without
+     * waking the loop and switching to it, which on a busy host cost more than the step.
+     * The loop is still woken for what this step leaves it: application requests and
+     * completions, a shutdown in progress, queued work beyond one step, and a deadline
+     * earlier than the one it sleeps towards. Never waits for the lock, so no thread holding
+     * a session's lock can deadlock with the loop, and never nests in a step on the same
+     * thread.
+     *
+     * @return whether a step ran (or the endpoint is terminated); if not, the caller wakes the loop
+     */
+    private boolean tryStepHere() {
+        if (loopThread == null || Thread.currentThread() == loopThread || stepLock.isHeldByCurrentThread()
+                || !stepLock.tryLock()) {
+            return false;
+        }
+        try {
+            if (terminated.isDone()) {
+                return true;
+            }
+            long next;
+            steppingElsewhere = true;
+            try {
+                next = doStep(clock.nanoTime());
+            } catch (Throwable t) {
+                die(t); // as step() does on the loop: fail everything, loudly
+                return true;
+            } finally {
+                steppingElsewhere = false;
+            }
+            if (next < loopDeadline || hasPendingWork() || shutdown != null || !forApplication.isEmpty()) {
+                wakeLoop();
+            }
+            return true;
+        } finally {
+            stepLock.unlock();
         }
     }
 
@@ -1307,7 +1392,9 @@ public final class Endpoint implements AutoCloseable {
     void nudge(Session session) {
         if (session.nudged.compareAndSet(false, true)) {
             nudged.add(session.loopState);
-            wakeLoop();
+            if (!tryStepHere()) {
+                wakeLoop();
+            }
         }
     }
 
