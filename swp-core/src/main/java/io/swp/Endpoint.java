@@ -1239,6 +1239,7 @@ public final class Endpoint implements AutoCloseable {
                 next = doStep(clock.nanoTime());
             } catch (Throwable t) {
                 die(t); // as step() does on the loop: fail everything, loudly
+                wakeLoop(); // which then sees the endpoint terminated, and ends
                 return true;
             } finally {
                 steppingElsewhere = false;
