@@ -50,10 +50,13 @@ import org.slf4j.LoggerFactory;
  * to the sessions' engines, and sends what the engines produce. An endpoint from
  * {@link #open} runs its own loop thread that calls {@code step} whenever there is work
  * or a deadline passes; one from {@link #openSteppable} has no thread, and the caller
- * drives it, for instance in virtual time. The network's handler only decodes a frame
+ * drives it, for instance in virtual time. The network's handler decodes a frame
  * (malformed frames are counted and dropped) and queues it. Application threads call a
  * session's engine directly, under the session's lock, and then nudge the loop, which
- * coalesces nudges: one step serves any number of writes made before it.
+ * coalesces nudges: one step serves any number of writes made before it. Steps run under
+ * a lock: when the loop thread is idle, the thread that queued frames or nudged runs the
+ * step itself instead of waking it, and the loop thread is woken only for what must stay
+ * on it (application requests, completing futures, shutdown, an earlier timer).
  *
  * <h2>Incoming sessions</h2>
  * A SYN starts a session at once; when its handshake completes it waits in the accept
@@ -74,7 +77,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Futures</h2>
  * {@link #connectAsync}, {@link #acceptAsync()}, {@link #closeAsync()} and
- * {@link Session#closeFuture()} are completed by the loop. Actions attached to them with
+ * {@link Session#closeFuture()} are completed on the loop thread, never on a network
+ * thread or inside another session's {@code write} (only an endpoint that fails, see
+ * {@link #failure()}, fails them on the thread that ran the failing step). Actions attached to them with
  * the non-async {@code CompletableFuture} methods may run on the loop thread, so they must
  * not block.
  */
@@ -409,14 +414,45 @@ public final class Endpoint implements AutoCloseable {
             f.completeExceptionally(closedException());
             return f;
         }
-        post(now -> {
-            if (shutdown != null) {
-                f.completeExceptionally(closedException());
-            } else {
-                work.run(f, now);
-            }
-        });
+        post(new PendingRequest<>(f, work));
         return f;
+    }
+
+    /** A request waiting for the loop, with the future it completes. */
+    private final class PendingRequest<T> implements LoopTask {
+        private final CompletableFuture<T> result;
+        private final Request<T> work;
+
+        PendingRequest(CompletableFuture<T> result, Request<T> work) {
+            this.result = result;
+            this.work = work;
+        }
+
+        @Override
+        public void run(long now) {
+            if (shutdown != null) {
+                result.completeExceptionally(closedException());
+            } else {
+                work.run(result, now);
+            }
+        }
+
+        void fail() {
+            result.completeExceptionally(closedException());
+        }
+    }
+
+    /**
+     * Fails the requests no loop will run any more: the endpoint failed (possibly in a step
+     * off the loop thread, which runs no requests) before the loop took them.
+     */
+    private void failPendingRequests() {
+        LoopTask t;
+        while ((t = tasks.poll()) != null) {
+            if (t instanceof PendingRequest<?> r) {
+                r.fail();
+            }
+        }
     }
 
     private static SessionException connectTimedOut(String remoteInbox, Duration timeout) {
@@ -1182,6 +1218,7 @@ public final class Endpoint implements AutoCloseable {
         while ((w = acceptWaiters.poll()) != null) {
             w.completeExceptionally(new IOException(why, cause));
         }
+        failPendingRequests();
         try {
             binding.close();
         } catch (Throwable ignored) {
@@ -1401,6 +1438,10 @@ public final class Endpoint implements AutoCloseable {
 
     private void post(LoopTask task) {
         tasks.add(task);
+        if (failure != null) {
+            failPendingRequests(); // die() may have drained the queue before this one arrived
+            return;
+        }
         wakeLoop();
     }
 
