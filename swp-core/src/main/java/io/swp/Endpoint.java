@@ -54,9 +54,9 @@ import org.slf4j.LoggerFactory;
  * (malformed frames are counted and dropped) and queues it. Application threads call a
  * session's engine directly, under the session's lock, and then nudge the loop, which
  * coalesces nudges: one step serves any number of writes made before it. Steps run under
- * a lock: when the loop thread is idle, the thread that queued frames or nudged runs the
- * step itself instead of waking it, and the loop thread is woken only for what must stay
- * on it (application requests, completing futures, shutdown, an earlier timer).
+ * a lock: when the loop thread is idle, an application thread that nudges runs the step
+ * itself instead of waking it, and the loop thread is woken only for what must stay on it
+ * (application requests, completing futures, shutdown, an earlier timer).
  *
  * <h2>Incoming sessions</h2>
  * A SYN starts a session at once; when its handshake completes it waits in the accept
@@ -1244,15 +1244,18 @@ public final class Endpoint implements AutoCloseable {
 
     /** Wakes the loop if frames were queued since it was last woken for arrivals. */
     private void wakeForArrivals() {
-        if (framesSinceWake.getAndSet(0) > 0 && !tryStepHere()) {
+        // Not stepped here: the network's delivery thread must keep draining the
+        // transport's buffer, which the windows are planned against (with steps on the
+        // NATS dispatcher, 2,000 sessions overflowed its pending limit).
+        if (framesSinceWake.getAndSet(0) > 0) {
             wakeLoop();
         }
     }
 
     /**
-     * Runs a step on the calling thread if the loop thread is not running one: the frames a
-     * network thread just queued, or the bytes a writer just buffered, then go out without
-     * waking the loop and switching to it, which on a busy host cost more than the step.
+     * Runs a step on the calling thread if the loop thread is not running one: the bytes a
+     * writer just buffered, or the window a reader just freed, then go out without waking
+     * the loop and switching to it, which on a busy host cost more than the step.
      * The loop is still woken for what this step leaves it: application requests and
      * completions, a shutdown in progress, queued work beyond one step, and a deadline
      * earlier than the one it sleeps towards. Never waits for the lock, so no thread holding

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,66 +22,6 @@ class BurstDeliveryTest {
     /** Long enough that no timer wakes the receiving loop while a test waits. */
     private static final SessionConfig QUIET = SessionConfig.builder().keepaliveInterval(Duration.ofSeconds(60))
             .maxRto(Duration.ofSeconds(60)).initialRto(Duration.ofSeconds(30)).minRto(Duration.ofSeconds(30)).build();
-
-    /** Delivers at once, except to a held inbox, whose frames wait until released as one burst. */
-    private static final class HoldingNetwork implements Network {
-        private final DirectNetwork direct = new DirectNetwork();
-        private final List<byte[]> held = new ArrayList<>();
-        private volatile String heldInbox;
-
-        @Override
-        public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
-            return direct.bind(inbox, handler);
-        }
-
-        @Override
-        public void send(String inbox, byte[] frame) {
-            if (inbox.equals(heldInbox)) {
-                synchronized (held) {
-                    held.add(frame.clone());
-                }
-                return;
-            }
-            direct.send(inbox, frame);
-        }
-
-        int heldCount() {
-            synchronized (held) {
-                return held.size();
-            }
-        }
-
-        /** Delivers every held frame as one burst, each but the last saying that more follow. */
-        void release(String end) {
-            List<byte[]> burst;
-            synchronized (held) {
-                burst = new ArrayList<>(held);
-                held.clear();
-            }
-            heldInbox = null;
-            FrameHandler h = direct.handler("server");
-            for (int i = 0; i < burst.size(); i++) {
-                boolean last = i == burst.size() - 1;
-                h.onFrame(burst.get(i), !last || !end.equals("last frame says so"));
-            }
-            switch (end) {
-                case "last frame says so" -> { }
-                case "a malformed frame ends it" -> h.onFrame(new byte[] {1, 2, 3}, false);
-                case "onBurstEnd" -> h.onBurstEnd();
-                default -> throw new IllegalArgumentException(end);
-            }
-        }
-
-        @Override
-        public int maxFrameSize() {
-            return direct.maxFrameSize();
-        }
-
-        @Override
-        public void close() {
-            direct.close();
-        }
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"last frame says so", "a malformed frame ends it", "onBurstEnd"})
@@ -114,7 +52,7 @@ class BurstDeliveryTest {
             c.getOutputStream().flush();
             await().atMost(Duration.ofSeconds(10)).until(() -> net.heldCount() >= 41);
             long released = System.nanoTime();
-            net.release(end);
+            net.releaseAsBurst(end);
 
             // 41 frames, more than one wake's worth (Endpoint.MAX_FRAMES_PER_WAKE), and nothing
             // but the burst's end can wake the loop for the last of them within a minute.

@@ -1,0 +1,91 @@
+package io.swp;
+
+import io.swp.protocol.FrameCodec;
+import io.swp.protocol.FrameKind;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A {@link DirectNetwork} (delivery on the sender's thread) that holds the frames sent to
+ * one inbox, while asked to, until the test delivers them, and records which threads
+ * sent DATA.
+ */
+final class HoldingNetwork implements Network {
+    private final DirectNetwork direct = new DirectNetwork();
+    private final List<byte[]> held = new ArrayList<>();
+    /** Names of the threads that sent DATA frames. */
+    final Set<String> dataSenders = ConcurrentHashMap.newKeySet();
+    /** The inbox whose frames are held, or null. */
+    volatile String heldInbox;
+
+    @Override
+    public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
+        return direct.bind(inbox, handler);
+    }
+
+    @Override
+    public void send(String inbox, byte[] frame) {
+        try {
+            if (FrameCodec.decode(frame).kind() == FrameKind.DATA) {
+                dataSenders.add(Thread.currentThread().getName());
+            }
+        } catch (Exception e) {
+            throw new AssertionError("the endpoint sent a frame it cannot decode", e);
+        }
+        if (inbox.equals(heldInbox)) {
+            synchronized (held) {
+                held.add(frame.clone());
+            }
+            return;
+        }
+        direct.send(inbox, frame);
+    }
+
+    int heldCount() {
+        synchronized (held) {
+            return held.size();
+        }
+    }
+
+    /** Stops holding, and takes the held frames. */
+    private List<byte[]> takeHeld() {
+        synchronized (held) {
+            List<byte[]> frames = new ArrayList<>(held);
+            held.clear();
+            heldInbox = null;
+            return frames;
+        }
+    }
+
+    /**
+     * Delivers every held frame as one burst, each but the last saying that more follow,
+     * then ends the burst the way {@code end} names.
+     */
+    void releaseAsBurst(String end) {
+        FrameHandler h = direct.handler(heldInbox);
+        List<byte[]> burst = takeHeld();
+        for (int i = 0; i < burst.size(); i++) {
+            boolean last = i == burst.size() - 1;
+            h.onFrame(burst.get(i), !last || !end.equals("last frame says so"));
+        }
+        switch (end) {
+            case "last frame says so" -> { }
+            case "a malformed frame ends it" -> h.onFrame(new byte[] {1, 2, 3}, false);
+            case "onBurstEnd" -> h.onBurstEnd();
+            default -> throw new IllegalArgumentException(end);
+        }
+    }
+
+    @Override
+    public int maxFrameSize() {
+        return direct.maxFrameSize();
+    }
+
+    @Override
+    public void close() {
+        direct.close();
+    }
+}
