@@ -19,14 +19,24 @@ class StepOnCallerThreadTest {
     private static final SessionConfig QUIET = SessionConfig.builder().keepaliveInterval(Duration.ofSeconds(60))
             .maxRto(Duration.ofSeconds(60)).initialRto(Duration.ofSeconds(30)).minRto(Duration.ofSeconds(30)).build();
 
-    @Test
-    void aWriteWhileTheLoopIsIdleIsSentByTheWritingThread() throws Exception {
+    /** A test body given a connected pair of sessions on a {@link HoldingNetwork}. */
+    private interface PairBody {
+        void run(HoldingNetwork net, Session client, Session server) throws Exception;
+    }
+
+    private static void withPair(PairBody body) throws Exception {
         HoldingNetwork net = new HoldingNetwork();
         try (net; Endpoint server = Endpoint.open(net, "server", QUIET);
              Endpoint client = Endpoint.open(net, "client", QUIET)) {
             CompletableFuture<Session> accepted = server.acceptAsync();
             Session c = client.connect("server");
-            Session s = accepted.get(10, TimeUnit.SECONDS);
+            body.run(net, c, accepted.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aWriteWhileTheLoopIsIdleIsSentByTheWritingThread() throws Exception {
+        withPair((net, c, s) -> {
             // Each write waits until the previous byte was read, so the client's loop is
             // mostly idle (it still wakes to re-plan its timers after steps run elsewhere);
             // some write must find it so.
@@ -38,17 +48,12 @@ class StepOnCallerThreadTest {
             assertTrue(net.dataSenders.contains(writer), "DATA sent only by " + net.dataSenders);
             s.abort();
             c.abort();
-        }
+        });
     }
 
     @Test
     void futuresOfTheApplicationCompleteOnTheLoopThreadEvenWhenAnotherThreadSteps() throws Exception {
-        HoldingNetwork net = new HoldingNetwork();
-        try (net; Endpoint server = Endpoint.open(net, "server", QUIET);
-             Endpoint client = Endpoint.open(net, "client", QUIET)) {
-            CompletableFuture<Session> accepted = server.acceptAsync();
-            Session c = client.connect("server");
-            Session s = accepted.get(10, TimeUnit.SECONDS);
+        withPair((net, c, s) -> {
             CompletableFuture<String> serverClosedOn = s.closeFuture().thenApply(x -> Thread.currentThread().getName());
             CompletableFuture<String> clientClosedOn = c.closeFuture().thenApply(x -> Thread.currentThread().getName());
             // The abort nudges the server's idle loop from this thread, which then runs the
@@ -57,6 +62,6 @@ class StepOnCallerThreadTest {
             assertEquals("swp-loop-server", serverClosedOn.get(10, TimeUnit.SECONDS));
             assertEquals("swp-loop-client", clientClosedOn.get(10, TimeUnit.SECONDS));
             assertEquals(CloseReason.RESET_BY_PEER, c.closeFuture().get());
-        }
+        });
     }
 }
