@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,9 +79,9 @@ import org.slf4j.LoggerFactory;
  * {@link #connectAsync}, {@link #acceptAsync()}, {@link #closeAsync()} and
  * {@link Session#closeFuture()} are completed on the loop thread, never on a network
  * thread or inside another session's {@code write} (only an endpoint that fails, see
- * {@link #failure()}, fails them on the thread that ran the failing step). Actions attached to them with
- * the non-async {@code CompletableFuture} methods may run on the loop thread, so they must
- * not block.
+ * {@link #failure()}, fails them on the thread that ran the failing step). Actions
+ * attached to them with the non-async {@code CompletableFuture} methods may run on the
+ * loop thread, so they must not block.
  */
 public final class Endpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Endpoint.class);
@@ -690,7 +690,7 @@ public final class Endpoint implements AutoCloseable {
         return shutdown == null ? t : Math.min(t, shutdown.deadline());
     }
 
-    /** @return whether frames, nudges or requests wait for the next {@link #step(long)} */
+    /** @return whether frames, nudges, requests or completions wait for the next {@link #step(long)} */
     public boolean hasPendingWork() {
         return !inbound.isEmpty() || !nudged.isEmpty() || !tasks.isEmpty() || !forApplication.isEmpty();
     }
@@ -939,8 +939,8 @@ public final class Endpoint implements AutoCloseable {
     /**
      * Runs {@code completion} (which completes futures the application holds, and so runs
      * the application's callbacks) now on the loop thread, or leaves it for the loop when
-     * the step runs elsewhere: a NATS dispatcher or a thread inside {@code write} must not
-     * run the application's code.
+     * the step runs elsewhere: a thread inside some session's {@code write} must not run
+     * the application's code.
      */
     private void forApplication(Runnable completion) {
         if (steppingElsewhere) {
@@ -1284,7 +1284,7 @@ public final class Endpoint implements AutoCloseable {
             } finally {
                 steppingElsewhere = false;
             }
-            if (next < loopDeadline || hasPendingWork() || shutdown != null || !forApplication.isEmpty()) {
+            if (next < loopDeadline || hasPendingWork() || shutdown != null) {
                 wakeLoop();
             }
             return true;
