@@ -15,10 +15,7 @@ public interface Network extends AutoCloseable {
 
     /**
      * Starts delivering frames sent to {@code inbox} to {@code handler}. Frames may be
-     * delivered on a transport thread; the handler must not block for long. An endpoint's
-     * handler may run a step of its loop on the delivering thread, and so {@link #send}
-     * from inside the handler: implementations must allow that, and must not hold a lock
-     * while they call a handler that {@code send} or {@code bind} also takes.
+     * delivered on a transport thread; the handler must not block for long.
      *
      * @param inbox the local inbox (a NATS subject, used verbatim)
      * @param handler receives each arriving frame; it owns the array

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -19,32 +17,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * end still wakes it, when nothing else would for a minute.
  */
 class BurstDeliveryTest {
-    /** Long enough that no timer wakes the receiving loop while a test waits. */
-    private static final SessionConfig QUIET = SessionConfig.builder().keepaliveInterval(Duration.ofSeconds(60))
-            .maxRto(Duration.ofSeconds(60)).initialRto(Duration.ofSeconds(30)).minRto(Duration.ofSeconds(30)).build();
-
     @ParameterizedTest
     @ValueSource(strings = {"last frame says so", "a malformed frame ends it", "onBurstEnd"})
     void aBurstOfFramesReachesTheApplicationHoweverItEnds(String end) throws Exception {
-        HoldingNetwork net = new HoldingNetwork();
-        try (net; Endpoint server = Endpoint.open(net, "server", QUIET);
-             Endpoint client = Endpoint.open(net, "client", QUIET)) {
-            CompletableFuture<Session> accepted = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return server.accept(Duration.ofSeconds(10));
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            Session c = client.connect("server");
-            Session s = accepted.get(10, TimeUnit.SECONDS);
+        HoldingNetwork.withPair(p -> {
+            HoldingNetwork net = p.net();
+            Session c = p.client();
+            Session s = p.accepted();
             // One byte first, read before holding: the server has then acknowledged with its
             // whole window open, so the client sends all of the burst without waiting.
             c.getOutputStream().write(7);
             c.getOutputStream().flush();
             assertEquals(7, s.getInputStream().read());
             await().atMost(Duration.ofSeconds(10)).until(() -> c.stats().peerWindowFrames() >= 64);
-            byte[] data = new byte[40 * QUIET.maxPayloadBytes() + 123];
+            byte[] data = new byte[40 * HoldingNetwork.QUIET.maxPayloadBytes() + 123];
             new Random(3).nextBytes(data);
             net.heldInbox = "server";
 
@@ -66,10 +52,10 @@ class BurstDeliveryTest {
             assertArrayEquals(data, got);
             // Read well before any timer could have fired: the burst's end woke the loop.
             assertTrue(System.nanoTime() - released < TimeUnit.SECONDS.toNanos(20));
-            assertEquals(0, server.stats().inboundQueueDrops());
+            assertEquals(0, p.server().stats().inboundQueueDrops());
             // The peers' 30 s RTO would make a graceful close slow; this test is about delivery.
             s.abort();
             c.abort();
-        }
+        });
     }
 }

@@ -3,10 +3,13 @@ package io.swp;
 import io.swp.protocol.FrameCodec;
 import io.swp.protocol.FrameKind;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link DirectNetwork} (delivery on the sender's thread) that holds the frames sent to
@@ -14,6 +17,32 @@ import java.util.concurrent.ConcurrentHashMap;
  * sent DATA.
  */
 final class HoldingNetwork implements Network {
+    /** Session defaults under which no timer wakes a loop while a test runs. */
+    static final SessionConfig QUIET = SessionConfig.builder().keepaliveInterval(Duration.ofSeconds(60))
+            .maxRto(Duration.ofSeconds(60)).initialRto(Duration.ofSeconds(30)).minRto(Duration.ofSeconds(30)).build();
+
+    /**
+     * A connected pair on a {@link HoldingNetwork}: endpoints "server" and "client" with
+     * {@link #QUIET} defaults, and a session between them.
+     */
+    record Pair(HoldingNetwork net, Endpoint server, Session client, Session accepted) { }
+
+    /** A test body given a {@link Pair}. */
+    interface PairBody {
+        void run(Pair pair) throws Exception;
+    }
+
+    /** Runs {@code body} with a new connected pair, and closes it all afterwards. */
+    static void withPair(PairBody body) throws Exception {
+        HoldingNetwork net = new HoldingNetwork();
+        try (net; Endpoint server = Endpoint.open(net, "server", QUIET);
+             Endpoint client = Endpoint.open(net, "client", QUIET)) {
+            CompletableFuture<Session> accepted = server.acceptAsync();
+            Session c = client.connect("server");
+            body.run(new Pair(net, server, c, accepted.get(10, TimeUnit.SECONDS)));
+        }
+    }
+
     private final DirectNetwork direct = new DirectNetwork();
     private final List<byte[]> held = new ArrayList<>();
     /** Names of the threads that sent DATA frames. */
