@@ -560,42 +560,13 @@ public final class Publisher extends FanoutLoop {
     }
 
     /** Settings of a publisher before it opens. */
-    public static final class Builder {
-        private final Network network;
-        private final String subject;
-        private String inbox;
-        private FanoutConfig config = FanoutConfig.DEFAULTS;
-        private Clock clock = Clock.SYSTEM;
-
+    public static final class Builder extends FanoutBuilder<Builder, Publisher> {
         private Builder(Network network, String subject) {
-            this.network = Objects.requireNonNull(network, "network");
-            this.subject = Objects.requireNonNull(subject, "subject");
+            super(network, subject);
         }
 
-        /**
-         * @param inbox the publisher's own inbox; default {@code SUBJECT.pub.<stream nonce>}
-         * @return this builder
-         */
-        public Builder inbox(String inbox) {
-            this.inbox = Objects.requireNonNull(inbox, "inbox");
-            return this;
-        }
-
-        /**
-         * @param config the protocol settings; default {@link FanoutConfig#DEFAULTS}
-         * @return this builder
-         */
-        public Builder config(FanoutConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
-            return this;
-        }
-
-        /**
-         * @param clock the time source; default {@link Clock#SYSTEM}
-         * @return this builder
-         */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
+        @Override
+        Builder self() {
             return this;
         }
 
@@ -603,6 +574,7 @@ public final class Publisher extends FanoutLoop {
          * @return the open publisher
          * @throws IOException if its inbox cannot be bound
          */
+        @Override
         public Publisher open() throws IOException {
             return new Publisher(network, subject, inbox, config, clock);
         }

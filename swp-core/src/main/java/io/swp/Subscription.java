@@ -463,49 +463,21 @@ public final class Subscription extends FanoutLoop {
     }
 
     /** Settings of a subscription before it opens. */
-    public static final class Builder {
-        private final Network network;
-        private final String subject;
-        private String inbox;
-        private FanoutConfig config = FanoutConfig.DEFAULTS;
-        private Clock clock = Clock.SYSTEM;
-
+    public static final class Builder extends FanoutBuilder<Builder, Subscription> {
         private Builder(Network network, String subject) {
-            this.network = Objects.requireNonNull(network, "network");
-            this.subject = Objects.requireNonNull(subject, "subject");
+            super(network, subject);
         }
 
-        /**
-         * @param inbox this receiver's own inbox; default {@code SUBJECT.sub.<nonce>}
-         * @return this builder
-         */
-        public Builder inbox(String inbox) {
-            this.inbox = Objects.requireNonNull(inbox, "inbox");
-            return this;
-        }
-
-        /**
-         * @param config the protocol settings (window, late-join policy, …); default {@link FanoutConfig#DEFAULTS}
-         * @return this builder
-         */
-        public Builder config(FanoutConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
-            return this;
-        }
-
-        /**
-         * @param clock the time source; default {@link Clock#SYSTEM}
-         * @return this builder
-         */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
+        @Override
+        Builder self() {
             return this;
         }
 
         /**
          * @return the open subscription
-         * @throws IOException if binding fails
+         * @throws IOException if its inbox cannot be bound
          */
+        @Override
         public Subscription open() throws IOException {
             return new Subscription(network, subject, inbox, config, clock);
         }
