@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Handshake and nonces</h2>
  * SYN (our nonce, destination nonce 0) → SYN_ACK (the acceptor's nonce, ours echoed) →
- * ACK. The initiator retries the SYN with RTO backoff until the connect timeout. Endpoints
+ * ACK. The initiator retries the SYN until the connect timeout, every RTO for the first
+ * three timeouts and then with backoff (at most one keepalive interval apart). Endpoints
  * accept statelessly ({@link #statelessSynAck}, {@link #acceptProven}): the acceptor's
  * engine is created by the initiator's first frame after the SYN_ACK and never resends
  * the SYN_ACK, so a lost SYN_ACK is repaired by the initiator's SYN retransmission and a
@@ -153,8 +154,8 @@ public final class Engine {
     private static final int HEAVY_LOSS_RETRANSMIT_SHARE = 6;
     /** The shortest wait for a tail-loss probe: a loaded host's scheduling delay. */
     private static final long MIN_PROBE_TIMEOUT_NANOS = 1_000_000L;
-    /** Retransmission timeouts in a row, once established, before the RTO backs off. */
-    private static final int LINEAR_TIMEOUTS = 3;
+    /** Retransmission timeouts in a row, in the handshake or after, before the RTO backs off. */
+    static final int LINEAR_TIMEOUTS = 3;
     /** Scheduling delay a loaded host adds to the round trip, which the queue cap must not starve. */
     private static final long QUEUE_ALLOWANCE_NANOS = 2_000_000L;
     /** The queue cap never goes below this many full frames. */
@@ -1108,13 +1109,14 @@ public final class Engine {
 
     private void onRetransmitTimeout(long now) {
         timeouts++;
-        // Established, the first LINEAR_TIMEOUTS expiries in a row keep the RTO (as Linux
-        // does for thin streams): at heavy loss a timeout's retransmission or its
+        // The first LINEAR_TIMEOUTS expiries in a row keep the RTO (as Linux does for thin
+        // streams), in the handshake too: at heavy loss a timeout's retransmission or its
         // acknowledgement is often lost too (half the time at 30 % each way), and doubling
-        // at once turned a few unlucky rounds into seconds of silence. Loss is not a
+        // at once turned a few unlucky rounds into seconds of silence (a SYN that needed a
+        // fourth try started a 64 MiB transfer 2.5 s late at 30 % loss). Loss is not a
         // congestion signal here; a peer that stays silent still gets exponential backoff.
         boolean handshake = state == EngineState.SYN_SENT || state == EngineState.SYN_RECEIVED;
-        if (handshake || ++timeoutsSinceNews > LINEAR_TIMEOUTS) {
+        if (++timeoutsSinceNews > LINEAR_TIMEOUTS) {
             rtt.backoff();
         }
         if (handshake) {
@@ -1496,6 +1498,7 @@ public final class Engine {
             noteRttSample(now - handshakeFirstSentAt, now);
         }
         rtt.resetBackoff();
+        timeoutsSinceNews = 0;
         retransmitDeadline = NEVER;
         handshakeDue = false;
         state = outputShutdown ? EngineState.FIN_WAIT_1 : EngineState.ESTABLISHED;
