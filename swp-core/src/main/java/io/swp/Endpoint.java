@@ -1247,8 +1247,8 @@ public final class Endpoint implements AutoCloseable {
     }
 
     /**
-     * Has the frames queued since the loop was last woken for arrivals stepped, on this
-     * thread if the transport's queue is empty and the loop is idle, or else by the loop.
+     * Gets the frames queued since the loop was last woken for arrivals stepped: on this
+     * thread if the transport's queue is empty and the loop is idle, else by the loop.
      * A delivery thread steps only with nothing waiting behind it: the windows are planned
      * against the transport's buffer, which it must keep draining (stepping on the NATS
      * dispatcher in the middle of bursts let 2,000 sessions overflow its pending limit).

@@ -54,11 +54,11 @@ public interface Network extends AutoCloseable {
          * {@code moreFollow = false} it may spend longer, as nothing waits behind this
          * frame: an endpoint then runs a step on this thread, which may call
          * {@link Network#send}. So a network must pass {@code false} only when its queue
-         * for this handler is really empty. A network
-         * that passes {@code moreFollow = true} must call the same handler again without
-         * waiting for more network input: with its next frame, or with {@link #onBurstEnd()}
-         * before it delivers to another handler. Networks that cannot tell call
-         * {@link #onFrame(byte[])}, which this default does too.
+         * for this handler is really empty. A network that passes {@code moreFollow = true}
+         * must call the same handler again without waiting for more network input: with
+         * its next frame, or with {@link #onBurstEnd()} before it delivers to another
+         * handler. Networks that cannot tell call {@link #onFrame(byte[])}, which this
+         * default does too.
          *
          * @param frame the frame bytes, owned by the handler from now on
          * @param moreFollow whether the transport delivers more frames at once
