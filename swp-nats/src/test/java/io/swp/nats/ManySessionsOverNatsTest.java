@@ -85,75 +85,83 @@ class ManySessionsOverNatsTest {
         try (NatsNetwork net = NatsNetwork.connect(server.url(), netConfig);
              Endpoint b = Endpoint.open(net, "many.b", config);
              Endpoint a = Endpoint.open(net, "many.a", config)) {
-            long start = System.nanoTime();
-            List<CompletableFuture<Session>> accepted = new ArrayList<>();
-            for (int i = 0; i < sessions; i++) {
-                accepted.add(b.acceptAsync());
-            }
-            List<Session> out = new ArrayList<>();
-            int batch = 1_000; // within the acceptor's reply burst (2,000), so no SYN is rate-limited
-            for (int i = 0; i < sessions; i += batch) {
-                List<CompletableFuture<Session>> connects = new ArrayList<>();
-                for (int j = i; j < Math.min(sessions, i + batch); j++) {
-                    connects.add(a.connectAsync("many.b", SessionConfig.defaults()));
+            try {
+                long start = System.nanoTime();
+                List<CompletableFuture<Session>> accepted = new ArrayList<>();
+                for (int i = 0; i < sessions; i++) {
+                    accepted.add(b.acceptAsync());
                 }
-                for (CompletableFuture<Session> c : connects) {
-                    out.add(c.get(60, TimeUnit.SECONDS));
+                List<Session> out = new ArrayList<>();
+                int batch = 1_000; // within the acceptor's reply burst (2,000), so no SYN is rate-limited
+                for (int i = 0; i < sessions; i += batch) {
+                    List<CompletableFuture<Session>> connects = new ArrayList<>();
+                    for (int j = i; j < Math.min(sessions, i + batch); j++) {
+                        connects.add(a.connectAsync("many.b", SessionConfig.defaults()));
+                    }
+                    for (CompletableFuture<Session> c : connects) {
+                        out.add(c.get(60, TimeUnit.SECONDS));
+                    }
                 }
-            }
-            List<Session> in = new ArrayList<>();
-            for (CompletableFuture<Session> f : accepted) {
-                in.add(f.get(60, TimeUnit.SECONDS));
-            }
-            CompletableFuture<Void> watch = CompletableFuture.runAsync(() -> {
-                while (running.get()) {
-                    peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
-                    peakThreads.accumulateAndGet(Thread.activeCount(), Math::max);
-                    LockSupport.parkNanos(10_000_000);
+                List<Session> in = new ArrayList<>();
+                for (CompletableFuture<Session> f : accepted) {
+                    in.add(f.get(60, TimeUnit.SECONDS));
                 }
-            });
-            byte[] data = new byte[bytesEach];
-            for (int i = 0; i < bytesEach; i++) {
-                data[i] = (byte) (i * 31 + 7);
-            }
-            for (Session s : out) {
-                s.getOutputStream().write(data); // queued: the send buffer holds it, nothing blocks
-            }
-            // Two readers take whatever each session has: the application of 10,000
-            // sessions cannot be 10,000 threads.
-            int readers = 2;
-            List<CompletableFuture<Long>> reads = new ArrayList<>();
-            for (int r = 0; r < readers; r++) {
-                List<Session> mine = new ArrayList<>();
-                for (int i = r; i < in.size(); i += readers) {
-                    mine.add(in.get(i));
+                CompletableFuture<Void> watch = CompletableFuture.runAsync(() -> {
+                    while (running.get()) {
+                        peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                        peakThreads.accumulateAndGet(Thread.activeCount(), Math::max);
+                        LockSupport.parkNanos(10_000_000);
+                    }
+                });
+                byte[] data = new byte[bytesEach];
+                for (int i = 0; i < bytesEach; i++) {
+                    data[i] = (byte) (i * 31 + 7);
                 }
-                reads.add(CompletableFuture.supplyAsync(() -> readAll(mine, bytesEach, data)));
+                for (Session s : out) {
+                    s.getOutputStream().write(data); // queued: the send buffer holds it, nothing blocks
+                }
+                // Two readers take whatever each session has: the application of 10,000
+                // sessions cannot be 10,000 threads.
+                int readers = 2;
+                List<CompletableFuture<Long>> reads = new ArrayList<>();
+                for (int r = 0; r < readers; r++) {
+                    List<Session> mine = new ArrayList<>();
+                    for (int i = r; i < in.size(); i += readers) {
+                        mine.add(in.get(i));
+                    }
+                    reads.add(CompletableFuture.supplyAsync(() -> readAll(mine, bytesEach, data)));
+                }
+                long total = 0;
+                for (CompletableFuture<Long> f : reads) {
+                    total += f.get(15, TimeUnit.MINUTES);
+                }
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                running.set(false);
+                watch.get(10, TimeUnit.SECONDS);
+                assertEquals((long) sessions * bytesEach, total, "every session's data arrived");
+                Result r = new Result(sessions, bytesEach, millis, peakHeap.get() / MIB, (int) peakThreads.get(),
+                        net.droppedFrames(), b.stats().budgetDrops(), b.stats().inboundQueueDrops(),
+                        a.stats().inboundQueueDrops());
+                System.out.printf("%d sessions on one NATS connection, %d KiB each, pending limit %d MiB: %d ms "
+                        + "(connects included), peak heap %d MiB, peak live threads %d, transport drops %d, "
+                        + "budget drops %d, inbound queue drops %d at the receiver and %d at the sender (frames merged "
+                        + "into a waiting one: %d and %d)%n", sessions, bytesEach / 1024, pendingBytes / MIB, millis,
+                        r.peakHeapMiB(), r.peakThreads(), r.transportDrops(), r.budgetDrops(), r.queueDrops(),
+                        r.senderQueueDrops(), b.stats().inboundFramesMerged(), a.stats().inboundFramesMerged());
+                // Closing every session gracefully, both sides at once: a shutdown must not cost
+                // a visit to every session at every step.
+                long closeStart = System.nanoTime();
+                CompletableFuture.allOf(a.closeAsync(), b.closeAsync()).get(5, TimeUnit.MINUTES);
+                System.out.printf("closed both endpoints (%d sessions) in %d ms%n", sessions,
+                        (System.nanoTime() - closeStart) / 1_000_000);
+                return r;
+            } catch (Exception | Error e) {
+                // Closing 2,000 sessions gracefully after a failure can outlast the timeout,
+                // which would then be all the report shows: say what failed first.
+                System.out.println("failed before closing the endpoints: " + e);
+                e.printStackTrace(System.out);
+                throw e;
             }
-            long total = 0;
-            for (CompletableFuture<Long> f : reads) {
-                total += f.get(15, TimeUnit.MINUTES);
-            }
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            running.set(false);
-            watch.get(10, TimeUnit.SECONDS);
-            assertEquals((long) sessions * bytesEach, total, "every session's data arrived");
-            Result r = new Result(sessions, bytesEach, millis, peakHeap.get() / MIB, (int) peakThreads.get(),
-                    net.droppedFrames(), b.stats().budgetDrops(), b.stats().inboundQueueDrops(),
-                    a.stats().inboundQueueDrops());
-            System.out.printf("%d sessions on one NATS connection, %d KiB each, pending limit %d MiB: %d ms "
-                    + "(connects included), peak heap %d MiB, peak live threads %d, transport drops %d, "
-                    + "budget drops %d, inbound queue drops %d at the receiver and %d at the sender (frames merged "
-                    + "into a waiting one: %d and %d)%n", sessions, bytesEach / 1024, pendingBytes / MIB, millis,
-                    r.peakHeapMiB(), r.peakThreads(), r.transportDrops(), r.budgetDrops(), r.queueDrops(),
-                    r.senderQueueDrops(), b.stats().inboundFramesMerged(), a.stats().inboundFramesMerged());
-            // Closing every session gracefully, both sides at once: a shutdown must not cost
-            // a visit to every session at every step.
-            long closeStart = System.nanoTime();
-            CompletableFuture.allOf(a.closeAsync(), b.closeAsync()).get(5, TimeUnit.MINUTES);
-            System.out.printf("closed both endpoints (%d sessions) in %d ms%n", sessions,
-                    (System.nanoTime() - closeStart) / 1_000_000);
-            return r;
         } finally {
             running.set(false);
         }
