@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * to the sessions' engines, and sends what the engines produce. An endpoint from
  * {@link #open} runs its own loop thread that calls {@code step} whenever there is work
  * or a deadline passes; one from {@link #openSteppable} has no thread, and the caller
- * drives it, for instance in virtual time. The network's handler decodes a frame
+ * drives it, for instance in virtual time. The network's handler only decodes a frame
  * (malformed frames are counted and dropped) and queues it. Application threads call a
  * session's engine directly, under the session's lock, and then nudge the loop, which
  * coalesces nudges: one step serves any number of writes made before it. Steps run under
@@ -609,6 +609,11 @@ public final class Endpoint implements AutoCloseable {
         if (loopThread != null && Thread.currentThread() != loopThread) {
             throw new IllegalStateException("endpoint " + localInbox + " runs its own loop thread");
         }
+        return stepOrDie(now);
+    }
+
+    /** One step, on whichever thread holds the right to it; nothing once terminated. */
+    private long stepOrDie(long now) {
         if (terminated.isDone()) {
             return Long.MAX_VALUE;
         }
@@ -1277,10 +1282,9 @@ public final class Endpoint implements AutoCloseable {
             long next;
             steppingElsewhere = true;
             try {
-                next = doStep(clock.nanoTime());
+                next = stepOrDie(clock.nanoTime());
             } catch (Throwable t) {
-                die(t); // as step() does on the loop: fail everything, loudly
-                wakeLoop(); // which then sees the endpoint terminated, and ends
+                wakeLoop(); // the endpoint died: the loop sees it terminated, and ends
                 return true;
             } finally {
                 steppingElsewhere = false;
