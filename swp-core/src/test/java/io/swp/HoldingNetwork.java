@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A {@link DirectNetwork} (delivery on the sender's thread) that holds the frames sent to
  * one inbox, while asked to, until the test delivers them, and records which threads
- * sent DATA and ACKs.
+ * sent DATA.
  */
 final class HoldingNetwork implements Network {
     /** Session defaults under which no timer wakes a loop while a test runs. */
@@ -34,14 +34,9 @@ final class HoldingNetwork implements Network {
 
     /** Runs {@code body} with a new connected pair, and closes it all afterwards. */
     static void withPair(PairBody body) throws Exception {
-        withPair(QUIET, body);
-    }
-
-    /** Runs {@code body} with a new connected pair whose endpoints have {@code defaults}. */
-    static void withPair(SessionConfig defaults, PairBody body) throws Exception {
         HoldingNetwork net = new HoldingNetwork();
-        try (net; Endpoint server = Endpoint.open(net, "server", defaults);
-             Endpoint client = Endpoint.open(net, "client", defaults)) {
+        try (net; Endpoint server = Endpoint.open(net, "server", QUIET);
+             Endpoint client = Endpoint.open(net, "client", QUIET)) {
             CompletableFuture<Session> accepted = server.acceptAsync();
             Session c = client.connect("server");
             body.run(new Pair(net, server, c, accepted.get(10, TimeUnit.SECONDS)));
@@ -52,8 +47,6 @@ final class HoldingNetwork implements Network {
     private final List<byte[]> held = new ArrayList<>();
     /** Names of the threads that sent DATA frames. */
     final Set<String> dataSenders = ConcurrentHashMap.newKeySet();
-    /** Names of the threads that sent ACK frames. */
-    final Set<String> ackSenders = ConcurrentHashMap.newKeySet();
     /** The inbox whose frames are held, or null. */
     volatile String heldInbox;
 
@@ -65,11 +58,8 @@ final class HoldingNetwork implements Network {
     @Override
     public void send(String inbox, byte[] frame) {
         try {
-            FrameKind kind = FrameCodec.decode(frame).kind();
-            if (kind == FrameKind.DATA) {
+            if (FrameCodec.decode(frame).kind() == FrameKind.DATA) {
                 dataSenders.add(Thread.currentThread().getName());
-            } else if (kind == FrameKind.ACK) {
-                ackSenders.add(Thread.currentThread().getName());
             }
         } catch (Exception e) {
             throw new AssertionError("the endpoint sent a frame it cannot decode", e);
