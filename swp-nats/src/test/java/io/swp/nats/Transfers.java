@@ -6,11 +6,14 @@ import io.swp.protocol.EngineStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -71,10 +74,7 @@ final class Transfers {
         });
         long received;
         String receivedDigest;
-        try (Session session = to.accept(ACCEPT_TIMEOUT)) {
-            if (session == null) {
-                throw new AssertionError("no session arrived within " + ACCEPT_TIMEOUT);
-            }
+        try (Session session = accept(to, List.of(sent))) {
             Blake2bDigest digest = new Blake2bDigest(DIGEST_BITS);
             byte[] buf = new byte[CHUNK_BYTES];
             received = 0;
@@ -98,6 +98,40 @@ final class Transfers {
 
     private record Sent(String digest, EngineStats stats) {
     }
+
+    /**
+     * Accepts the next session on {@code to}, failing at once, with the sender's own error,
+     * if one of {@code senders} failed first (its session will never arrive), and after
+     * {@link #ACCEPT_TIMEOUT} with the endpoint's counters.
+     */
+    static Session accept(Endpoint to, Collection<? extends CompletableFuture<?>> senders) throws IOException {
+        long deadline = System.nanoTime() + ACCEPT_TIMEOUT.toNanos();
+        while (true) {
+            for (CompletableFuture<?> sender : senders) {
+                if (sender.isCompletedExceptionally()) {
+                    try {
+                        sender.join();
+                    } catch (RuntimeException e) {
+                        throw new AssertionError("a sender failed before its session arrived at "
+                                + to.localInbox() + ": " + e.getCause(), e.getCause());
+                    }
+                }
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new AssertionError("no session arrived at " + to.localInbox() + " within " + ACCEPT_TIMEOUT
+                        + "; senders done " + senders.stream().filter(CompletableFuture::isDone).count() + " of "
+                        + senders.size() + "; " + to.stats());
+            }
+            try {
+                return to.accept(Duration.ofNanos(Math.min(left, ACCEPT_SLICE.toNanos())));
+            } catch (SocketTimeoutException e) {
+                // look at the senders again
+            }
+        }
+    }
+
+    private static final Duration ACCEPT_SLICE = Duration.ofMillis(500);
 
     /** Writes seeded data: a random 1 MiB pattern with the chunk number stamped into each chunk. */
     static String write(OutputStream out, long bytes, long seed) throws IOException {
