@@ -1252,7 +1252,7 @@ public final class Endpoint implements AutoCloseable {
         // Not stepped here: the network's delivery thread must keep draining the
         // transport's buffer, which the windows are planned against (with steps on the
         // NATS dispatcher, 2,000 sessions overflowed its pending limit, and failed even
-        // with steps only while the dispatcher's queue was empty).
+        // with steps only while the dispatcher's queue was empty; see docs/sessions.md).
         if (framesSinceWake.getAndSet(0) > 0) {
             wakeLoop();
         }
