@@ -30,6 +30,7 @@ final class Transfers {
     private static final int PATTERN_BYTES = 1024 * 1024;
     private static final int DIGEST_BITS = 256;
     static final Duration ACCEPT_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration ACCEPT_SLICE = Duration.ofMillis(500);
 
     private Transfers() {
     }
@@ -101,8 +102,8 @@ final class Transfers {
 
     /**
      * Accepts the next session on {@code to}, failing at once, with the sender's own error,
-     * if one of {@code senders} failed first (its session will never arrive), and after
-     * {@link #ACCEPT_TIMEOUT} with the endpoint's counters.
+     * if one of {@code senders} has failed (a sender whose connect failed never brings its
+     * session), and after {@link #ACCEPT_TIMEOUT} with the endpoint's counters.
      */
     static Session accept(Endpoint to, Collection<? extends CompletableFuture<?>> senders) throws IOException {
         long deadline = System.nanoTime() + ACCEPT_TIMEOUT.toNanos();
@@ -112,7 +113,7 @@ final class Transfers {
                     try {
                         sender.join();
                     } catch (RuntimeException e) {
-                        throw new AssertionError("a sender failed before its session arrived at "
+                        throw new AssertionError("a sender failed while sessions were awaited at "
                                 + to.localInbox() + ": " + e.getCause(), e.getCause());
                     }
                 }
@@ -130,8 +131,6 @@ final class Transfers {
             }
         }
     }
-
-    private static final Duration ACCEPT_SLICE = Duration.ofMillis(500);
 
     /** Writes seeded data: a random 1 MiB pattern with the chunk number stamped into each chunk. */
     static String write(OutputStream out, long bytes, long seed) throws IOException {
