@@ -131,7 +131,9 @@ public final class Endpoint implements AutoCloseable {
      * while the loop was idle ({@link #tryStepHere}).
      */
     private final ReentrantLock stepLock = new ReentrantLock();
-    /** When the loop thread next wakes by itself; written under {@link #stepLock}. */
+    /** The next deadline as the latest step, on whichever thread, left it. */
+    private volatile long stepDeadline = Long.MAX_VALUE;
+    /** When the loop thread, going to sleep, next wakes by itself; written by it alone. */
     private volatile long loopDeadline = Long.MAX_VALUE;
     /** Completions of the application's futures, left by steps off the loop thread for it to run. */
     private final ConcurrentLinkedQueue<Runnable> forApplication = new ConcurrentLinkedQueue<>();
@@ -618,7 +620,9 @@ public final class Endpoint implements AutoCloseable {
             return Long.MAX_VALUE;
         }
         try {
-            return doStep(now);
+            long next = doStep(now);
+            stepDeadline = next;
+            return next;
         } catch (Throwable t) {
             // Whatever broke (an OutOfMemoryError, a bug), nobody may be left waiting on a
             // loop that no longer runs: fail everything, loudly, and stop.
@@ -717,14 +721,9 @@ public final class Endpoint implements AutoCloseable {
 
     private void runLoop() {
         while (!terminated.isDone()) {
-            long next;
             stepLock.lock();
             try {
-                // Cleared only once the lock is ours: waiting for it may have used up an
-                // unpark meant for the park below, and this step sees what that wake was for.
-                wakeRequested.set(false);
-                next = step(clock.nanoTime());
-                loopDeadline = next;
+                step(clock.nanoTime());
             } catch (Throwable t) {
                 return; // step() has failed the endpoint and said why
             } finally {
@@ -733,8 +732,19 @@ public final class Endpoint implements AutoCloseable {
             if (terminated.isDone()) {
                 return;
             }
+            // Cleared just before looking for work, never earlier: a wake's unpark can be
+            // used up by a park inside a step (the step lock, a session's lock, the
+            // transport's send) while that step, or one on another thread, takes the work
+            // it was for; left set, it would turn every later wake into a no-op. A wake
+            // from here on unparks the park below; one before is for work seen here.
+            wakeRequested.set(false);
             if (hasPendingWork()) {
                 continue;
+            }
+            long next = stepDeadline;
+            loopDeadline = next;
+            if (stepDeadline != next) {
+                continue; // a step elsewhere moved the deadline, and may not have seen loopDeadline
             }
             if (next == Long.MAX_VALUE) {
                 LockSupport.park(this);
