@@ -2,7 +2,6 @@ package io.swp;
 
 import io.swp.protocol.FrameCodec;
 import io.swp.protocol.FrameKind;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * one inbox, while asked to, until the test delivers them, and records which threads
  * sent DATA.
  */
-final class HoldingNetwork implements Network {
+final class HoldingNetwork extends ForwardingNetwork {
     /** Session defaults under which no timer wakes a loop while a test runs. */
     static final SessionConfig QUIET = SessionConfig.builder().keepaliveInterval(Duration.ofSeconds(60))
             .maxRto(Duration.ofSeconds(60)).initialRto(Duration.ofSeconds(30)).minRto(Duration.ofSeconds(30)).build();
@@ -43,17 +42,11 @@ final class HoldingNetwork implements Network {
         }
     }
 
-    private final DirectNetwork direct = new DirectNetwork();
     private final List<byte[]> held = new ArrayList<>();
     /** Names of the threads that sent DATA frames. */
     final Set<String> dataSenders = ConcurrentHashMap.newKeySet();
     /** The inbox whose frames are held, or null. */
     volatile String heldInbox;
-
-    @Override
-    public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
-        return direct.bind(inbox, handler);
-    }
 
     @Override
     public void send(String inbox, byte[] frame) {
@@ -70,7 +63,7 @@ final class HoldingNetwork implements Network {
             }
             return;
         }
-        direct.send(inbox, frame);
+        super.send(inbox, frame);
     }
 
     int heldCount() {
@@ -106,15 +99,5 @@ final class HoldingNetwork implements Network {
             case "onBurstEnd" -> h.onBurstEnd();
             default -> throw new IllegalArgumentException(end);
         }
-    }
-
-    @Override
-    public int maxFrameSize() {
-        return direct.maxFrameSize();
-    }
-
-    @Override
-    public void close() {
-        direct.close();
     }
 }

@@ -31,19 +31,13 @@ class LoopWakeTest {
      * gate is shut, parks the loop thread until the test opens the gate: every unpark it
      * gets meanwhile is used up there.
      */
-    private static final class GatedNetwork implements Network {
-        private final DirectNetwork direct = new DirectNetwork();
+    private static final class GatedNetwork extends ForwardingNetwork {
         final CountDownLatch entered = new CountDownLatch(1);
         volatile boolean gateShut;
         volatile boolean gateOpen;
         volatile Thread parkedThere;
         /** Frames sent to each inbox. */
         final Map<String, AtomicInteger> sentTo = new ConcurrentHashMap<>();
-
-        @Override
-        public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
-            return direct.bind(inbox, handler);
-        }
 
         @Override
         public void send(String inbox, byte[] frame) {
@@ -55,7 +49,7 @@ class LoopWakeTest {
                     LockSupport.park(this);
                 }
             }
-            direct.send(inbox, frame);
+            super.send(inbox, frame);
             sentTo.computeIfAbsent(inbox, k -> new AtomicInteger()).incrementAndGet();
         }
 
@@ -68,16 +62,6 @@ class LoopWakeTest {
         void open() {
             gateOpen = true;
             LockSupport.unpark(parkedThere);
-        }
-
-        @Override
-        public int maxFrameSize() {
-            return direct.maxFrameSize();
-        }
-
-        @Override
-        public void close() {
-            direct.close();
         }
     }
 
