@@ -50,13 +50,14 @@ import org.slf4j.LoggerFactory;
  * to the sessions' engines, and sends what the engines produce. An endpoint from
  * {@link #open} runs its own loop thread that calls {@code step} whenever there is work
  * or a deadline passes; one from {@link #openSteppable} has no thread, and the caller
- * drives it, for instance in virtual time. The network's handler only decodes a frame
+ * drives it, for instance in virtual time. The network's handler decodes a frame
  * (malformed frames are counted and dropped) and queues it. Application threads call a
  * session's engine directly, under the session's lock, and then nudge the loop, which
  * coalesces nudges: one step serves any number of writes made before it. Steps run under
- * a lock: when the loop thread is idle, an application thread that nudges runs the step
- * itself instead of waking it, and the loop thread is woken only for what must stay on it
- * (application requests, completing futures, shutdown, an earlier timer).
+ * a lock: when the loop thread is idle, an application thread that nudges, or the
+ * network's thread once the transport has nothing queued behind the frames it delivered,
+ * runs the step itself instead of waking it, and the loop thread is woken only for what
+ * must stay on it (application requests, completing futures, shutdown, an earlier timer).
  *
  * <h2>Incoming sessions</h2>
  * A SYN starts a session at once; when its handshake completes it waits in the accept
@@ -204,17 +205,17 @@ public final class Endpoint implements AutoCloseable {
         this.binding = network.bind(localInbox, new Network.FrameHandler() {
             @Override
             public void onFrame(byte[] frame) {
-                Endpoint.this.onFrame(frame, false);
+                Endpoint.this.onFrame(frame, false, false);
             }
 
             @Override
             public void onFrame(byte[] frame, boolean more) {
-                Endpoint.this.onFrame(frame, more);
+                Endpoint.this.onFrame(frame, more, !more);
             }
 
             @Override
             public void onBurstEnd() {
-                wakeForArrivals();
+                wakeForArrivals(false);
             }
         });
         this.sessionBudget = sessionBudget(config.memoryBudgetBytes(), binding);
@@ -1249,29 +1250,39 @@ public final class Endpoint implements AutoCloseable {
      * only every {@link #MAX_FRAMES_PER_WAKE} queued frames and at the burst's end: each
      * wake costs both threads a trip through the scheduler, and the frames reach the loop
      * as one batch.
+     *
+     * @param transportDrained whether the transport said that no frame waits behind this
+     *     one: only then may its delivery thread run the step (see {@link #wakeForArrivals})
      */
-    private void onFrame(byte[] encoded, boolean moreFollow) {
+    private void onFrame(byte[] encoded, boolean moreFollow, boolean transportDrained) {
         int waiting = queueArrival(encoded) ? framesSinceWake.incrementAndGet() : framesSinceWake.get();
         if (waiting > 0 && (!moreFollow || waiting >= MAX_FRAMES_PER_WAKE)) {
-            wakeForArrivals();
+            wakeForArrivals(transportDrained);
         }
     }
 
-    /** Wakes the loop if frames were queued since it was last woken for arrivals. */
-    private void wakeForArrivals() {
-        // Not stepped here: the network's delivery thread must keep draining the
-        // transport's buffer, which the windows are planned against (with steps on the
-        // NATS dispatcher, 2,000 sessions overflowed its pending limit, and failed even
-        // with steps only while the dispatcher's queue was empty; see docs/sessions.md).
-        if (framesSinceWake.getAndSet(0) > 0) {
+    /**
+     * Has the frames queued since the loop was last woken for arrivals stepped, on this
+     * thread if the transport's queue is empty and the loop is idle, or else by the loop.
+     * A delivery thread steps only with nothing waiting behind it: the windows are planned
+     * against the transport's buffer, which it must keep draining (stepping on the NATS
+     * dispatcher in the middle of bursts let 2,000 sessions overflow its pending limit).
+     * Stepping there when it is idle saves the switch to the loop and back that each frame
+     * of a single fast stream would otherwise cost.
+     *
+     * @param transportDrained whether the transport said that no frame waits behind the last one
+     */
+    private void wakeForArrivals(boolean transportDrained) {
+        if (framesSinceWake.getAndSet(0) > 0 && !(transportDrained && tryStepHere())) {
             wakeLoop();
         }
     }
 
     /**
      * Runs a step on the calling thread if the loop thread is not running one: the bytes a
-     * writer just buffered, or the window a reader just freed, then go out without waking
-     * the loop and switching to it, which on a busy host cost more than the step.
+     * writer just buffered, the window a reader just freed, or the frames a drained
+     * transport just delivered, then go out without waking the loop and switching to it,
+     * which on a busy host cost more than the step.
      * The loop is still woken for what this step leaves it: application requests and
      * completions, a shutdown in progress, queued work beyond one step, and a deadline
      * earlier than the one it sleeps towards. Never waits for the lock, so no thread holding

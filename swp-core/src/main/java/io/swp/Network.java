@@ -50,7 +50,11 @@ public interface Network extends AutoCloseable {
         /**
          * Receives a frame, saying whether more frames wait in the transport's queue for
          * delivery right after this one. A handler may then put off what it does once per
-         * batch (waking the thread that processes frames) until the burst ends. A network
+         * batch (waking the thread that processes frames) until the burst ends, and with
+         * {@code moreFollow = false} it may spend longer, as nothing waits behind this
+         * frame: an endpoint then runs a step on this thread, which may call
+         * {@link Network#send}. So a network must pass {@code false} only when its queue
+         * for this handler is really empty. A network
          * that passes {@code moreFollow = true} must call the same handler again without
          * waiting for more network input: with its next frame, or with {@link #onBurstEnd()}
          * before it delivers to another handler. Networks that cannot tell call

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A {@link DirectNetwork} (delivery on the sender's thread) that holds the frames sent to
  * one inbox, while asked to, until the test delivers them, and records which threads
- * sent DATA.
+ * sent DATA and ACKs.
  */
 final class HoldingNetwork extends ForwardingNetwork {
     /** Session defaults under which no timer wakes a loop while a test runs. */
@@ -33,9 +33,14 @@ final class HoldingNetwork extends ForwardingNetwork {
 
     /** Runs {@code body} with a new connected pair, and closes it all afterwards. */
     static void withPair(PairBody body) throws Exception {
+        withPair(QUIET, body);
+    }
+
+    /** Runs {@code body} with a new connected pair whose endpoints have {@code defaults}. */
+    static void withPair(SessionConfig defaults, PairBody body) throws Exception {
         HoldingNetwork net = new HoldingNetwork();
-        try (net; Endpoint server = Endpoint.open(net, "server", QUIET);
-             Endpoint client = Endpoint.open(net, "client", QUIET)) {
+        try (net; Endpoint server = Endpoint.open(net, "server", defaults);
+             Endpoint client = Endpoint.open(net, "client", defaults)) {
             CompletableFuture<Session> accepted = server.acceptAsync();
             Session c = client.connect("server");
             body.run(new Pair(net, server, c, accepted.get(10, TimeUnit.SECONDS)));
@@ -45,14 +50,19 @@ final class HoldingNetwork extends ForwardingNetwork {
     private final List<byte[]> held = new ArrayList<>();
     /** Names of the threads that sent DATA frames. */
     final Set<String> dataSenders = ConcurrentHashMap.newKeySet();
+    /** Names of the threads that sent ACK frames. */
+    final Set<String> ackSenders = ConcurrentHashMap.newKeySet();
     /** The inbox whose frames are held, or null. */
     volatile String heldInbox;
 
     @Override
     public void send(String inbox, byte[] frame) {
         try {
-            if (FrameCodec.decode(frame).kind() == FrameKind.DATA) {
+            FrameKind kind = FrameCodec.decode(frame).kind();
+            if (kind == FrameKind.DATA) {
                 dataSenders.add(Thread.currentThread().getName());
+            } else if (kind == FrameKind.ACK) {
+                ackSenders.add(Thread.currentThread().getName());
             }
         } catch (Exception e) {
             throw new AssertionError("the endpoint sent a frame it cannot decode", e);
