@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -48,11 +47,10 @@ final class BenchCommand implements Callable<Integer> {
     List<Double> lossLevels;
 
     @Option(names = "--warmup", defaultValue = "256m", converter = ByteSize.Converter.class, paramLabel = "SIZE",
-            description = {"Bytes moved untimed by every row (at most --size; at most --fanout-size for the "
-                    + "one-to-many rows) in each warm-up round before the measured runs, so the JIT has compiled "
-                    + "every path (it takes some 10^4 frames) and no row pays for compilation, its own or that of "
-                    + "code it shares with the rows before it; rounds repeat, 2 to 4 of them, until one adds under "
-                    + "100 ms of JIT compilation. 0 turns it off. "
+            description = {"Bytes moved untimed by raw pub/sub and by an swp stream in each warm-up round before "
+                    + "the measured runs, so the JIT has compiled both paths (it takes some 10^4 frames) and no contender "
+                    + "pays for compilation; rounds repeat, 2 to 5 of them, until one adds under 100 ms of JIT "
+                    + "compilation. 0 turns it off. "
                     + "Default: ${DEFAULT-VALUE}."})
     long warmup;
 
@@ -120,10 +118,10 @@ final class BenchCommand implements Callable<Integer> {
                     + ", BLAKE2b-256 by " + digest
                     + (runs > 1 ? ", " + runs + " runs per row (rows alternating), medians shown" : ""));
             log.flush();
-            int warmupRounds = warmup > 0 ? warmUp(work, frame) : 0;
+            int warmupRounds = warmup > 0 ? warmUp(frame) : 0;
             log.println("warm-up: " + warmupRounds + " rounds");
             log.flush();
-            List<Row> rows = rows(size, file, fanoutSize, fanoutFile, work, frame);
+            List<Row> rows = rows(file, fanoutFile, work, frame);
             List<List<Sample>> all = BenchRuns.alternate(runs, rows);
             List<Sample> medians = BenchRuns.medians(all);
 
@@ -157,57 +155,47 @@ final class BenchCommand implements Callable<Integer> {
     /** Fewest warm-up rounds: the second runs each path in a new session after the first has been compiled. */
     private static final int MIN_WARMUP_ROUNDS = 2;
     /** Most warm-up rounds, however busy the JIT still is. */
-    private static final int MAX_WARMUP_ROUNDS = 4;
+    private static final int MAX_WARMUP_ROUNDS = 5;
     /** JIT time one warm-up round may add and still count as settled. */
     private static final long SETTLED_COMPILE_MILLIS = 100;
 
     /**
-     * Every row, untimed, at {@code --warmup} bytes (at most {@code --size}, and at most
-     * {@code --fanout-size} for the one-to-many rows), in rounds until one adds less than
-     * {@link #SETTLED_COMPILE_MILLIS} of JIT compilation ({@link BenchRuns#warmUp}). One
+     * Untimed raw pub/sub and swp stream transfers of {@code --warmup} bytes each, in rounds,
+     * until a round adds less than {@link #SETTLED_COMPILE_MILLIS} of JIT compilation. One
      * round was not enough: the C2 code compiled during the first swp session still hits
      * branches it had not seen when the next session opens and closes, is thrown away and
-     * compiled again. Warming only raw pub/sub and the stream was not enough either: the
-     * rows after them then recompiled shared code during the measured stream rows.
+     * compiled again; with one round that recompilation took about a fifth of the CPU of
+     * the first measured stream run on 2 cores.
      *
      * @return the rounds run
      */
-    private int warmUp(Path work, int frame) throws Exception {
-        Path dir = Files.createDirectory(work.resolve("warmup"));
-        long bytes = Math.min(warmup, size);
-        Path file = dir.resolve("warmup.bin");
-        Transfers.generateFile(file, bytes, 41);
-        long fanoutBytes = Math.min(warmup, fanoutSize);
-        Path fanoutFile = dir.resolve("warmup-fanout.bin");
-        if (fanoutBytes > 0) {
-            Transfers.generateFile(fanoutFile, fanoutBytes, 40);
-        }
+    private int warmUp(int frame) throws Exception {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        LongSupplier compiled = jit != null && jit.isCompilationTimeMonitoringSupported()
-                ? jit::getTotalCompilationTime : () -> 0L;
-        try {
-            return BenchRuns.warmUp(rows(bytes, file, fanoutBytes, fanoutFile, dir, frame), compiled,
-                    MIN_WARMUP_ROUNDS, MAX_WARMUP_ROUNDS, SETTLED_COMPILE_MILLIS);
-        } finally {
-            Transfers.deleteTree(dir);
+        boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        int round = 0;
+        while (round < MAX_WARMUP_ROUNDS) {
+            long before = timed ? jit.getTotalCompilationTime() : 0;
+            RawPubSubBench.run(server, warmup, frame);
+            Transfers.benchStream(server, warmup);
+            round++;
+            long compiled = timed ? jit.getTotalCompilationTime() - before : 0;
+            if (round >= MIN_WARMUP_ROUNDS && compiled < SETTLED_COMPILE_MILLIS) {
+                break;
+            }
         }
+        return round;
     }
 
     /** The rows in table order; each measures once per call and names its metrics by JSON key. */
-    /**
-     * The rows in table order, moving {@code bytes} (the files' sizes for the file rows).
-     *
-     * @param fanoutBytes the size of {@code fanoutFile}; 0 leaves the one-to-many rows out
-     */
-    private List<Row> rows(long bytes, Path file, long fanoutBytes, Path fanoutFile, Path work, int frame) {
+    private List<Row> rows(Path file, Path fanoutFile, Path work, int frame) {
         List<Row> rows = new ArrayList<>();
         rows.add(new Row(RAW, "raw_pubsub_mbps", () -> {
-            RawPubSubBench.Result r = RawPubSubBench.run(server, bytes, frame);
+            RawPubSubBench.Result r = RawPubSubBench.run(server, size, frame);
             return sample("raw_pubsub_mbps", r.mbps(), "raw_dropped_msgs", (double) r.dropped(),
                     "raw_published_msgs", (double) r.messagesPublished());
         }));
         rows.add(new Row(STREAM, "swp_stream_mbps", () -> {
-            Transfers.Outcome o = Transfers.benchStream(server, bytes);
+            Transfers.Outcome o = Transfers.benchStream(server, size);
             return sample("swp_stream_mbps", ByteSize.mbps(o.bytes(), o.nanos()),
                     "swp_stream_retransmits", (double) o.retransmits());
         }));
@@ -233,10 +221,10 @@ final class BenchCommand implements Callable<Integer> {
                         prefix + "_retransmits", (double) o.retransmits());
             }));
         }
-        if (fanoutBytes > 0) {
-            rows.add(new Row(fanoutName(), "fanout_mbps", () -> fanoutSample("fanout", fanoutBytes,
+        if (fanoutSize > 0) {
+            rows.add(new Row(fanoutName(), "fanout_mbps", () -> fanoutSample("fanout",
                     FanoutBench.fanout(server, monitor, fanoutFile, work, fanoutReceivers))));
-            rows.add(new Row(unicastName(), "unicast_n_mbps", () -> fanoutSample("unicast_n", fanoutBytes,
+            rows.add(new Row(unicastName(), "unicast_n_mbps", () -> fanoutSample("unicast_n",
                     FanoutBench.unicast(server, monitor, fanoutFile, work, fanoutReceivers))));
         }
         return rows;
@@ -251,8 +239,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** MB/s is what all receivers together got: the file size times the receivers over the wall time. */
-    private Sample fanoutSample(String prefix, long fileBytes, FanoutBench.Result r) {
-        return sample(prefix + "_mbps", ByteSize.mbps(fileBytes * fanoutReceivers, r.nanos()),
+    private Sample fanoutSample(String prefix, FanoutBench.Result r) {
+        return sample(prefix + "_mbps", ByteSize.mbps(fanoutSize * fanoutReceivers, r.nanos()),
                 prefix + "_wall_s", r.nanos() / 1e9,
                 prefix + "_server_in_bytes", (double) r.serverInBytes(),
                 prefix + "_sender_bytes", (double) r.senderBytes(),

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.LongSupplier;
 
 /**
  * How {@code swp bench --runs N} runs its rows and sums them up: every row N times,
@@ -70,38 +69,6 @@ final class BenchRuns {
             result.add(pass);
         }
         return result;
-    }
-
-    /**
-     * Warms the JIT up: runs every row once per round, untimed, until a round adds less
-     * than {@code settledMillis} of compilation, and at least {@code minRounds} and at most
-     * {@code maxRounds} rounds. Every row, not only the ones compared: the file, Object
-     * Store and loss rows reach code the stream shares with them (the network's send, the
-     * engine's loss paths, jnats' publish with other message types), and the type checks
-     * C2 compiled for the stream alone are thrown away when they first run, so that the
-     * next measured stream rows paid for compiling again (up to a tenth of their CPU).
-     *
-     * @param rows the rows at warm-up size
-     * @param compiledMillis the JIT's total compilation time so far, or a constant where unknown
-     * @return the rounds run
-     * @throws Exception the first failure of a row
-     */
-    static int warmUp(List<Row> rows, LongSupplier compiledMillis, int minRounds, int maxRounds, long settledMillis)
-            throws Exception {
-        if (minRounds < 1 || maxRounds < minRounds) {
-            throw new IllegalArgumentException("rounds must satisfy 1 <= min <= max, got " + minRounds + ", "
-                    + maxRounds);
-        }
-        int round = 0;
-        while (round < maxRounds) {
-            long before = compiledMillis.getAsLong();
-            alternate(1, rows);
-            round++;
-            if (round >= minRounds && compiledMillis.getAsLong() - before < settledMillis) {
-                break;
-            }
-        }
-        return round;
     }
 
     /**

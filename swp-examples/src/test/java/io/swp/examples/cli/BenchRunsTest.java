@@ -68,40 +68,6 @@ class BenchRunsTest {
     }
 
     @Test
-    void warmUpRunsEveryRowEachRoundUntilTheJitSettles() throws Exception {
-        List<String> log = new ArrayList<>();
-        long[] compiled = {0};
-        long[] perRound = {900, 400, 60, 10};
-        int[] rounds = {0};
-        Row a = new Row("a", "a_mbps", () -> {
-            log.add("a");
-            return sample("a_mbps", 1.0);
-        });
-        Row b = new Row("b", "b_mbps", () -> {
-            log.add("b");
-            compiled[0] += perRound[rounds[0]++]; // the JIT's work of this round, seen once it ends
-            return sample("b_mbps", 1.0);
-        });
-        assertEquals(3, BenchRuns.warmUp(List.of(a, b), () -> compiled[0], 2, 4, 100));
-        assertEquals(List.of("a", "b", "a", "b", "a", "b"), log, "every row in every round");
-    }
-
-    @Test
-    void warmUpKeepsItsMinimumAndMaximumRounds() throws Exception {
-        List<String> log = new ArrayList<>();
-        Row quiet = row("q", log, 1, 1, 1, 1, 1);
-        assertEquals(2, BenchRuns.warmUp(List.of(quiet), () -> 0L, 2, 4, 100), "settled at once: the minimum");
-        long[] busy = {0};
-        Row compiling = new Row("c", "c_mbps", () -> {
-            busy[0] += 1_000;
-            return sample("c_mbps", 1.0);
-        });
-        assertEquals(4, BenchRuns.warmUp(List.of(compiling), () -> busy[0], 2, 4, 100), "never settled: the maximum");
-        assertThrows(IllegalArgumentException.class, () -> BenchRuns.warmUp(List.of(quiet), () -> 0L, 0, 4, 100));
-        assertThrows(IllegalArgumentException.class, () -> BenchRuns.warmUp(List.of(quiet), () -> 0L, 3, 2, 100));
-    }
-
-    @Test
     void runsBelowOneAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> BenchRuns.alternate(0, List.of()));
     }
