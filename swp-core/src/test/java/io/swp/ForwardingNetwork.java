@@ -3,8 +3,8 @@ package io.swp;
 import java.io.IOException;
 
 /**
- * A {@link DirectNetwork} that a test network wraps to watch or hold what is sent: binding,
- * frame size and close go straight through, and {@link #send} does unless overridden.
+ * A {@link DirectNetwork} that a test network wraps to watch or hold what is sent, or to
+ * change what its bindings report: each method goes straight through unless overridden.
  */
 abstract class ForwardingNetwork implements Network {
     /** The network underneath, delivering on the sender's thread. */

@@ -17,50 +17,39 @@ import org.junit.jupiter.api.Test;
 class TransportBufferInBudgetTest {
     private static final long MIB = 1024 * 1024;
 
-    /** DirectNetwork whose bindings report a receive buffer of {@code limit} bytes. */
-    private static Network withBufferLimit(Network inner, long limit) {
-        return new Network() {
-            @Override
-            public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
-                InboxBinding b = inner.bind(inbox, handler);
-                return new InboxBinding() {
-                    @Override
-                    public String inbox() {
-                        return b.inbox();
-                    }
+    /** A direct network whose bindings report a receive buffer of {@code limit} bytes. */
+    private static final class BufferLimitedNetwork extends ForwardingNetwork {
+        private final long limit;
 
-                    @Override
-                    public long bufferLimitBytes() {
-                        return limit;
-                    }
+        BufferLimitedNetwork(long limit) {
+            this.limit = limit;
+        }
 
-                    @Override
-                    public void close() {
-                        b.close();
-                    }
-                };
-            }
+        @Override
+        public InboxBinding bind(String inbox, FrameHandler handler) throws IOException {
+            InboxBinding b = super.bind(inbox, handler);
+            return new InboxBinding() {
+                @Override
+                public String inbox() {
+                    return b.inbox();
+                }
 
-            @Override
-            public void send(String inbox, byte[] frame) throws IOException {
-                inner.send(inbox, frame);
-            }
+                @Override
+                public long bufferLimitBytes() {
+                    return limit;
+                }
 
-            @Override
-            public int maxFrameSize() {
-                return inner.maxFrameSize();
-            }
-
-            @Override
-            public void close() {
-                inner.close();
-            }
-        };
+                @Override
+                public void close() {
+                    b.close();
+                }
+            };
+        }
     }
 
     private static long sessionBudget(long budget, long transportLimit) throws IOException {
-        try (DirectNetwork net = new DirectNetwork();
-             Endpoint e = Endpoint.open(withBufferLimit(net, transportLimit), "e",
+        try (Network net = new BufferLimitedNetwork(transportLimit);
+             Endpoint e = Endpoint.open(net, "e",
                      EndpointConfig.builder().memoryBudgetBytes(budget).build())) {
             return e.sessionMemoryBudget();
         }
@@ -79,10 +68,10 @@ class TransportBufferInBudgetTest {
     void sessionsAdvertiseNoMoreThanTheBudgetLeftAfterTheTransport() throws Exception {
         long budget = 32 * MIB;
         long transport = 24 * MIB; // leaves 8 MiB, half the default 16 MiB window
-        try (DirectNetwork net = new DirectNetwork();
-             Endpoint server = Endpoint.open(withBufferLimit(net, transport), "server",
+        try (BufferLimitedNetwork net = new BufferLimitedNetwork(transport);
+             Endpoint server = Endpoint.open(net, "server",
                      EndpointConfig.builder().memoryBudgetBytes(budget).build());
-             Endpoint client = Endpoint.open(net, "client")) {
+             Endpoint client = Endpoint.open(net.direct, "client")) {
             CompletableFuture<Session> accepted = server.acceptAsync();
             Session c = client.connect("server");
             Session s = accepted.get(10, TimeUnit.SECONDS);
