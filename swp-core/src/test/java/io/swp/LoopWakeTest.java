@@ -1,5 +1,6 @@
 package io.swp;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -102,13 +103,7 @@ class LoopWakeTest {
     }
 
     /** Waits until the hub has answered {@code peer}. */
-    private static void awaitAnswer(GatedNetwork net, String peer, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (net.framesSentTo(peer) == 0) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what + ": no answer within " + WAIT);
-            }
-            Thread.sleep(1);
-        }
+    private static void awaitAnswer(GatedNetwork net, String peer, String what) {
+        await(what).atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> net.framesSentTo(peer) > 0);
     }
 }
