@@ -4,13 +4,21 @@ import com.goterl.lazysodium.utils.LibraryLoader;
 import com.sun.jna.IntegerType;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The few libsodium functions swp calls, bound with JNA direct mapping to the libsodium
@@ -24,22 +32,35 @@ import java.util.HexFormat;
  * moves on it). Here the state lives in native memory aligned to 64 bytes, and only the
  * input is copied, once, into a native buffer.
  *
- * <p>Why {@code sodium_init()} is not called: its only effect on BLAKE2b is to switch the
- * compression function from libsodium's portable C code to an SSSE3, SSE4.1 or AVX2 one
- * picked by CPU features, and on current CPUs the portable code is the fast one. Measured
- * on the project machine (AMD EPYC, AVX2 and AVX-512; BENCHMARKS.md): 1,420 MB/s
- * portable against 830 MB/s after {@code sodium_init()}'s AVX2 pick, through JNA, and the
- * same ratio from C (1,470 against 800). The BLAKE2 authors report the same for AMD Zen 3
- * and later and Intel Alder Lake and later; only older Intel cores (Haswell, Skylake) gain
- * 5-15 % from AVX2. BLAKE2b needs nothing else from {@code sodium_init()} (no random
- * numbers, no allocator), and this copy of the library is private to this class, so nothing
- * else in the process initialises it behind our back. (A system libsodium, used only when
- * the bundled one cannot load, may be shared: if other code calls {@code sodium_init()} on
- * it, digests stay the same and only the speed changes.)
+ * <p>Which compression code runs is measured, not assumed. libsodium starts with its
+ * portable C code; {@code sodium_init()} switches BLAKE2b, one way, to an SSSE3, SSE4.1 or
+ * AVX2 version picked by CPU features. Which is faster depends on the core: on the project's
+ * AMD EPYC with AVX-512 (Zen 4) the portable code ran at 1,420 MB/s against 830 after the
+ * switch, and on an AMD EPYC without it (Zen 2) at 710 against 870 (BENCHMARKS.md); the
+ * BLAKE2 authors report the portable code ahead on Zen 3 and Alder Lake and later, AVX2
+ * ahead on older cores. So at load the portable code hashes 1 MiB five times, then
+ * {@code sodium_init()} runs and the SIMD code hashes the same bytes; both digests must
+ * agree, and if the portable code was faster the library is unloaded and loaded afresh,
+ * uninitialised. This costs about 15 ms once per process. {@value #CODE_PROPERTY} skips
+ * the measurement: {@code simd} or {@code portable}. BLAKE2b needs nothing else from
+ * {@code sodium_init()}, and this copy of the library is private to this class. (A system
+ * libsodium, used only when the bundled one cannot load, may be shared: if other code
+ * calls {@code sodium_init()} on it, digests stay the same and only the speed changes.)
  */
 final class Libsodium {
+    /** The system property that fixes the compression code: {@code auto} (measure), {@code simd} or {@code portable}. */
+    static final String CODE_PROPERTY = "swp.blake2b.code";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Libsodium.class);
+
+    /** The library this class is bound to; replaced once if the portable code must be restored. */
+    private static NativeLibrary library;
+
     /** Where the library came from, for the log. */
     static final String ORIGIN;
+
+    /** Which compression code runs and why, e.g. "SIMD (870 MB/s against 710 portable)". */
+    static final String CODE;
 
     /** Bytes of a {@code crypto_generichash_state}. */
     static final int STATE_BYTES;
@@ -73,12 +94,15 @@ final class Libsodium {
         }
         selfTest();
         STATE_LAYOUT_KNOWN = probeLayout();
+        CODE = chooseCode();
     }
 
     private Libsodium() {
     }
 
     // ---- the bound functions (names and C types as in sodium.h) ----
+
+    private static native int sodium_init();
 
     private static native int crypto_generichash_statebytes();
 
@@ -170,6 +194,110 @@ final class Libsodium {
                 && !matchesLayout(bytes, n + 1);
     }
 
+    /** Bytes hashed per timed round of the measurement, in 64 KiB updates as the file protocol makes them. */
+    private static final int CALIBRATION_BYTES = 1 << 20;
+    private static final int CALIBRATION_UPDATE_BYTES = 64 * 1024;
+    /** Timed rounds per code; the best counts, so a round the scheduler interrupted does not. */
+    private static final int CALIBRATION_ROUNDS = 5;
+
+    /**
+     * Leaves the faster compression code running, or the one {@value #CODE_PROPERTY} names.
+     *
+     * @return which code runs and why
+     */
+    private static String chooseCode() {
+        String wanted = System.getProperty(CODE_PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
+        switch (wanted) {
+            case "portable":
+                return "portable (-D" + CODE_PROPERTY + "=portable)";
+            case "simd":
+                switchToSimd();
+                return "SIMD (-D" + CODE_PROPERTY + "=simd)";
+            case "auto":
+            case "":
+                break;
+            default:
+                LOG.warn("ignoring -D{}={}: expected auto, simd or portable", CODE_PROPERTY, wanted);
+        }
+        Memory input = new Memory(CALIBRATION_UPDATE_BYTES);
+        byte[] bytes = new byte[CALIBRATION_UPDATE_BYTES];
+        new SplittableRandom(CALIBRATION_BYTES).nextBytes(bytes);
+        input.write(0, bytes, 0, bytes.length);
+        byte[] portableDigest = new byte[Blake2b256.DIGEST_BYTES];
+        double portable = fastestRate(input, portableDigest);
+        if (!switchToSimd()) {
+            // Someone initialised a shared system libsodium first: both rounds ran its pick.
+            return "unknown (initialised elsewhere in this process)";
+        }
+        byte[] simdDigest = new byte[Blake2b256.DIGEST_BYTES];
+        double simd = fastestRate(input, simdDigest);
+        if (!Arrays.equals(portableDigest, simdDigest)) {
+            throw new IllegalStateException("libsodium's SIMD and portable BLAKE2b-256 disagree");
+        }
+        String rates = String.format(Locale.ROOT, "%.0f MB/s against %.0f", Math.max(simd, portable),
+                Math.min(simd, portable));
+        if (simd >= portable) {
+            return "SIMD (" + rates + " portable)";
+        }
+        reloadUninitialised();
+        return "portable (" + rates + " SIMD)";
+    }
+
+    /**
+     * Times in this thread's CPU time where the JVM offers it, so that a round during which
+     * the thread waited for a core (the JIT compiles on both of a small machine's cores at
+     * startup) does not make that code look slow.
+     *
+     * @return the best MB/s of {@value #CALIBRATION_ROUNDS} rounds; {@code digest} gets the last round's digest
+     */
+    private static double fastestRate(Memory input, byte[] digest) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        boolean cpuTime = threads.isCurrentThreadCpuTimeSupported();
+        Memory stateMemory = allocateState();
+        long best = Long.MAX_VALUE;
+        for (int round = 0; round < CALIBRATION_ROUNDS; round++) {
+            Pointer state = newState(stateMemory, Blake2b256.DIGEST_BYTES);
+            long start = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
+            for (int done = 0; done < CALIBRATION_BYTES; done += CALIBRATION_UPDATE_BYTES) {
+                update(state, input, CALIBRATION_UPDATE_BYTES);
+            }
+            long end = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
+            best = Math.min(best, end - start);
+            finish(state, digest);
+        }
+        return CALIBRATION_BYTES / 1e6 / (Math.max(best, 1) / 1e9);
+    }
+
+    /**
+     * Calls {@code sodium_init()}, which switches BLAKE2b to the SIMD code for this CPU, and
+     * checks the result.
+     *
+     * @return false if the library had been initialised before (by other users of a shared
+     *     system libsodium)
+     */
+    static boolean switchToSimd() {
+        int rc = sodium_init();
+        if (rc < 0) {
+            throw new IllegalStateException("sodium_init returned " + rc);
+        }
+        selfTest();
+        return rc == 0;
+    }
+
+    /**
+     * Undoes {@code sodium_init()}'s switch, which libsodium offers no call for: unbinds this
+     * class, unloads the library and binds a fresh copy. Were the library not really unloaded
+     * (another user holding it), the fresh binding would still run the SIMD code: slower,
+     * same digests. Only while nothing else hashes: during class initialisation, or in a
+     * test's own JVM.
+     */
+    static void reloadUninitialised() {
+        Native.unregister(Libsodium.class);
+        library.close();
+        register();
+        selfTest();
+    }
+
     private static void check(int rc, String function) {
         if (rc != 0) {
             throw new IllegalStateException(function + " returned " + rc);
@@ -187,7 +315,8 @@ final class Libsodium {
         try {
             Path lib = extractBundled();
             try {
-                Native.register(Libsodium.class, lib.toAbsolutePath().toString());
+                library = NativeLibrary.getInstance(lib.toAbsolutePath().toString());
+                Native.register(Libsodium.class, library);
             } finally {
                 // Loaded (or not): on Unix-like systems the mapping outlives the file.
                 deleteQuietly(lib);
@@ -198,7 +327,8 @@ final class Libsodium {
             Native.unregister(Libsodium.class);
         }
         try {
-            Native.register(Libsodium.class, "sodium");
+            library = NativeLibrary.getInstance("sodium");
+            Native.register(Libsodium.class, library);
             return "the system's libsodium (the bundled one failed: " + bundledFailure + ")";
         } catch (RuntimeException | LinkageError e) {
             Native.unregister(Libsodium.class);

@@ -1,16 +1,10 @@
 package io.swp.hash;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,30 +50,12 @@ class Blake2bSelectionTest {
      */
     @Test
     void withoutNativeCodeItFallsBackToBouncyCastleAndWarnsOnce(@TempDir Path dir) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("-Djna.nosys=true");
-        command.add("-Djna.nounpack=true");
-        command.add("-Djna.boot.library.path=" + dir.resolve("nowhere"));
-        command.add("-Dorg.slf4j.simpleLogger.logFile=System.err");
-        command.add(FallbackProbe.class.getName());
-        Path out = dir.resolve("out.txt");
-        Path err = dir.resolve("err.txt");
-        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
-        String stdout = read(out);
-        String stderr = read(err);
-        assertEquals(0, p.exitValue(), stderr);
+        ChildJvm.Output child = ChildJvm.run(dir, FallbackProbe.class, List.of("-Djna.nosys=true",
+                "-Djna.nounpack=true", "-Djna.boot.library.path=" + dir.resolve("nowhere")));
         assertEquals(List.of("bouncycastle", "bouncycastle " + ABC, "bouncycastle " + ABC, "libsodium refused"),
-                stdout.lines().toList(), stderr);
-        long warnings = stderr.lines().filter(l -> l.contains("WARN") && l.contains("native BLAKE2b-256 unavailable"))
-                .count();
-        assertEquals(1, warnings, stderr);
-    }
-
-    private static String read(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.UTF_8);
+                child.lines(), child.stderr());
+        long warnings = child.stderr().lines()
+                .filter(l -> l.contains("WARN") && l.contains("native BLAKE2b-256 unavailable")).count();
+        assertEquals(1, warnings, child.stderr());
     }
 }

@@ -100,6 +100,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new SwpCli.UsageException("--fanout-size must not be negative");
         }
         String digest = Blake2b.selected().label();
+        String digestCode = digest.equals(Blake2b.Implementation.LIBSODIUM.label())
+                ? Blake2b.nativeCode().orElse("") : "";
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter log = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
         Path work = Files.createTempDirectory("swp-bench-");
@@ -115,7 +117,7 @@ final class BenchCommand implements Callable<Integer> {
             log.println("swp bench: " + ByteSize.format(size) + " per run, frame payload "
                     + ByteSize.format(frame) + ", warm-up " + ByteSize.format(warmup) + ", server " + server + ", "
                     + Runtime.getRuntime().availableProcessors() + " CPUs, Java " + System.getProperty("java.version")
-                    + ", BLAKE2b-256 by " + digest
+                    + ", BLAKE2b-256 by " + digest + (digestCode.isEmpty() ? "" : ", " + digestCode + " code")
                     + (runs > 1 ? ", " + runs + " runs per row (rows alternating), medians shown" : ""));
             log.flush();
             int warmupRounds = warmup > 0 ? warmUp(frame) : 0;
@@ -132,6 +134,10 @@ final class BenchCommand implements Callable<Integer> {
                 sb.append("\"warmup_bytes\":").append(warmup).append(',');
                 sb.append("\"warmup_rounds\":").append(warmupRounds).append(',');
                 sb.append("\"blake2b\":\"").append(digest).append("\",");
+                if (!digestCode.isEmpty()) {
+                    String word = digestCode.split(" ", 2)[0].toLowerCase(Locale.ROOT);
+                    sb.append("\"blake2b_code\":\"").append(word).append("\",");
+                }
                 sb.append("\"run_count\":").append(runs).append(',');
                 sb.append(BenchRuns.jsonFields(medians)).append(',');
                 sb.append("\"runs\":[");
