@@ -99,6 +99,10 @@ final class SentFrame {
     int append(byte[] src, int off, int len, int maxPayload) {
         int n = Math.min(len, maxPayload - length);
         int capacity = capacity();
+        if (capacity == 0 && n > 0 && !handedOver) {
+            fillFresh(src, off, n, Math.max(n, Math.min(maxPayload, 16)));
+            return n;
+        }
         if (length + n > capacity) {
             resize(Math.max(length + n, Math.min(maxPayload, Math.max(16, capacity * 2))));
         }
@@ -108,6 +112,28 @@ final class SentFrame {
         }
         length += n;
         return n;
+    }
+
+    /**
+     * The first bytes of a frame with no storage yet. The copy goes into the new array
+     * before anything else sees it, so the JIT may leave unzeroed the bytes the copy
+     * overwrites: for a full 16 KiB frame that is most of the allocation's cost, and
+     * every stream frame is made here.
+     */
+    private void fillFresh(byte[] src, int off, int n, int capacity) {
+        boolean room = layout.roomFor(capacity);
+        int freshHeadroom = room ? layout.headroom() : 0;
+        int freshTail = room ? layout.tail() : 0;
+        byte[] fresh = new byte[freshHeadroom + capacity + freshTail];
+        System.arraycopy(src, off, fresh, freshHeadroom, n);
+        storage = fresh;
+        headroom = freshHeadroom;
+        tail = freshTail;
+        length = n;
+        if (room) {
+            payloadCrc = new CRC32C();
+            payloadCrc.update(fresh, freshHeadroom, n);
+        }
     }
 
     private int capacity() {
