@@ -91,6 +91,61 @@ class CloseUnderLossTest {
         assertTrue(failed.size() <= allowed, "failed seeds " + failed + " (rerun one: -Dswp.closeSeeds=N)");
     }
 
+    /**
+     * Both ends in one process, as {@code swp demo} and {@code swp bench} run them: the
+     * sender's sessions have no TIME_WAIT, and its endpoint stays open until the receiver's
+     * close has returned. A FIN retransmitted after the sender's session is gone (our last
+     * ACK lost) is answered with a RESET, which ends the receiver's close normally; the
+     * sender's endpoint then shuts down without lingering.
+     */
+    @Test
+    void withoutTimeWaitTheReceiversCloseStillEndsNormallyWhileTheSendersEndpointStaysOpen() throws Exception {
+        int seeds = Integer.getInteger("swp.closeSeeds", 300);
+        double loss = 0.2;
+        SessionConfig config = SessionConfig.defaults();
+        SessionConfig noTimeWait = config.toBuilder().timeWait(Duration.ZERO).build();
+        java.util.List<String> failed = new java.util.ArrayList<>();
+        long worstShutdown = 0;
+        for (long seed = 1; seed <= seeds; seed++) {
+            String why = "seed " + seed;
+            Impairments lossy = Impairments.builder().latency(LATENCY).lossRate(loss).build();
+            try (SteppedEndpoints w = new SteppedEndpoints(seed)) {
+                w.network().impair("alice", lossy);
+                w.network().impair("bob", lossy);
+                Endpoint alice = w.open("alice", EndpointConfig.withSessionDefaults(noTimeWait));
+                Endpoint bob = w.open("bob", EndpointConfig.withSessionDefaults(config));
+                CompletableFuture<Session> out = alice.connectAsync("bob", noTimeWait);
+                CompletableFuture<Session> in = bob.acceptAsync();
+                assertTrue(w.runUntil(() -> out.isDone() && in.isDone(), Duration.ofSeconds(30)), "handshake, " + why);
+                Session a = out.join();
+                Session b = in.join();
+                a.getOutputStream().write(new byte[] {1, 2, 3});
+                a.closeAsync();
+                assertTrue(w.runUntil(() -> available(b) == 3, Duration.ofSeconds(60)), why);
+                assertEquals(3, b.getInputStream().readNBytes(3).length, why);
+                assertTrue(w.runUntil(() -> b.state() != EngineState.ESTABLISHED, Duration.ofSeconds(60)),
+                        "bob saw alice's FIN, " + why);
+                long closeAt = w.now();
+                CompletableFuture<CloseReason> bClosed = b.closeAsync();
+                // As the demo does: alice's blocking close returned (her FIN acknowledged),
+                // bob's close returned, and only then alice's endpoint shuts down.
+                assertTrue(w.runUntil(() -> bClosed.isDone() && finSent(a), Duration.ofMinutes(2)), why);
+                long took = w.now() - closeAt;
+                if (bClosed.join() != CloseReason.NORMAL || took >= config.closeTimeoutNanos() / 2) {
+                    failed.add(seed + ": bob " + bClosed.join() + " after " + Duration.ofNanos(took));
+                }
+                long shutdownAt = w.now();
+                CompletableFuture<Void> aliceGone = alice.closeAsync();
+                assertTrue(w.runUntil(aliceGone::isDone, Duration.ofMinutes(1)), why);
+                worstShutdown = Math.max(worstShutdown, w.now() - shutdownAt);
+            }
+        }
+        assertEquals(java.util.List.of(), failed, "rerun one: -Dswp.closeSeeds=N");
+        // Nothing left to wait for: no session in TIME_WAIT, so no linger for a quiet inbox.
+        assertTrue(worstShutdown < config.keepaliveIntervalNanos(), "the sender's endpoint lingered "
+                + Duration.ofNanos(worstShutdown));
+    }
+
     private static int available(Session s) {
         try {
             return s.getInputStream().available();

@@ -101,7 +101,7 @@ final class Transfers {
              Network receiverNet = lossy(server == null ? shared : NatsNetwork.connect(server), loss, false, seed + 1,
                      shared == null);
              Endpoint receiver = Endpoint.open(receiverNet, "swp.demo.receiver." + suffix);
-             Endpoint sender = Endpoint.open(senderNet, "swp.demo.sender." + suffix)) {
+             Endpoint sender = Endpoint.open(senderNet, "swp.demo.sender." + suffix, loopbackSender())) {
             ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "swp-receiver"));
             try {
                 Future<ReceivedFile> received = pool.submit(() -> {
@@ -139,6 +139,18 @@ final class Transfers {
         }
     }
 
+    /**
+     * Session settings for the sending end of a transfer whose receiving end is in this
+     * process: no TIME_WAIT. The sender closes first, so its session would wait out a
+     * TIME_WAIT (and its endpoint's close about 4 s more) to answer the receiver's FIN
+     * again if our last ACK were lost. Here the sender's endpoint stays open until the
+     * receiver's session has closed, and a FIN that finds no session is answered with a
+     * RESET, which ends the receiver's close as well: the wait would only delay the exit.
+     */
+    static SessionConfig loopbackSender() {
+        return SessionConfig.defaults().toBuilder().timeWait(Duration.ZERO).build();
+    }
+
     /** Bytes per write in the stream bench: large, so the figure measures swp rather than the caller. */
     private static final int STREAM_WRITE_BYTES = 64 * 1024;
 
@@ -153,7 +165,7 @@ final class Transfers {
         try (Network senderNet = NatsNetwork.connect(server);
              Network receiverNet = NatsNetwork.connect(server);
              Endpoint receiver = Endpoint.open(receiverNet, "swp.bench.stream.receiver." + suffix);
-             Endpoint sender = Endpoint.open(senderNet, "swp.bench.stream.sender." + suffix)) {
+             Endpoint sender = Endpoint.open(senderNet, "swp.bench.stream.sender." + suffix, loopbackSender())) {
             ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "swp-stream-receiver"));
             try {
                 Future<Long> received = pool.submit(() -> {
