@@ -99,6 +99,9 @@ final class BenchCommand implements Callable<Integer> {
         if (fanoutSize < 0) {
             throw new SwpCli.UsageException("--fanout-size must not be negative");
         }
+        if (fanoutSize > 0) {
+            FanoutBench.varzInBytes(monitor); // an unreachable --monitor fails now, not after the other rows
+        }
         String digest = Blake2b.selected().label();
         String digestCode = digest.equals(Blake2b.Implementation.LIBSODIUM.label())
                 ? Blake2b.nativeCode().orElse("") : "";

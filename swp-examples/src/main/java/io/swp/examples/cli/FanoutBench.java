@@ -53,10 +53,20 @@ final class FanoutBench {
         if (monitor == null) {
             return -1;
         }
-        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(monitor.replaceAll("/+$", "") + "/varz"))
-                        .timeout(Duration.ofSeconds(10)).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        String url = monitor.replaceAll("/+$", "") + "/varz";
+        java.net.http.HttpResponse<String> r;
+        try {
+            r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (IOException | IllegalArgumentException e) {
+            // The HTTP client's connect failures often carry no message, only a cause.
+            Throwable why = e.getMessage() == null && e.getCause() != null ? e.getCause() : e;
+            String reason = e instanceof java.net.ConnectException ? "cannot connect"
+                    : why.getMessage() == null ? why.getClass().getSimpleName() : why.getMessage();
+            throw new IOException("cannot read " + url + " (--monitor needs nats-server started with -m PORT): "
+                    + reason, e);
+        }
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"in_bytes\"\\s*:\\s*(\\d+)").matcher(r.body());
         if (r.statusCode() != 200 || !m.find()) {
             throw new IOException("no in_bytes at " + monitor + "/varz (HTTP " + r.statusCode() + ")");
@@ -150,7 +160,7 @@ final class FanoutBench {
         List<Endpoint> endpoints = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(2 * receivers);
         try (Network senderNet = new Counting(NatsNetwork.connect(server), senderBytes);
-             Endpoint sender = Endpoint.open(senderNet, prefix + ".sender")) {
+             Endpoint sender = Endpoint.open(senderNet, prefix + ".sender", Transfers.loopbackSender())) {
             List<Future<?>> got = new ArrayList<>();
             for (int i = 0; i < receivers; i++) {
                 Network n = new Counting(NatsNetwork.connect(server), receiverBytes);

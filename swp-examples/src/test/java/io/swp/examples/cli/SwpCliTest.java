@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +85,16 @@ class SwpCliTest {
     void wildcardInboxIsRejected(@TempDir Path dir) {
         Run r = run("recv", "--server", "nats://127.0.0.1:1", "--as", "bob.>", "--out", dir.toString());
         assertEquals(2, r.code(), r.err());
+    }
+
+    /** Checked before anything is measured, so the bench does not fail after minutes of rows. */
+    @Test
+    void benchWithAnUnreachableMonitorFailsAtOnceWithOneLine() {
+        Run r = run("bench", "--server", "nats://127.0.0.1:1", "--monitor", "http://127.0.0.1:1");
+        assertEquals(1, r.code(), r.err());
+        assertEquals("", r.out(), "nothing measured");
+        assertEquals(List.of("swp: cannot read http://127.0.0.1:1/varz (--monitor needs nats-server started with "
+                + "-m PORT): cannot connect"), r.err().strip().lines().toList());
     }
 
     @Test
