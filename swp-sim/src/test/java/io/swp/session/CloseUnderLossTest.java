@@ -42,25 +42,14 @@ class CloseUnderLossTest {
         int allowed = Integer.getInteger("swp.closeAllowedFailures", 0);
         for (long seed = 1; seed <= seeds; seed++) {
             String why = "seed " + seed;
-            Impairments lossy = Impairments.builder().latency(LATENCY).lossRate(loss).build();
             try (SteppedEndpoints w = new SteppedEndpoints(seed)) {
-                w.network().impair("alice", lossy);
-                w.network().impair("bob", lossy);
-                Endpoint alice = w.open("alice", EndpointConfig.withSessionDefaults(config));
-                Endpoint bob = w.open("bob", EndpointConfig.withSessionDefaults(config));
-                CompletableFuture<Session> out = alice.connectAsync("bob", config);
-                CompletableFuture<Session> in = bob.acceptAsync();
-                assertTrue(w.runUntil(() -> out.isDone() && in.isDone(), Duration.ofSeconds(30)), "handshake, " + why
-                        + ": " + out + " " + in);
-                Session a = out.join();
-                Session b = in.join();
-                a.getOutputStream().write(new byte[] {1, 2, 3});
-                a.closeAsync();
+                Pair p = sendThreeBytesAndClose(w, loss, config, config, why);
+                Endpoint alice = p.alice();
+                Session a = p.a();
+                Session b = p.b();
                 // bob reads to the end of the stream, then closes, as swp recv does; alice's
                 // close() returns once everything she sent is acknowledged, and her process
                 // exits: her endpoint shuts down.
-                assertTrue(w.runUntil(() -> available(b) == 3, Duration.ofSeconds(60)), why);
-                assertEquals(3, b.getInputStream().readNBytes(3).length, why);
                 assertTrue(w.runUntil(() -> finSent(a), Duration.ofSeconds(60)), "alice's FIN acknowledged, " + why);
                 CompletableFuture<Void> aliceGone = alice.closeAsync();
                 assertTrue(w.runUntil(() -> b.state() != EngineState.ESTABLISHED, Duration.ofSeconds(60)),
@@ -108,21 +97,11 @@ class CloseUnderLossTest {
         long worstShutdown = 0;
         for (long seed = 1; seed <= seeds; seed++) {
             String why = "seed " + seed;
-            Impairments lossy = Impairments.builder().latency(LATENCY).lossRate(loss).build();
             try (SteppedEndpoints w = new SteppedEndpoints(seed)) {
-                w.network().impair("alice", lossy);
-                w.network().impair("bob", lossy);
-                Endpoint alice = w.open("alice", EndpointConfig.withSessionDefaults(noTimeWait));
-                Endpoint bob = w.open("bob", EndpointConfig.withSessionDefaults(config));
-                CompletableFuture<Session> out = alice.connectAsync("bob", noTimeWait);
-                CompletableFuture<Session> in = bob.acceptAsync();
-                assertTrue(w.runUntil(() -> out.isDone() && in.isDone(), Duration.ofSeconds(30)), "handshake, " + why);
-                Session a = out.join();
-                Session b = in.join();
-                a.getOutputStream().write(new byte[] {1, 2, 3});
-                a.closeAsync();
-                assertTrue(w.runUntil(() -> available(b) == 3, Duration.ofSeconds(60)), why);
-                assertEquals(3, b.getInputStream().readNBytes(3).length, why);
+                Pair p = sendThreeBytesAndClose(w, loss, noTimeWait, config, why);
+                Endpoint alice = p.alice();
+                Session a = p.a();
+                Session b = p.b();
                 assertTrue(w.runUntil(() -> b.state() != EngineState.ESTABLISHED, Duration.ofSeconds(60)),
                         "bob saw alice's FIN, " + why);
                 long closeAt = w.now();
@@ -144,6 +123,34 @@ class CloseUnderLossTest {
         // Nothing left to wait for: no session in TIME_WAIT, so no linger for a quiet inbox.
         assertTrue(worstShutdown < config.keepaliveIntervalNanos(), "the sender's endpoint lingered "
                 + Duration.ofNanos(worstShutdown));
+    }
+
+    /** Alice's endpoint, her session and Bob's. */
+    private record Pair(Endpoint alice, Session a, Session b) {
+    }
+
+    /**
+     * Connects Alice to Bob over lossy links; Alice writes 3 bytes and starts closing, and
+     * Bob reads them.
+     */
+    private static Pair sendThreeBytesAndClose(SteppedEndpoints w, double loss, SessionConfig aliceConfig,
+            SessionConfig bobConfig, String why) throws IOException {
+        Impairments lossy = Impairments.builder().latency(LATENCY).lossRate(loss).build();
+        w.network().impair("alice", lossy);
+        w.network().impair("bob", lossy);
+        Endpoint alice = w.open("alice", EndpointConfig.withSessionDefaults(aliceConfig));
+        Endpoint bob = w.open("bob", EndpointConfig.withSessionDefaults(bobConfig));
+        CompletableFuture<Session> out = alice.connectAsync("bob", aliceConfig);
+        CompletableFuture<Session> in = bob.acceptAsync();
+        assertTrue(w.runUntil(() -> out.isDone() && in.isDone(), Duration.ofSeconds(30)), "handshake, " + why
+                + ": " + out + " " + in);
+        Session a = out.join();
+        Session b = in.join();
+        a.getOutputStream().write(new byte[] {1, 2, 3});
+        a.closeAsync();
+        assertTrue(w.runUntil(() -> available(b) == 3, Duration.ofSeconds(60)), why);
+        assertEquals(3, b.getInputStream().readNBytes(3).length, why);
+        return new Pair(alice, a, b);
     }
 
     private static int available(Session s) {
