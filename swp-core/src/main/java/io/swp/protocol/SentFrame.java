@@ -76,12 +76,21 @@ final class SentFrame {
         append(src, off, len, len);
     }
 
-    /** Replaces the storage with room for {@code capacity} payload bytes (the payload is the caller's to copy). */
-    private void allocate(int capacity) {
+    /**
+     * Replaces the storage with room for {@code capacity} payload bytes, whose first
+     * {@code n} are copied from {@code src[srcOff, srcOff + n)}. The copy goes into the new
+     * array before anything else sees it, so the JIT may leave unzeroed the bytes it
+     * overwrites: for a full 16 KiB frame that is most of the allocation's cost.
+     */
+    private void replaceStorage(int capacity, byte[] src, int srcOff, int n) {
         boolean room = layout.roomFor(capacity);
-        headroom = room ? layout.headroom() : 0;
-        tail = room ? layout.tail() : 0;
-        storage = new byte[headroom + capacity + tail];
+        int newHeadroom = room ? layout.headroom() : 0;
+        int newTail = room ? layout.tail() : 0;
+        byte[] fresh = new byte[newHeadroom + capacity + newTail];
+        System.arraycopy(src, srcOff, fresh, newHeadroom, n);
+        storage = fresh;
+        headroom = newHeadroom;
+        tail = newTail;
     }
 
     /** @return whether more bytes may still be appended: unsent plain stream DATA below the limit */
@@ -114,25 +123,13 @@ final class SentFrame {
         return n;
     }
 
-    /**
-     * The first bytes of a frame with no storage yet. The copy goes into the new array
-     * before anything else sees it, so the JIT may leave unzeroed the bytes the copy
-     * overwrites: for a full 16 KiB frame that is most of the allocation's cost, and
-     * every stream frame is made here.
-     */
+    /** The first bytes of a frame with no storage yet, copied straight into its new storage. */
     private void fillFresh(byte[] src, int off, int n, int capacity) {
-        boolean room = layout.roomFor(capacity);
-        int freshHeadroom = room ? layout.headroom() : 0;
-        int freshTail = room ? layout.tail() : 0;
-        byte[] fresh = new byte[freshHeadroom + capacity + freshTail];
-        System.arraycopy(src, off, fresh, freshHeadroom, n);
-        storage = fresh;
-        headroom = freshHeadroom;
-        tail = freshTail;
+        replaceStorage(capacity, src, off, n);
         length = n;
-        if (room) {
+        if (headroom > 0) {
             payloadCrc = new CRC32C();
-            payloadCrc.update(fresh, freshHeadroom, n);
+            payloadCrc.update(storage, headroom, n);
         }
     }
 
@@ -144,10 +141,8 @@ final class SentFrame {
         if (handedOver) {
             throw new IllegalStateException("frame " + seq + " was handed to the network");
         }
-        byte[] old = storage;
         int oldHeadroom = headroom;
-        allocate(capacity);
-        System.arraycopy(old, oldHeadroom, storage, headroom, length);
+        replaceStorage(capacity, storage, headroom, length);
         if (headroom == 0) {
             payloadCrc = null;
         } else if (oldHeadroom == 0) {
