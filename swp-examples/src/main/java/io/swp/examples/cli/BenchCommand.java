@@ -43,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
     long size;
 
     @Option(names = "--loss", split = ",", defaultValue = "0.01,0.10", paramLabel = "P",
-            description = "Injected loss levels for the extra swp runs. Default: ${DEFAULT-VALUE}.")
+            description = "Injected loss levels for the extra swp runs (each 0..0.5). Default: ${DEFAULT-VALUE}.")
     List<Double> lossLevels;
 
     @Option(names = "--warmup", defaultValue = "256m", converter = ByteSize.Converter.class, paramLabel = "SIZE",
@@ -86,7 +86,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (double p : lossLevels) {
-            Checks.probability("--loss", p);
+            InjectedLoss.check("--loss", p);
         }
         if (size < 1) {
             throw new SwpCli.UsageException("--size must be at least 1 byte");

@@ -19,7 +19,8 @@ final class BusOptions {
     String server;
 
     @Option(names = "--loss", defaultValue = "0", paramLabel = "P",
-            description = "Drop this fraction of our frames, both directions (demonstrations, tests). Default: 0.")
+            description = "Drop this fraction of our frames, both directions (demonstrations, tests; 0..0.5, "
+                    + "waits to connect and close grow with it). Default: 0.")
     double loss;
 
     @Option(names = "--loss-seed", paramLabel = "N",
@@ -34,7 +35,7 @@ final class BusOptions {
 
     /** Checks what picocli cannot; a failure is a usage error. */
     void validate() {
-        Checks.probability("--loss", loss);
+        InjectedLoss.check("--loss", loss);
         if (peerTimeout.compareTo(Duration.ofMillis(100)) < 0) {
             throw new SwpCli.UsageException("--peer-timeout must be at least 100ms, got " + Durations.format(peerTimeout));
         }
@@ -45,13 +46,17 @@ final class BusOptions {
         return lossSeed != null ? lossSeed : System.nanoTime();
     }
 
-    /** @return the session settings these options ask for */
+    /**
+     * @return the session settings these options ask for, with the connect and close
+     *     timeouts stretched for the injected loss ({@link InjectedLoss})
+     */
     SessionConfig sessionConfig() {
         Duration keepalive = KEEPALIVE;
         if (peerTimeout.compareTo(KEEPALIVE.multipliedBy(MIN_KEEPALIVES)) < 0) {
             keepalive = peerTimeout.dividedBy(MIN_KEEPALIVES);
         }
         int keepalives = (int) Math.max(1, (peerTimeout.toMillis() + keepalive.toMillis() - 1) / keepalive.toMillis());
-        return SessionConfig.builder().keepaliveInterval(keepalive).failedKeepalivesBeforeClose(keepalives).build();
+        return InjectedLoss.stretch(SessionConfig.builder().keepaliveInterval(keepalive)
+                .failedKeepalivesBeforeClose(keepalives).build(), loss);
     }
 }

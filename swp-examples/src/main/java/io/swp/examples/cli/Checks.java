@@ -5,12 +5,6 @@ final class Checks {
     private Checks() {
     }
 
-    static void probability(String option, double p) {
-        if (!(p >= 0 && p <= 0.9)) {
-            throw new SwpCli.UsageException(option + " must be between 0 and 0.9, got " + p);
-        }
-    }
-
     static void atLeastOne(String option, int n) {
         if (n < 1) {
             throw new SwpCli.UsageException(option + " must be at least 1, got " + n);

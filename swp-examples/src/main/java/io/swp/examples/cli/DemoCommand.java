@@ -27,7 +27,8 @@ final class DemoCommand implements Callable<Integer> {
     long size;
 
     @Option(names = "--loss", defaultValue = "0.05",
-            description = "Probability that a frame is lost, each direction (0..0.9). Default: ${DEFAULT-VALUE}.")
+            description = "Probability that a frame is lost, each direction (0..0.5; waits to connect and close grow with it). "
+                    + "Default: ${DEFAULT-VALUE}.")
     double loss;
 
     @Option(names = "--seed", defaultValue = "1",
@@ -43,7 +44,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Checks.probability("--loss", loss);
+        InjectedLoss.check("--loss", loss);
         PrintWriter out = spec.commandLine().getOut();
         Path work = Files.createTempDirectory("swp-demo-");
         try {

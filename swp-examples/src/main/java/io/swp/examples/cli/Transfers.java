@@ -100,12 +100,14 @@ final class Transfers {
                      shared == null);
              Network receiverNet = lossy(server == null ? shared : NatsNetwork.connect(server), loss, false, seed + 1,
                      shared == null);
-             Endpoint receiver = Endpoint.open(receiverNet, "swp.demo.receiver." + suffix);
-             Endpoint sender = Endpoint.open(senderNet, "swp.demo.sender." + suffix, loopbackSender())) {
+             Endpoint receiver = Endpoint.open(receiverNet, "swp.demo.receiver." + suffix,
+                     InjectedLoss.stretch(SessionConfig.defaults(), loss));
+             Endpoint sender = Endpoint.open(senderNet, "swp.demo.sender." + suffix,
+                     InjectedLoss.stretch(loopbackSender(), loss))) {
             ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "swp-receiver"));
             try {
                 Future<ReceivedFile> received = pool.submit(() -> {
-                    try (Session s = receiver.accept(Duration.ofSeconds(30))) {
+                    try (Session s = receiver.accept(InjectedLoss.stretch(Duration.ofSeconds(30), loss))) {
                         ReceivedFile f = FileTransfer.receive(s, outDir);
                         if (f == null) {
                             throw new IOException("the sender closed the session before sending the file");
