@@ -192,8 +192,20 @@ public final class Demux<S extends Demux.Routed> {
     private final Map<String, Integer> perPeer = new HashMap<>();
     /** Sessions that may receive data, as of their last {@link #refresh}: the capacity's shareholders, in a stable order for rotation. */
     private final Map<S, Share> receivers = new LinkedHashMap<>();
+    /** The shareholders active at the last classification, in their stable order. */
     private final List<Share> activeScratch = new ArrayList<>();
+    /** The shareholders idle at the last classification, in their stable order. */
     private final List<Share> idleScratch = new ArrayList<>();
+    /** Whether a shareholder came, went, or showed demand while idle since the last classification. */
+    private boolean sharesChanged = true;
+    /** When the first share active at the last classification may go idle. */
+    private long activeUntil = Long.MIN_VALUE;
+    /** What the shares were last set to. */
+    private Grants applied;
+    /** Tests set this to compare the plan that reuses its work with one that redoes it every time. */
+    boolean classifyEveryPlan;
+    /** Plans that visited the shares, for tests. */
+    long plansThatSetShares;
     /** Sessions whose grant changed at the last {@link #plan}: they must tell their peers. */
     private final List<S> regranted = new ArrayList<>();
     private long[] handshakeShare = {Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY};
@@ -467,7 +479,9 @@ public final class Demux<S extends Demux.Routed> {
             bySynKey.remove(new Key(e.remoteInbox(), e.remoteNonce()), session);
         }
         awaitingAccept.remove(session);
-        receivers.remove(session);
+        if (receivers.remove(session) != null) {
+            sharesChanged = true;
+        }
         perPeer.computeIfPresent(e.remoteInbox(), (k, n) -> n > 1 ? n - 1 : null);
     }
 
@@ -481,9 +495,12 @@ public final class Demux<S extends Demux.Routed> {
      */
     public void refresh(S session, long now) {
         if (session.engine().state().mayReceiveData()) {
-            receivers.computeIfAbsent(session, k -> new Share(k, now));
-        } else {
-            receivers.remove(session);
+            if (!receivers.containsKey(session)) {
+                receivers.put(session, new Share(session, now));
+                sharesChanged = true;
+            }
+        } else if (receivers.remove(session) != null) {
+            sharesChanged = true;
         }
     }
 
@@ -503,6 +520,7 @@ public final class Demux<S extends Demux.Routed> {
         }
         this.shareIdleNanos = idleNanos;
         this.shareRotationNanos = rotationNanos;
+        sharesChanged = true;
     }
 
     /**
@@ -513,6 +531,9 @@ public final class Demux<S extends Demux.Routed> {
     private void noteDemand(S session, Frame frame, long now) {
         Share sh = receivers.get(session);
         if (sh != null && (frame.payloadLength() > 0 || (frame.kind() == FrameKind.KEEPALIVE && sh.frames == 0))) {
+            if (now - sh.lastDemandAt >= shareIdleNanos) {
+                sharesChanged = true; // an idle share turns active
+            }
             sh.lastDemandAt = now;
         }
     }
@@ -534,116 +555,151 @@ public final class Demux<S extends Demux.Routed> {
      */
     public void plan(long freeFrames, long freeBytes, long frameBytes, long now) {
         regranted.clear();
+        boolean reclassified = classifyEveryPlan || sharesChanged || now >= activeUntil;
+        if (reclassified) {
+            classify(now);
+        }
         List<Share> active = activeScratch;
         List<Share> idle = idleScratch;
-        active.clear();
-        idle.clear();
-        long next = Long.MAX_VALUE;
-        for (Share sh : receivers.values()) {
-            if (now - sh.lastDemandAt < shareIdleNanos) {
-                active.add(sh);
-                next = Math.min(next, sh.lastDemandAt + shareIdleNanos);
-            } else {
-                idle.add(sh);
-            }
-        }
+        long next = activeUntil;
+        Grants g;
         if (freeFrames < 0 && freeBytes < 0) {
-            grantAll(active, Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY);
-            grantAll(idle, Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY);
+            g = Grants.UNLIMITED;
             handshakeShare = new long[] {Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY};
-            shareDeadline = next;
-            return;
-        }
-        long frame = Math.max(1, frameBytes);
-        // Every shareholder may send a control frame (an ACK, a window probe) whatever its
-        // grant: that room is kept aside before data is shared out.
-        long holders = receivers.size();
-        if (freeFrames >= 0) {
-            freeFrames = Math.max(0, freeFrames - holders);
-        }
-        if (freeBytes >= 0) {
-            freeBytes = Math.max(0, freeBytes - holders * CONTROL_FRAME_BYTES);
-        }
-        long units = freeFrames >= 0 ? freeFrames : Long.MAX_VALUE;
-        if (freeBytes >= 0) {
-            units = Math.min(units, freeBytes / frame);
-        }
-        boolean rotating;
-        if (active.isEmpty()) {
-            grantIdle(idle, units, freeFrames, freeBytes);
-            rotating = false;
         } else {
-            long idleSlots = Math.min(idle.size(), units / 4);
-            long used = grantIdle(idle, idleSlots, freeFrames < 0 ? -1 : idleSlots,
-                    freeBytes < 0 ? -1 : idleSlots * frame);
-            rotating = grant(active, units - used, freeFrames < 0 ? -1 : freeFrames - used,
-                    freeBytes < 0 ? -1 : freeBytes - used * frame, frame, now);
+            long frame = Math.max(1, frameBytes);
+            // Every shareholder may send a control frame (an ACK, a window probe) whatever its
+            // grant: that room is kept aside before data is shared out.
+            long holders = receivers.size();
+            if (freeFrames >= 0) {
+                freeFrames = Math.max(0, freeFrames - holders);
+            }
+            if (freeBytes >= 0) {
+                freeBytes = Math.max(0, freeBytes - holders * CONTROL_FRAME_BYTES);
+            }
+            long units = freeFrames >= 0 ? freeFrames : Long.MAX_VALUE;
+            if (freeBytes >= 0) {
+                units = Math.min(units, freeBytes / frame);
+            }
+            g = grants(active.size(), idle.size(), units, freeFrames, freeBytes, frame, now);
+            // A handshake gets one frame while there is room for a frame per shareholder and
+            // more: its first advertisement then lets the peer start, and earn a full share.
+            boolean roomy = units != Long.MAX_VALUE && units / 4 > receivers.size();
+            handshakeShare = units == Long.MAX_VALUE || roomy
+                    ? new long[] {freeFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1, freeBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame}
+                    : NO_SHARE;
         }
-        // A handshake gets one frame while there is room for a frame per shareholder and
-        // more: its first advertisement then lets the peer start, and earn a full share.
-        boolean roomy = units != Long.MAX_VALUE && units / 4 > receivers.size();
-        handshakeShare = units == Long.MAX_VALUE || roomy
-                ? new long[] {freeFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1, freeBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame}
-                : NO_SHARE;
-        if (rotating) {
+        // The grants are a few numbers per group; each share is visited only when they (or
+        // the groups) changed, so that a step of an endpoint with 10,000 sessions whose
+        // shares stay as they were does not walk all of them.
+        if (reclassified || !g.equals(applied)) {
+            apply(g, active, idle);
+            applied = g;
+            plansThatSetShares++;
+        }
+        if (g.rotating()) {
             rotatingPlans++;
             next = Math.min(next, Math.floorDiv(now, shareRotationNanos) * shareRotationNanos + shareRotationNanos);
         }
         shareDeadline = next;
     }
 
-    private void grantAll(List<Share> group, long frames, long bytes) {
+    /**
+     * Sorts the shareholders into active and idle ones, in their stable order, and notes
+     * when the first active one may go idle. Until then, or until a shareholder comes,
+     * goes or shows demand again while idle ({@link #sharesChanged}), the sort stands:
+     * demand only ever extends an active share.
+     */
+    private void classify(long now) {
+        activeScratch.clear();
+        idleScratch.clear();
+        long next = Long.MAX_VALUE;
+        for (Share sh : receivers.values()) {
+            if (now - sh.lastDemandAt < shareIdleNanos) {
+                activeScratch.add(sh);
+                next = Math.min(next, sh.lastDemandAt + shareIdleNanos);
+            } else {
+                idleScratch.add(sh);
+            }
+        }
+        activeUntil = next;
+        sharesChanged = false;
+    }
+
+    /**
+     * What each group gets, from the counts alone: the idle sessions evenly from the pool
+     * if every one gets at least a frame, otherwise nothing (idle grants do not rotate: a
+     * rotating grant costs a window update to open it and another to take it back, every
+     * slot, and idle peers have nothing to send with it; one that does have data probes
+     * its closed window, which earns it an active share); the active sessions evenly from
+     * what is left if every member gets at least one frame, otherwise one frame each to
+     * half as many members at a time, taken in turn by rotation slot.
+     */
+    private Grants grants(int nActive, int nIdle, long units, long freeFrames, long freeBytes, long frame, long now) {
+        long idleSlots = nActive == 0 ? units : Math.min(nIdle, units / 4);
+        long idlePoolFrames = nActive == 0 ? freeFrames : freeFrames < 0 ? -1 : idleSlots;
+        long idlePoolBytes = nActive == 0 ? freeBytes : freeBytes < 0 ? -1 : idleSlots * frame;
+        boolean idleServed = nIdle > 0 && idleSlots >= nIdle;
+        long idleFrames = idleServed ? evenShare(idlePoolFrames, nIdle) : 0;
+        long idleBytes = idleServed ? evenShare(idlePoolBytes, nIdle) : 0;
+        if (nActive == 0) {
+            return new Grants(idleFrames, idleBytes, 0, 0, -1, 0);
+        }
+        long used = idleServed ? nIdle : 0;
+        long slots = units - used;
+        long poolFrames = freeFrames < 0 ? -1 : freeFrames - used;
+        long poolBytes = freeBytes < 0 ? -1 : freeBytes - used * frame;
+        if (slots >= nActive) {
+            return new Grants(idleFrames, idleBytes, evenShare(poolFrames, nActive), evenShare(poolBytes, nActive), -1, 0);
+        }
+        long holders = (Math.max(0, slots) + 1) / 2;
+        long start = Math.floorMod(Math.floorDiv(now, shareRotationNanos) % nActive * holders, (long) nActive);
+        return new Grants(idleFrames, idleBytes, poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1,
+                poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame, holders, start);
+    }
+
+    private static long evenShare(long pool, int members) {
+        return pool < 0 ? Engine.UNKNOWN_CAPACITY : pool / members;
+    }
+
+    /**
+     * Sets every share to what its group gets under {@code g}: the idle ones first, as the
+     * sessions to serve are then listed, except when nothing is limited.
+     */
+    private void apply(Grants g, List<Share> active, List<Share> idle) {
+        boolean idleFirst = g != Grants.UNLIMITED;
+        if (idleFirst) {
+            setAll(idle, g.idleFrames(), g.idleBytes());
+        }
+        int n = active.size();
+        for (int i = 0; i < n; i++) {
+            boolean holder = g.holders() < 0 || Math.floorMod(i - g.start(), (long) n) < g.holders();
+            active.get(i).set(holder ? g.activeFrames() : 0, holder ? g.activeBytes() : 0);
+        }
+        if (!idleFirst) {
+            setAll(idle, g.idleFrames(), g.idleBytes());
+        }
+    }
+
+    private void setAll(List<Share> group, long frames, long bytes) {
         for (int i = 0, n = group.size(); i < n; i++) {
             group.get(i).set(frames, bytes);
         }
     }
 
     /**
-     * Grants {@code slots} units to the idle sessions: evenly from the pool if every one
-     * gets at least a frame, otherwise nothing to any of them. Idle grants do not rotate:
-     * a rotating grant costs a window update to open it and another to take it back, every
-     * slot, and idle peers have nothing to send with it; one that does have data probes
-     * its closed window, which earns it an active share.
-     *
-     * @return the units granted
+     * The outcome of a plan, per group: what each idle session gets, and what each active
+     * one gets, or, when they take turns ({@code holders >= 0}), what each of the
+     * {@code holders} members from position {@code start} on (wrapping) gets.
      */
-    private long grantIdle(List<Share> idle, long slots, long poolFrames, long poolBytes) {
-        int n = idle.size();
-        if (n == 0 || slots < n) {
-            grantAll(idle, 0, 0);
-            return 0;
-        }
-        grantAll(idle, poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : poolFrames / n,
-                poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : poolBytes / n);
-        return n;
-    }
+    private record Grants(long idleFrames, long idleBytes, long activeFrames, long activeBytes, long holders,
+                          long start) {
+        static final Grants UNLIMITED = new Grants(Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY,
+                Engine.UNKNOWN_CAPACITY, Engine.UNKNOWN_CAPACITY, -1, 0);
 
-    /**
-     * Grants {@code slots} units to {@code group}: evenly from the pool if every member
-     * gets at least one frame, otherwise one frame each to half as many members at a
-     * time, taken in turn by rotation slot.
-     *
-     * @return whether the grants rotate
-     */
-    private boolean grant(List<Share> group, long slots, long poolFrames, long poolBytes, long frame, long now) {
-        int n = group.size();
-        if (n == 0) {
-            return false;
+        boolean rotating() {
+            return holders >= 0;
         }
-        if (slots >= n) {
-            grantAll(group, poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : poolFrames / n,
-                    poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : poolBytes / n);
-            return false;
-        }
-        long holders = (Math.max(0, slots) + 1) / 2;
-        long start = Math.floorMod(Math.floorDiv(now, shareRotationNanos) % n * holders, (long) n);
-        long oneFrame = poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1;
-        long oneFrameBytes = poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame;
-        for (int i = 0; i < n; i++) {
-            boolean holder = Math.floorMod(i - start, (long) n) < holders;
-            group.get(i).set(holder ? oneFrame : 0, holder ? oneFrameBytes : 0);
-        }
-        return true;
     }
 
     /**
@@ -673,7 +729,11 @@ public final class Demux<S extends Demux.Routed> {
         return Collections.unmodifiableList(regranted);
     }
 
-    /** @return when the last {@link #plan} changes by itself, or {@code Long.MAX_VALUE} */
+    /**
+     * @return when the last {@link #plan} changes by itself (an active session may go idle,
+     *     a rotation slot ends), or {@code Long.MAX_VALUE}; it may be earlier than needed,
+     *     when demand has since extended the share that was first to go idle
+     */
     public long shareDeadline() {
         return shareDeadline;
     }
