@@ -106,6 +106,7 @@ class ManySessionsOverNatsTest {
                 for (CompletableFuture<Session> f : accepted) {
                     in.add(f.get(60, TimeUnit.SECONDS));
                 }
+                long connectMillis = (System.nanoTime() - start) / 1_000_000;
                 CompletableFuture<Void> watch = CompletableFuture.runAsync(() -> {
                     while (running.get()) {
                         peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
@@ -143,9 +144,9 @@ class ManySessionsOverNatsTest {
                         net.droppedFrames(), b.stats().budgetDrops(), b.stats().inboundQueueDrops(),
                         a.stats().inboundQueueDrops());
                 System.out.printf("%d sessions on one NATS connection, %d KiB each, pending limit %d MiB: %d ms "
-                        + "(connects included), peak heap %d MiB, peak live threads %d, transport drops %d, "
+                        + "(connects included: %d ms), peak heap %d MiB, peak live threads %d, transport drops %d, "
                         + "budget drops %d, inbound queue drops %d at the receiver and %d at the sender (frames merged "
-                        + "into a waiting one: %d and %d)%n", sessions, bytesEach / 1024, pendingBytes / MIB, millis,
+                        + "into a waiting one: %d and %d)%n", sessions, bytesEach / 1024, pendingBytes / MIB, millis, connectMillis,
                         r.peakHeapMiB(), r.peakThreads(), r.transportDrops(), r.budgetDrops(), r.queueDrops(),
                         r.senderQueueDrops(), b.stats().inboundFramesMerged(), a.stats().inboundFramesMerged());
                 // Closing every session gracefully, both sides at once: a shutdown must not cost
