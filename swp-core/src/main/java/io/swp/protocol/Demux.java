@@ -548,6 +548,12 @@ public final class Demux<S extends Demux.Routed> {
      * are then listed by {@link #regranted()}, and {@link #shareDeadline()} says when the
      * plan changes by itself (an active session goes idle, a rotation slot ends).
      *
+     * <p>A plan costs time in the number of shareholders only when something changed: the
+     * sort into active and idle ones is redone when a shareholder came, went or turned
+     * active again, or the first active one may have gone idle; the shares are set again
+     * only when that sort or the grants of a group changed. Otherwise it costs a few
+     * arithmetic operations.
+     *
      * @param freeFrames frames the transport can still take, or {@link Engine#UNKNOWN_CAPACITY}
      * @param freeBytes bytes the transport can still take, or {@link Engine#UNKNOWN_CAPACITY}
      * @param frameBytes the largest frame a peer is expected to send, at least 1
