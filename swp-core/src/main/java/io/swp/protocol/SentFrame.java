@@ -125,12 +125,10 @@ final class SentFrame {
 
     /** The first bytes of a frame with no storage yet, copied straight into its new storage. */
     private void fillFresh(byte[] src, int off, int n, int capacity) {
+        int oldHeadroom = headroom;
         replaceStorage(capacity, src, off, n);
         length = n;
-        if (headroom > 0) {
-            payloadCrc = new CRC32C();
-            payloadCrc.update(storage, headroom, n);
-        }
+        followCrc(oldHeadroom);
     }
 
     private int capacity() {
@@ -143,6 +141,14 @@ final class SentFrame {
         }
         int oldHeadroom = headroom;
         replaceStorage(capacity, storage, headroom, length);
+        followCrc(oldHeadroom);
+    }
+
+    /**
+     * After new storage: a frame without headroom is encoded by copy and keeps no running
+     * CRC; one that just gained headroom starts it over the payload so far.
+     */
+    private void followCrc(int oldHeadroom) {
         if (headroom == 0) {
             payloadCrc = null;
         } else if (oldHeadroom == 0) {
