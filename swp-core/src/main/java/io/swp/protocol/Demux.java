@@ -61,7 +61,9 @@ import javax.crypto.spec.SecretKeySpec;
  *       frame moves nothing. With no active session, the idle ones split
  *       everything evenly. Otherwise each idle session gets a floor of one frame from at
  *       most a quarter of the units, and the active sessions split the rest evenly
- *       (max-min fair among those that want it). When there is not a frame for every
+ *       (max-min fair among those that want it); several active sessions split only
+ *       half of it, since a share taken back when more turn active may still see what
+ *       its peer sent under it (a lone one has no one to overrun). When there is not a frame for every
  *       idle session, none of them gets one: their windows close, and their peers'
  *       window probes (answered with an update) earn them demand. When the active
  *       sessions have fewer units than members, the units go round: half of them (the
@@ -638,8 +640,9 @@ public final class Demux<S extends Demux.Routed> {
      * rotating grant costs a window update to open it and another to take it back, every
      * slot, and idle peers have nothing to send with it; one that does have data probes
      * its closed window, which earns it an active share); the active sessions evenly from
-     * what is left if every member gets at least one frame, otherwise one frame each to
-     * half as many members at a time, taken in turn by rotation slot.
+     * what is left (half of it, when there are several) if every member gets at least one
+     * frame, otherwise one frame each to half as many members at a time, taken in turn by
+     * rotation slot.
      */
     private Grants grants(int nActive, int nIdle, long units, long freeFrames, long freeBytes, long frame, long now) {
         long idleSlots = nActive == 0 ? units : Math.min(nIdle, units / 4);
@@ -655,13 +658,25 @@ public final class Demux<S extends Demux.Routed> {
         long slots = units - used;
         long poolFrames = freeFrames < 0 ? -1 : freeFrames - used;
         long poolBytes = freeBytes < 0 ? -1 : freeBytes - used * frame;
-        if (slots >= nActive) {
-            return new Grants(idleFrames, idleBytes, evenShare(poolFrames, nActive), evenShare(poolBytes, nActive), -1, 0);
+        // A peer hears that its share shrank only once the share has halved (Share.set,
+        // Engine.setTransportCapacity), so it may go on sending up to twice its share; and
+        // when more sessions turn active, the shares already out shrink unannounced. So
+        // active sessions that split the room split half of it, as those taking turns do,
+        // and what their peers may send stays within the room. A lone active session has
+        // no one to overrun: its own frames waiting here are already off the room.
+        boolean split = nActive > 1;
+        if ((split ? slots / 2 : slots) >= nActive) {
+            return new Grants(idleFrames, idleBytes, evenShare(split ? half(poolFrames) : poolFrames, nActive),
+                    evenShare(split ? half(poolBytes) : poolBytes, nActive), -1, 0);
         }
         long holders = (Math.max(0, slots) + 1) / 2;
         long start = Math.floorMod(Math.floorDiv(now, shareRotationNanos) % nActive * holders, (long) nActive);
         return new Grants(idleFrames, idleBytes, poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1,
                 poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame, holders, start);
+    }
+
+    private static long half(long pool) {
+        return pool < 0 ? pool : pool / 2;
     }
 
     private static long evenShare(long pool, int members) {
