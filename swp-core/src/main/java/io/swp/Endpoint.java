@@ -124,6 +124,8 @@ public final class Endpoint implements AutoCloseable {
     private final AtomicLong queuedControlBytes = new AtomicLong();
     /** DATA frames waiting in {@link #inbound}, so that a retransmission of one is not queued twice. */
     private final ConcurrentHashMap<DataKey, Boolean> queuedData = new ConcurrentHashMap<>();
+    /** Sessions that have taken data, by local nonce, for the network's thread (see {@link #queueArrival}). */
+    private final ConcurrentHashMap<Long, SessionLoopState> receivingByNonce = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<SessionLoopState> nudged = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<LoopTask> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakeRequested = new AtomicBoolean();
@@ -181,6 +183,7 @@ public final class Endpoint implements AutoCloseable {
     private final LongAdder malformedDropped = new LongAdder();
     private final LongAdder inboundQueueDrops = new LongAdder();
     private final LongAdder inboundFramesMerged = new LongAdder();
+    private final LongAdder inboundDuplicatesStripped = new LongAdder();
     private final LongAdder sendFailures = new LongAdder();
     private final LongAdder loopFailures = new LongAdder();
     private final LongAdder budgetDrops = new LongAdder();
@@ -308,7 +311,8 @@ public final class Endpoint implements AutoCloseable {
         return new EndpointStats(framesReceived.sum(), malformedDropped.sum(), inboundQueueDrops.sum(),
                 demux.resetsSent(), demux.synsRefused(), demux.sessionsOpened(), sessionsOpen, sendFailures.sum(),
                 loopFailures.sum(), bufferedInbound, budgetDrops.sum(), demux.repliesRateLimited(),
-                wrongInboxDrops.sum(), inboundFramesMerged.sum());
+                wrongInboxDrops.sum(), inboundFramesMerged.sum(),
+                inboundDuplicatesStripped.sum());
     }
 
     /** @return sessions registered after the latest loop step, closing ones included */
@@ -817,6 +821,23 @@ public final class Endpoint implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells the network's thread how far {@code s} has taken data, so that duplicates
+     * stop on arrival; the session is listed once it has taken some.
+     */
+    private void publishReceived(SessionLoopState s) {
+        long through = s.engine.receivedThrough();
+        if (through == s.receivedThrough) {
+            return;
+        }
+        s.peerNonce = s.engine.remoteNonce();
+        s.receivedThrough = through;
+        if (!s.listedForArrivals) {
+            s.listedForArrivals = true;
+            receivingByNonce.put(s.engine.localNonce(), s);
+        }
+    }
+
     private void markDirty(SessionLoopState s) {
         if (!s.dirty) {
             s.dirty = true;
@@ -840,6 +861,7 @@ public final class Endpoint implements AutoCloseable {
                     e.handleFrame(pending.get(i), now);
                 }
                 pending.clear();
+                publishReceived(s);
                 if (now >= e.pollTimeout()) {
                     e.handleTimeout(now);
                 }
@@ -942,6 +964,9 @@ public final class Endpoint implements AutoCloseable {
         bufferedInbound -= s.accountedBytes;
         s.accountedBytes = 0;
         demux.remove(s);
+        if (s.listedForArrivals) {
+            receivingByNonce.remove(s.engine.localNonce(), s);
+        }
         acceptQueue.remove(s);
         CloseReason reason = s.engine.closeReason();
         forApplication(() -> {
@@ -1339,23 +1364,35 @@ public final class Endpoint implements AutoCloseable {
         if (coalescable(frame)) {
             return queueControl(frame, encoded.length);
         }
+        int frameBytes = encoded.length;
         DataKey dataKey = null;
         if (frame.kind() == FrameKind.DATA && frame.dstNonce() != 0 && frame.to().equals(localInbox)) {
             // A retransmission of a frame still waiting here (its sender's timer fired while
             // this loop was slow) carries nothing new: it would only take a second place.
+            // One below what its session has already taken (the acknowledgement was on its
+            // way) needs only its header, which the session answers with an acknowledgement:
+            // its payload would take room that the shares, counting each frame once, gave
+            // to new data, and could overflow the queue.
+            SessionLoopState owner = receivingByNonce.get(frame.dstNonce());
+            if (owner != null && frame.payloadLength() > 0 && frame.seq() < owner.receivedThrough
+                    && frame.srcNonce() == owner.peerNonce) {
+                frameBytes -= frame.payloadLength();
+                frame = frame.toBuilder().payload(null).build();
+                inboundDuplicatesStripped.increment();
+            }
             dataKey = new DataKey(frame.from(), frame.srcNonce(), frame.dstNonce(), frame.seq());
             if (queuedData.putIfAbsent(dataKey, Boolean.TRUE) != null) {
                 inboundFramesMerged.increment();
                 return false;
             }
         }
-        if (!reserveQueuePlace(encoded.length)) {
+        if (!reserveQueuePlace(frameBytes)) {
             if (dataKey != null) {
                 queuedData.remove(dataKey);
             }
             return false;
         }
-        inbound.add(new Inbound(frame, encoded.length, null, dataKey));
+        inbound.add(new Inbound(frame, frameBytes, null, dataKey));
         return true;
     }
 

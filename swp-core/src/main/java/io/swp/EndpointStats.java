@@ -25,6 +25,10 @@ package io.swp;
  *     queue instead of a place of their own: a control frame (no payload) replacing an
  *     older one of its session and kind, or a retransmitted DATA frame whose first copy
  *     was still waiting
+ * @param inboundDuplicatesStripped DATA frames whose payload was dropped on arrival because
+ *     their session had already taken that sequence number (retransmissions whose
+ *     acknowledgement was still on its way); the header goes on, so the session still
+ *     answers the duplicate with an acknowledgement
  */
 public record EndpointStats(
         long framesReceived,
@@ -40,5 +44,6 @@ public record EndpointStats(
         long budgetDrops,
         long repliesRateLimited,
         long wrongInboxDrops,
-        long inboundFramesMerged) {
+        long inboundFramesMerged,
+        long inboundDuplicatesStripped) {
 }

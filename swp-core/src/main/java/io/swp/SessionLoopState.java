@@ -33,6 +33,17 @@ final class SessionLoopState implements Demux.Routed {
     boolean inTimeWait;
     /** Inbound bytes this session held at its last service, as counted in the endpoint's memory budget. */
     long accountedBytes;
+    /**
+     * The engine's {@link Engine#receivedThrough()} at its last service, for the network's
+     * thread: an arriving DATA frame of this session below it is a duplicate, dropped
+     * before it takes a place in the inbound queue. Written before the session is listed
+     * for that thread, with {@link #peerNonce}.
+     */
+    volatile long receivedThrough;
+    /** The peer's nonce, once known: only its frames are judged by {@link #receivedThrough}. */
+    volatile long peerNonce;
+    /** Listed where the network's thread finds it by its local nonce. */
+    boolean listedForArrivals;
 
     SessionLoopState(Endpoint endpoint, Engine engine, SessionConfig config, Clock clock) {
         this.engine = engine;

@@ -507,6 +507,14 @@ public final class Engine {
     }
 
     /**
+     * @return the next sequence number the receive side expects: every DATA frame below it
+     *     has been taken, so a frame of this session with a lower number is a duplicate
+     */
+    public long receivedThrough() {
+        return receive.next();
+    }
+
+    /**
      * @param seq a sequence number the peer sent
      * @return whether the receive buffer must take that frame whatever the memory: it is
      *     the next expected frame and either nothing is buffered (an empty buffer always

@@ -9,6 +9,7 @@ import io.swp.Session;
 import io.swp.SessionConfig;
 import io.swp.nats.testing.NatsServerExtension;
 import io.swp.nats.testing.NatsTestServer;
+import io.swp.protocol.EngineStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -149,6 +150,7 @@ class ManySessionsOverNatsTest {
                         + "into a waiting one: %d and %d)%n", sessions, bytesEach / 1024, pendingBytes / MIB, millis, connectMillis,
                         r.peakHeapMiB(), r.peakThreads(), r.transportDrops(), r.budgetDrops(), r.queueDrops(),
                         r.senderQueueDrops(), b.stats().inboundFramesMerged(), a.stats().inboundFramesMerged());
+                printRetransmissions(out, in, b);
                 // Closing every session gracefully, both sides at once: a shutdown must not cost
                 // a visit to every session at every step.
                 long closeStart = System.nanoTime();
@@ -166,6 +168,32 @@ class ManySessionsOverNatsTest {
         } finally {
             running.set(false);
         }
+    }
+
+    /**
+     * Prints what the senders resent and why, and what became of the copies at the
+     * receiver: on a path that loses nothing, every retransmission is one a round trip
+     * longer than the sender's estimate (queueing at the loaded loops) caused.
+     */
+    private static void printRetransmissions(List<Session> senders, List<Session> receivers, Endpoint receiver) {
+        long retransmits = 0;
+        long probes = 0;
+        long timeouts = 0;
+        long spuriousTimeouts = 0;
+        for (Session s : senders) {
+            EngineStats st = s.stats();
+            retransmits += st.retransmits();
+            probes += st.tailLossProbes();
+            timeouts += st.timeouts();
+            spuriousTimeouts += st.spuriousTimeouts();
+        }
+        long duplicates = 0;
+        for (Session s : receivers) {
+            duplicates += s.stats().duplicatesDropped();
+        }
+        System.out.printf("senders: %d retransmissions, %d tail-loss probes, %d timeouts (%d shown spurious); "
+                + "receivers: %d duplicates, %d of them stripped of their payload on arrival%n", retransmits, probes,
+                timeouts, spuriousTimeouts, duplicates, receiver.stats().inboundDuplicatesStripped());
     }
 
     /** Reads every session to {@code bytesEach}, polling each for what is available; checks the bytes. */
