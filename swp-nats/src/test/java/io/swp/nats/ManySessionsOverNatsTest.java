@@ -192,7 +192,7 @@ class ManySessionsOverNatsTest {
             duplicates += s.stats().duplicatesDropped();
         }
         System.out.printf("senders: %d retransmissions, %d tail-loss probes, %d timeouts (%d shown spurious); "
-                + "receivers: %d duplicates, %d of them stripped of their payload on arrival%n", retransmits, probes,
+                + "receivers: %d duplicates reached the sessions, %d copies were stripped of their payload on arrival%n", retransmits, probes,
                 timeouts, spuriousTimeouts, duplicates, receiver.stats().inboundDuplicatesStripped());
     }
 
