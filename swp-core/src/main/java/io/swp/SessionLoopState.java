@@ -35,8 +35,8 @@ final class SessionLoopState implements Demux.Routed {
     long accountedBytes;
     /**
      * The engine's {@link Engine#receivedThrough()} at its last service, for the network's
-     * thread: an arriving DATA frame of this session below it is a duplicate, dropped
-     * before it takes a place in the inbound queue. Written before the session is listed
+     * thread: an arriving DATA frame of this session below it is a duplicate, and is
+     * stripped of its payload before it is queued. Written before the session is listed
      * for that thread, with {@link #peerNonce}.
      */
     volatile long receivedThrough;

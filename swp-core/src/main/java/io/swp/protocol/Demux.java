@@ -63,9 +63,9 @@ import javax.crypto.spec.SecretKeySpec;
  *       most a quarter of the units, and the active sessions split the rest evenly
  *       (max-min fair among those that want it); several active sessions split only
  *       half of it, since a share taken back when more turn active may still see what
- *       its peer sent under it (a lone one has no one to overrun). When there is not a frame for every
- *       idle session, none of them gets one: their windows close, and their peers'
- *       window probes (answered with an update) earn them demand. When the active
+ *       its peer sent under it (a lone one has no one to overrun). When there is not a
+ *       frame for every idle session, none of them gets one: their windows close, and
+ *       their peers' window probes (answered with an update) earn them demand. When the active
  *       sessions have fewer units than members, the units go round: half of them (the
  *       other half is slack for frames still in flight under earlier grants) are granted
  *       as one frame each to that many members at a time, rotating every
