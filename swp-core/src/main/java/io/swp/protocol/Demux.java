@@ -65,8 +65,9 @@ import javax.crypto.spec.SecretKeySpec;
  *       half of it, since a share taken back when more turn active may still see what
  *       its peer sent under it (a lone one has no one to overrun). When there is not a
  *       frame for every idle session, none of them gets one: their windows close, and
- *       their peers' window probes (answered with an update) earn them demand. When the active
- *       sessions have fewer units than members, the units go round: half of them (the
+ *       their peers' window probes ({@link Frame#FLAG_WANTS_WINDOW}, answered with an
+ *       update) earn them demand. When the active sessions have fewer units than
+ *       members, the units go round: half of them (the
  *       other half is slack for frames still in flight under earlier grants) are granted
  *       as one frame each to that many members at a time, rotating every
  *       {@link #setShareTiming rotation slot}; the others advertise a closed window. So
@@ -527,12 +528,15 @@ public final class Demux<S extends Demux.Routed> {
 
     /**
      * A frame routed to an existing session: data shows demand, and so does a window probe
-     * (a KEEPALIVE) to a session whose grant is closed, which is how a session without a
-     * share asks for one.
+     * (a KEEPALIVE flagged {@link Frame#FLAG_WANTS_WINDOW}), which is how a session without
+     * a share asks for one. A liveness KEEPALIVE does not: a peer with nothing to send
+     * would otherwise earn an idle session a share at every keepalive, and lose it again
+     * a share idle time later, costing two window updates each time.
      */
     private void noteDemand(S session, Frame frame, long now) {
         Share sh = receivers.get(session);
-        if (sh != null && (frame.payloadLength() > 0 || (frame.kind() == FrameKind.KEEPALIVE && sh.frames == 0))) {
+        if (sh != null && (frame.payloadLength() > 0
+                || (frame.kind() == FrameKind.KEEPALIVE && frame.hasFlag(Frame.FLAG_WANTS_WINDOW)))) {
             if (now - sh.lastDemandAt >= shareIdleNanos) {
                 sharesChanged = true; // an idle share turns active
             }

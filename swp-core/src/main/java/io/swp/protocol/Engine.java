@@ -1004,7 +1004,10 @@ public final class Engine {
         }
         if (keepaliveDue || probeDue) {
             keepalivesSent++;
-            return encode(Frame.builder(FrameKind.KEEPALIVE), now);
+            // Data still unsent here waits for the peer's window (this pass sent what the
+            // window allowed): say so, so that the peer's endpoint counts it as demand.
+            boolean wantsWindow = mayCarryData() && send.peekUnsent() != null;
+            return encode(Frame.builder(FrameKind.KEEPALIVE).flags(wantsWindow ? Frame.FLAG_WANTS_WINDOW : 0), now);
         }
         if (ackNow) {
             acksSent++;

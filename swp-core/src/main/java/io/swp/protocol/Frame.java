@@ -25,8 +25,15 @@ public final class Frame {
      * ordered stream.
      */
     public static final int FLAG_UNORDERED = 1 << 1;
+    /**
+     * Flag: this KEEPALIVE is a window probe, sent while data waits for the peer's window.
+     * The peer's share policy counts it as demand; a liveness KEEPALIVE from a peer with
+     * nothing to send is not, so idle sessions do not earn and lose a share (and send a
+     * window update each time) at every keepalive.
+     */
+    public static final int FLAG_WANTS_WINDOW = 1 << 2;
     /** All flags this version understands; a frame with others set is rejected. */
-    public static final int KNOWN_FLAGS = FLAG_END_OF_MESSAGE | FLAG_UNORDERED;
+    public static final int KNOWN_FLAGS = FLAG_END_OF_MESSAGE | FLAG_UNORDERED | FLAG_WANTS_WINDOW;
 
     private static final long[] NO_SACK = new long[0];
     private static final byte[] NO_PAYLOAD = new byte[0];
@@ -78,7 +85,7 @@ public final class Frame {
 
     /** @return what this frame is for */
     public FrameKind kind() { return kind; }
-    /** @return the flag bits ({@link #FLAG_END_OF_MESSAGE}, {@link #FLAG_UNORDERED}) */
+    /** @return the flag bits ({@link #FLAG_END_OF_MESSAGE}, {@link #FLAG_UNORDERED}, {@link #FLAG_WANTS_WINDOW}) */
     public int flags() { return flags; }
     /** @return whether the given flag is set */
     public boolean hasFlag(int flag) { return (flags & flag) != 0; }

@@ -333,7 +333,7 @@ class DemuxRoutingTest {
     }
 
     @Test
-    void aClosedSessionsWindowProbeEarnsItDemand() throws Exception {
+    void aClosedSessionsWindowProbeEarnsItDemandAndALivenessKeepaliveDoesNot() throws Exception {
         Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(14), S::new);
         d.setShareTiming(1_000_000L, 1_000_000_000L);
         List<S> sessions = establish(d, 20);
@@ -344,7 +344,14 @@ class DemuxRoutingTest {
         }
         assertEquals(Long.MAX_VALUE, d.shareDeadline(), "nothing to rotate, nothing to wake for");
         S closed = sessions.get(7);
+        // A liveness keepalive from a peer with nothing to send is not demand.
         assertTrue(d.route(keepaliveFor(closed), now + 1) instanceof Demux.Deliver);
+        plan(d, 4, 400, 100, now + 1);
+        assertArrayEquals(new long[] {0, 0}, d.shareFor(closed), "a liveness keepalive earned a share");
+        assertTrue(d.regranted().isEmpty());
+        // A window probe (data waits at the peer) is.
+        assertTrue(d.route(keepaliveFor(closed).toBuilder().flags(Frame.FLAG_WANTS_WINDOW).build(), now + 1)
+                instanceof Demux.Deliver);
         plan(d, 4, 400, 100, now + 1);
         // Now the only active session: the idle floor (4 / 4 = 1 slot for 19) cannot give
         // every idle session a frame, so it gives none, and the active one gets everything.

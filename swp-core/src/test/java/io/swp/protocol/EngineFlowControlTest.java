@@ -157,5 +157,17 @@ class EngineFlowControlTest {
         assertTrue(gaps.get(0) < CONFIG.keepaliveIntervalNanos() / 2, "probing starts fast: " + gaps);
         assertEquals(CONFIG.keepaliveIntervalNanos(), gaps.get(gaps.size() - 1), "gaps " + gaps);
         assertEquals(EngineState.ESTABLISHED, link.a.state(), "answered probes keep the session alive");
+        assertTrue(link.sentByA.stream().filter(s -> s.packet().kind() == FrameKind.KEEPALIVE)
+                .allMatch(s -> s.packet().hasFlag(Frame.FLAG_WANTS_WINDOW)), "a probe says data waits for window");
+    }
+
+    @Test
+    void keepalivesOfASessionWithNothingToSendDoNotAskForWindow() {
+        VirtualLink link = new VirtualLink(CONFIG).establish();
+        link.runFor(5 * SECOND);
+        java.util.List<Frame> keepalives = java.util.stream.Stream.concat(link.sentByA.stream(), link.sentByB.stream())
+                .map(VirtualLink.Sent::packet).filter(p -> p.kind() == FrameKind.KEEPALIVE).toList();
+        assertTrue(keepalives.size() >= 3, "keepalives " + keepalives);
+        assertTrue(keepalives.stream().noneMatch(p -> p.hasFlag(Frame.FLAG_WANTS_WINDOW)), "keepalives " + keepalives);
     }
 }
