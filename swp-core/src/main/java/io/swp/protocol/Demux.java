@@ -779,6 +779,9 @@ public final class Demux<S extends Demux.Routed> {
         long lastDemandAt;
         long frames = -2;
         long bytes = -2;
+        /** The grant when the session was last listed for service (its peer told since), or -2. */
+        long listedFrames = -2;
+        long listedBytes = -2;
 
         Share(S session, long now) {
             this.session = session;
@@ -787,18 +790,25 @@ public final class Demux<S extends Demux.Routed> {
 
         /**
          * Sets the grant; the session is listed for service only when it changes enough
-         * to matter to the peer (opens, closes, doubles or halves), so that shares that
-         * drift with every frame do not make the owner serve every session every step.
+         * to matter to the peer (opens, closes, doubles or halves) against the grant it
+         * was last listed with, so that shares that drift with every frame do not make
+         * the owner serve every session every step. Measured against the previous grant
+         * instead, a share that shrank a little at a time (each session that connects
+         * takes a little from all) was never listed: its peer kept the window of its
+         * first grant and, at 10,000 sessions, sent all of it into a queue that had been
+         * shared out since.
          */
         void set(long f, long b) {
             if (f == frames && b == bytes) {
                 return;
             }
-            boolean matters = frames < -1 || (f == 0) != (frames == 0) || (b == 0) != (bytes == 0)
-                    || far(f, frames) || far(b, bytes);
             frames = f;
             bytes = b;
+            boolean matters = listedFrames < -1 || (f == 0) != (listedFrames == 0) || (b == 0) != (listedBytes == 0)
+                    || far(f, listedFrames) || far(b, listedBytes);
             if (matters) {
+                listedFrames = f;
+                listedBytes = b;
                 regranted.add(session);
             }
         }

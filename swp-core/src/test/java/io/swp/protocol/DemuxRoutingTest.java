@@ -280,6 +280,28 @@ class DemuxRoutingTest {
     }
 
     @Test
+    void aShareThatShrinksALittleAtATimeIsToldOnceItHasHalved() throws Exception {
+        Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(15), S::new);
+        List<S> sessions = establish(d, 2);
+        plan(d, 100, 100_000, 10, 4);
+        assertArrayEquals(new long[] {25, 25_000}, d.shareFor(sessions.get(0)));
+        assertTrue(d.regranted().contains(sessions.get(0)), "a first grant is told");
+        // Each step takes less than half of the previous grant, and is not told...
+        for (long free : new long[] {90, 80, 70, 60}) {
+            plan(d, free, 100_000, 10, 4);
+            assertTrue(d.regranted().isEmpty(), "told at " + free + " free: " + d.shareFor(sessions.get(0))[0]);
+        }
+        assertArrayEquals(new long[] {15, 25_000}, d.shareFor(sessions.get(0)));
+        // ...but once the grant is below half of what the peer was told (25), it is.
+        plan(d, 48, 100_000, 10, 4);
+        assertArrayEquals(new long[] {12, 25_000}, d.shareFor(sessions.get(0)));
+        assertTrue(d.regranted().contains(sessions.get(0)), "a grant halved step by step was never told");
+        // And measured from there on: 12 -> 7 is not yet half.
+        plan(d, 28, 100_000, 10, 4);
+        assertTrue(d.regranted().isEmpty());
+    }
+
+    @Test
     void silentSessionsGiveTheirShareBackAndDataEarnsItAgain() throws Exception {
         Demux<S> d = new Demux<>(LOCAL, CONFIG, 8, new SplittableRandom(12), S::new);
         List<S> sessions = establish(d, 10);
