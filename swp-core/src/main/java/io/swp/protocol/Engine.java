@@ -730,9 +730,15 @@ public final class Engine {
         considerWindowUpdate();
     }
 
-    /** Whether a transport share of {@code now} takes back at least half of what was last advertised. */
+    /**
+     * Whether a transport share of {@code now} takes back more than half of what was last
+     * advertised, as {@code Demux} counts it when it asks for the session to be served:
+     * with {@code now < advertised / 2} instead, integer division kept a share cut from 3
+     * frames to 1 untold, and at 10,000 sessions peers sent 3 and 4 frames each into a
+     * queue shared out since.
+     */
     private static boolean taken(long now, long advertised) {
-        return now >= 0 && advertised > 0 && (now == 0 || now < advertised / 2);
+        return now >= 0 && advertised > 0 && (now == 0 || now < advertised - now);
     }
 
     /**

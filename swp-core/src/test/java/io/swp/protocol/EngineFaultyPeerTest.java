@@ -545,6 +545,20 @@ class EngineFaultyPeerTest {
         }
 
         @Test
+        void aShareCutToLessThanHalfIsToldAtOnceEvenInFewFrames() {
+            long now = T0 + 10_000 * MS;
+            Engine e = advertising(3, 1 << 20, now);
+            e.setTransportCapacity(1, 1 << 20);
+            List<Frame> out = transmit(e, now);
+            assertEquals(1, out.size(), "3 -> 1 frames must be told: " + out);
+            assertEquals(1, out.get(0).windowFrames());
+            // Half taken is not yet more than half: 2 -> 1 waits for the next frame out.
+            Engine f = advertising(2, 1 << 20, now);
+            f.setTransportCapacity(1, 1 << 20);
+            assertEquals(List.of(), transmit(f, now));
+        }
+
+        @Test
         void framesSentUnderALargerEarlierAdvertisementAreTakenForAnRto() {
             Engine e = FrameCrafter.establishedAcceptor(); // advertised the whole window in its SYN_ACK
             long now = T0 + 20 * MS;
