@@ -817,7 +817,7 @@ public final class Demux<S extends Demux.Routed> {
             if ((now < 0) != (before < 0)) {
                 return true;
             }
-            return now >= 0 && (now > 2 * before || 2 * now < before);
+            return now >= 0 && (Engine.belowHalf(before, now) || Engine.belowHalf(now, before));
         }
     }
 

@@ -730,15 +730,21 @@ public final class Engine {
         considerWindowUpdate();
     }
 
-    /**
-     * Whether a transport share of {@code now} takes back more than half of what was last
-     * advertised, as {@code Demux} counts it when it asks for the session to be served:
-     * with {@code now < advertised / 2} instead, integer division kept a share cut from 3
-     * frames to 1 untold, and at 10,000 sessions peers sent 3 and 4 frames each into a
-     * queue shared out since.
-     */
+    /** Whether a transport share of {@code now} takes back more than half of what was last advertised. */
     private static boolean taken(long now, long advertised) {
-        return now >= 0 && advertised > 0 && (now == 0 || now < advertised - now);
+        return now >= 0 && advertised > 0 && (now == 0 || belowHalf(now, advertised));
+    }
+
+    /**
+     * Whether {@code now} is less than half of {@code before} (both at least 0): the one
+     * rule by which a shrunk share is told, both when {@code Demux} lists the session for
+     * service and when its engine decides to send the update. With {@code now < before / 2}
+     * here, integer division kept a share cut from 3 frames to 1 untold while the demux
+     * had asked for it, and at 10,000 sessions peers sent 3 and 4 frames each into a queue
+     * shared out since.
+     */
+    static boolean belowHalf(long now, long before) {
+        return now < before - now;
     }
 
     /**
