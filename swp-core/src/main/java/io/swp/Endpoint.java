@@ -830,9 +830,10 @@ public final class Endpoint implements AutoCloseable {
         if (through == s.receivedThrough) {
             return;
         }
-        s.peerNonce = s.engine.remoteNonce();
         s.receivedThrough = through;
         if (!s.listedForArrivals) {
+            // Data was taken, so the handshake is over and the peer's nonce is fixed.
+            s.peerNonce = s.engine.remoteNonce();
             s.listedForArrivals = true;
             receivingByNonce.put(s.engine.localNonce(), s);
         }

@@ -36,8 +36,8 @@ final class SessionLoopState implements Demux.Routed {
     /**
      * The engine's {@link Engine#receivedThrough()} at its last service, for the network's
      * thread: an arriving DATA frame of this session below it is a duplicate, and is
-     * stripped of its payload before it is queued. Written before the session is listed
-     * for that thread, with {@link #peerNonce}.
+     * stripped of its payload before it is queued. The session is listed for that thread
+     * after the first write, with {@link #peerNonce} set just before.
      */
     volatile long receivedThrough;
     /** The peer's nonce, once known: only its frames are judged by {@link #receivedThrough}. */
