@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongUnaryOperator;
 
 /**
  * Real {@link Endpoint}s and their sessions over a {@link SimNetwork}, in virtual time and
@@ -29,8 +30,8 @@ public final class SteppedEndpoints implements AutoCloseable {
     private final SimNetwork network;
     private final SplittableRandom nonces;
     private final List<Endpoint> endpoints = new ArrayList<>();
-    /** Endpoints whose loop runs only at multiples of a period (see {@link #stepEvery}). */
-    private final Map<Endpoint, Long> periods = new IdentityHashMap<>();
+    /** Endpoints whose loop runs only at some times (see {@link #stepEvery}, {@link #stepOn}). */
+    private final Map<Endpoint, LongUnaryOperator> schedules = new IdentityHashMap<>();
     private long steps;
 
     /**
@@ -79,20 +80,44 @@ public final class SteppedEndpoints implements AutoCloseable {
      * @param period the time between its steps, at least 1 ns
      */
     public void stepEvery(Endpoint endpoint, Duration period) {
-        if (!endpoints.contains(endpoint) || period.toNanos() < 1) {
-            throw new IllegalArgumentException("not an endpoint of this world, or not a positive period: " + period);
+        long p = period.toNanos();
+        if (p < 1) {
+            throw new IllegalArgumentException("not a positive period: " + period);
         }
-        periods.put(endpoint, period.toNanos());
+        stepOn(endpoint, t -> {
+            long r = Math.floorMod(t, p);
+            return r == 0 ? t : saturatedAdd(t, p - r);
+        });
+    }
+
+    /**
+     * Lets {@code endpoint}'s loop run only when {@code schedule} allows: a loop that is
+     * stalled at irregular times (a busy or descheduled thread), for instance one that
+     * steps freely for a few milliseconds and then not at all for a while. Frames go on
+     * arriving into its inbound queue meanwhile, and its timers fire late.
+     *
+     * @param endpoint an endpoint opened here
+     * @param schedule gives, for a virtual time {@code t} (never {@code Long.MAX_VALUE}),
+     *     the first time at or after {@code t} at which the endpoint may step
+     */
+    public void stepOn(Endpoint endpoint, LongUnaryOperator schedule) {
+        if (!endpoints.contains(endpoint)) {
+            throw new IllegalArgumentException("not an endpoint of this world: " + endpoint);
+        }
+        schedules.put(endpoint, schedule);
     }
 
     /** @return the first time at or after {@code t} at which {@code e} may step */
     private long stepTimeFrom(Endpoint e, long t) {
-        Long p = periods.get(e);
-        if (p == null || t == Long.MAX_VALUE) {
+        LongUnaryOperator schedule = schedules.get(e);
+        if (schedule == null || t == Long.MAX_VALUE) {
             return t;
         }
-        long r = Math.floorMod(t, p);
-        return r == 0 ? t : saturatedAdd(t, p - r);
+        long at = schedule.applyAsLong(t);
+        if (at < t) {
+            throw new IllegalStateException("a step schedule went back in time: " + at + " for " + t);
+        }
+        return at;
     }
 
     /**
