@@ -152,79 +152,81 @@ class CapacitySharingTest {
 
     @Test
     void slowLoopsNeverDropAnHonestPeersFramesAtTheInboundQueue() throws Exception {
-        int sessions = 1_000;
-        int each = 8 * 1024;
-        int payload = 1024;
-        SessionConfig config = SessionConfig.builder().maxPayloadBytes(payload).build();
-        // Both inbound queues hold 8 frames and 1 KiB per session. After the allowance for
-        // control frames (three of 128 bytes per session) that leaves about 0.6 of a data
-        // frame per session, so the receiver's grants rotate. Both loops step only every
-        // 100 ms, as a loop busy with 10,000 sessions may: whatever the peer sends
-        // meanwhile (data, ACKs, window updates, probes, keepalives) waits in the queue.
-        // Before control frames were coalesced and kept room for, the receiver's queue
-        // dropped 11,227 frames here.
-        EndpointConfig small = EndpointConfig.builder().sessionDefaults(config).acceptBacklog(4096)
-                .maxQueuedInboundFrames(8 * sessions).maxQueuedInboundBytes(1024L * sessions)
-                .memoryBudgetBytes(1024 * 1024).build();
-        try (SteppedEndpoints w = world()) {
-            Endpoint a = w.open("a", small);
-            Endpoint b = w.open("b", small);
-            List<List<Session>> pairs = connectMany(w, a, b, sessions, config);
+        // Both loops step only every 100 ms, as a loop busy with 10,000 sessions may:
+        // whatever the peer sends meanwhile (data, ACKs, window updates, probes,
+        // keepalives) waits in the queue. Before control frames were coalesced and kept
+        // room for, the receiver's queue dropped 11,227 frames here.
+        SmallQueues run = SmallQueues.run((w, a, b) -> {
             w.stepEvery(a, Duration.ofMillis(100));
             w.stepEvery(b, Duration.ofMillis(100));
-            Readers readers = sendTagged(pairs, each);
-            boolean done = w.runUntil(() -> readers.drain() == (long) sessions * each, Duration.ofMinutes(5));
-            String stats = "sender " + a.stats() + ", receiver " + b.stats();
-            assertTrue(done, "not every session finished in 5 virtual minutes: " + readers.drain() + " of "
-                    + (long) sessions * each + " bytes, " + stats);
-            assertEachGotOneSendersData(readers, sessions, each);
-            assertEquals(0, a.stats().inboundQueueDrops(), "the sender's inbound queue dropped: " + stats);
-            assertEquals(0, b.stats().inboundQueueDrops(), "the receiver's inbound queue dropped: " + stats);
-            assertEquals(0, b.stats().budgetDrops(), stats);
-        }
+        }, Duration.ofMinutes(5));
+        assertEquals(0, run.sender().inboundQueueDrops(), "the sender's inbound queue dropped: " + run);
+        assertEquals(0, run.receiver().inboundQueueDrops(), "the receiver's inbound queue dropped: " + run);
+        assertEquals(0, run.receiver().budgetDrops(), run.toString());
     }
 
     @Test
     void aLoopThatStallsRightAfterGrantingInTurnsStillDeliversEveryByte() throws Exception {
-        int sessions = 1_000;
-        int each = 8 * 1024;
-        int payload = 1024;
-        SessionConfig config = SessionConfig.builder().maxPayloadBytes(payload).build();
-        // As above, about 0.6 of a data frame per session, so the receiver's grants rotate
-        // every 10 ms slot. Here the receiver's loop steps freely for 30 ms of every 100
-        // and then stalls, and a grant takes a 30 ms round trip to come back as data: the
-        // frames granted in three slots arrive while the loop stalls, more than the half
-        // of the queue that rotation keeps back for frames in flight. That overflow is
-        // accepted (docs/sessions.md, "Capacity sharing": bounding what is in flight by
-        // the room made 10,000 sessions 40 % slower); what must hold is that the frames
-        // dropped at the queue are repaired like any loss, and nothing else is refused.
-        EndpointConfig small = EndpointConfig.builder().sessionDefaults(config).acceptBacklog(4096)
-                .maxQueuedInboundFrames(8 * sessions).maxQueuedInboundBytes(1024L * sessions)
-                .memoryBudgetBytes(1024 * 1024).build();
+        // Here the receiver's loop steps freely for 30 ms of every 100 and then stalls,
+        // and a grant takes a 30 ms round trip to come back as data: the frames granted in
+        // three rotation slots arrive while the loop stalls, more than the half of the
+        // queue that rotation keeps back for frames in flight. That overflow is accepted
+        // (docs/sessions.md, "Capacity sharing": bounding what is in flight by the room
+        // made 10,000 sessions 40 % slower); what must hold is that the frames dropped at
+        // the queue are repaired like any loss, and nothing else is refused.
         Impairments slow = Impairments.builder().latency(Duration.ofMillis(15)).build();
-        try (SteppedEndpoints w = world()) {
-            Endpoint a = w.open("a", small);
-            Endpoint b = w.open("b", small);
-            List<List<Session>> pairs = connectMany(w, a, b, sessions, config);
+        long cycle = Duration.ofMillis(100).toNanos();
+        long stepping = Duration.ofMillis(30).toNanos();
+        SmallQueues run = SmallQueues.run((w, a, b) -> {
             w.network().impair("a", slow);
             w.network().impair("b", slow);
-            long cycle = Duration.ofMillis(100).toNanos();
-            long stepping = Duration.ofMillis(30).toNanos();
             w.stepOn(b, t -> {
                 long r = Math.floorMod(t, cycle);
                 return r < stepping ? t : t - r + cycle;
             });
-            Readers readers = sendTagged(pairs, each);
-            boolean done = w.runUntil(() -> readers.drain() == (long) sessions * each, Duration.ofMinutes(2));
-            String stats = "sender " + a.stats() + ", receiver " + b.stats();
-            assertTrue(done, "not every session finished in 2 virtual minutes: " + readers.drain() + " of "
-                    + (long) sessions * each + " bytes, " + stats);
-            assertEachGotOneSendersData(readers, sessions, each);
-            assertEquals(0, b.stats().budgetDrops(), stats);
-            assertEquals(0, a.stats().inboundQueueDrops(), "the sender's loop never stalls: " + stats);
-            assertTrue(b.stats().inboundQueueDrops() > 0, "the receiver's queue no longer overflows here, so this"
-                    + " no longer tests the repair: if the sharing now bounds what is in flight, make this a"
-                    + " zero-drop test and update docs/sessions.md; " + stats);
+        }, Duration.ofMinutes(2));
+        assertEquals(0, run.receiver().budgetDrops(), run.toString());
+        assertEquals(0, run.sender().inboundQueueDrops(), "the sender's loop never stalls: " + run);
+        assertTrue(run.receiver().inboundQueueDrops() > 0, "the receiver's queue no longer overflows here, so this"
+                + " no longer tests the repair: if the sharing now bounds what is in flight, make this a"
+                + " zero-drop test and update docs/sessions.md; " + run);
+    }
+
+    /**
+     * A run of 1,000 sessions from a to b, 8 KiB each in frames of 1 KiB, whose inbound
+     * queues hold 8 frames and 1 KiB per session: after the allowance for control frames
+     * (three of 128 bytes per session) about 0.6 of a data frame per session, so the
+     * receiver's grants rotate. Every session must finish with its sender's bytes.
+     *
+     * @param sender what the sending endpoint saw
+     * @param receiver what the receiving endpoint saw
+     */
+    private record SmallQueues(EndpointStats sender, EndpointStats receiver) {
+        /** Slows the loops or the links once the sessions are connected. */
+        interface Slowing {
+            void apply(SteppedEndpoints w, Endpoint a, Endpoint b);
+        }
+
+        static SmallQueues run(Slowing slowing, Duration limit) throws IOException {
+            int sessions = 1_000;
+            int each = 8 * 1024;
+            SessionConfig config = SessionConfig.builder().maxPayloadBytes(1024).build();
+            EndpointConfig small = EndpointConfig.builder().sessionDefaults(config).acceptBacklog(4096)
+                    .maxQueuedInboundFrames(8 * sessions).maxQueuedInboundBytes(1024L * sessions)
+                    .memoryBudgetBytes(1024 * 1024).build();
+            try (SteppedEndpoints w = world()) {
+                Endpoint a = w.open("a", small);
+                Endpoint b = w.open("b", small);
+                List<List<Session>> pairs = connectMany(w, a, b, sessions, config);
+                slowing.apply(w, a, b);
+                Readers readers = sendTagged(pairs, each);
+                boolean done = w.runUntil(() -> readers.drain() == (long) sessions * each, limit);
+                SmallQueues run = new SmallQueues(a.stats(), b.stats());
+                assertTrue(done, "not every session finished in " + limit + " of virtual time: " + readers.drain()
+                        + " of " + (long) sessions * each + " bytes, " + run);
+                assertEachGotOneSendersData(readers, sessions, each);
+                return run;
+            }
         }
     }
 
