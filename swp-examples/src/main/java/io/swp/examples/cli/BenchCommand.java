@@ -127,7 +127,7 @@ final class BenchCommand implements Callable<Integer> {
             log.println("warm-up: " + warmupRounds + " rounds");
             log.flush();
             List<Row> rows = rows(file, fanoutFile, work, frame);
-            List<List<Sample>> all = BenchRuns.alternate(runs, rows);
+            List<List<Sample>> all = BenchRuns.alternate(runs, rows, CpuMeter.SYSTEM);
             List<Sample> medians = BenchRuns.medians(all);
 
             if (json) {
@@ -198,21 +198,21 @@ final class BenchCommand implements Callable<Integer> {
     /** The rows in table order; each measures once per call and names its metrics by JSON key. */
     private List<Row> rows(Path file, Path fanoutFile, Path work, int frame) {
         List<Row> rows = new ArrayList<>();
-        rows.add(new Row(RAW, "raw_pubsub_mbps", () -> {
+        rows.add(new Row(RAW, "raw_pubsub_mbps", size, () -> {
             RawPubSubBench.Result r = RawPubSubBench.run(server, size, frame);
             return sample("raw_pubsub_mbps", r.mbps(), "raw_dropped_msgs", (double) r.dropped(),
                     "raw_published_msgs", (double) r.messagesPublished());
         }));
-        rows.add(new Row(STREAM, "swp_stream_mbps", () -> {
+        rows.add(new Row(STREAM, "swp_stream_mbps", size, () -> {
             Transfers.Outcome o = Transfers.benchStream(server, size);
             return sample("swp_stream_mbps", ByteSize.mbps(o.bytes(), o.nanos()),
                     "swp_stream_retransmits", (double) o.retransmits());
         }));
-        rows.add(new Row(FILE, "swp_mbps", () -> {
+        rows.add(new Row(FILE, "swp_mbps", size, () -> {
             Transfers.Outcome o = Transfers.benchSwp(server, 0, file, work);
             return sample("swp_mbps", ByteSize.mbps(o.bytes(), o.nanos()), "swp_retransmits", (double) o.retransmits());
         }));
-        rows.add(new Row(OBJSTORE, "objstore_put_get_mbps", () -> {
+        rows.add(new Row(OBJSTORE, "objstore_put_get_mbps", size, () -> {
             ObjectStoreBench.Result r = ObjectStoreBench.run(server, file, work);
             Map<String, Double> m = new LinkedHashMap<>();
             boolean ok = r.unavailable() == null;
@@ -224,16 +224,16 @@ final class BenchCommand implements Callable<Integer> {
         for (double p : lossLevels) {
             String prefix = "swp_loss" + Math.round(p * 100);
             String name = String.format(Locale.ROOT, "swp at %.0f%% injected loss", p * 100);
-            rows.add(new Row(name, prefix + "_mbps", () -> {
+            rows.add(new Row(name, prefix + "_mbps", size, () -> {
                 Transfers.Outcome o = Transfers.benchSwp(server, p, file, work);
                 return sample(prefix + "_mbps", ByteSize.mbps(o.bytes(), o.nanos()),
                         prefix + "_retransmits", (double) o.retransmits());
             }));
         }
         if (fanoutSize > 0) {
-            rows.add(new Row(fanoutName(), "fanout_mbps", () -> fanoutSample("fanout",
+            rows.add(new Row(fanoutName(), "fanout_mbps", fanoutSize * fanoutReceivers, () -> fanoutSample("fanout",
                     FanoutBench.fanout(server, monitor, fanoutFile, work, fanoutReceivers))));
-            rows.add(new Row(unicastName(), "unicast_n_mbps", () -> fanoutSample("unicast_n",
+            rows.add(new Row(unicastName(), "unicast_n_mbps", fanoutSize * fanoutReceivers, () -> fanoutSample("unicast_n",
                     FanoutBench.unicast(server, monitor, fanoutFile, work, fanoutReceivers))));
         }
         return rows;
@@ -272,25 +272,25 @@ final class BenchCommand implements Callable<Integer> {
         double rawMbps = raw.get("raw_pubsub_mbps");
         double swpMbps = swp.get("swp_mbps");
         out.println();
-        out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", "contender", "MB/s", "vs raw", "notes");
-        row(out, RAW, rawMbps, rawMbps, count(raw.get("raw_dropped_msgs")) + " of "
+        out.printf(Locale.ROOT, "%-34s %10s %12s %10s %6s  %s%n", "contender", "MB/s", "vs raw", "CPU ms/MB", "busy",
+                "notes");
+        row(out, rows.get(0), raw, rawMbps, count(raw.get("raw_dropped_msgs")) + " of "
                 + count(raw.get("raw_published_msgs")) + " messages dropped");
-        row(out, STREAM, stream.get("swp_stream_mbps"), rawMbps,
-                count(stream.get("swp_stream_retransmits")) + " retransmits");
-        row(out, FILE, swpMbps, rawMbps,
+        row(out, rows.get(1), stream, rawMbps, count(stream.get("swp_stream_retransmits")) + " retransmits");
+        row(out, rows.get(2), swp, rawMbps,
                 "BLAKE2b (" + digest + ") verified, " + count(swp.get("swp_retransmits")) + " retransmits");
         if (obj.get("objstore_put_get_mbps") != null) {
-            row(out, OBJSTORE, obj.get("objstore_put_get_mbps"), rawMbps, String.format(Locale.ROOT,
+            row(out, rows.get(3), obj, rawMbps, String.format(Locale.ROOT,
                     "put %.2f s, get %.2f s", obj.get("objstore_put_s"), obj.get("objstore_get_s")));
         } else {
-            out.printf(Locale.ROOT, "%-34s %10s %12s  %s%n", OBJSTORE, "n/a", "", obj.unavailable());
+            out.printf(Locale.ROOT, "%-34s %10s %12s %10s %6s  %s%n", OBJSTORE, "n/a", "", "", "", obj.unavailable());
         }
         int lossRows = 4 + lossLevels.size();
         for (int i = 4; i < lossRows; i++) {
             Row r = rows.get(i);
             double mbps = m.get(i).get(r.mbpsKey());
-            String retransmits = count(m.get(i).get(r.mbpsKey().replace("_mbps", "_retransmits")));
-            row(out, r.name(), mbps, rawMbps, String.format(Locale.ROOT,
+            String retransmits = count(m.get(i).get(r.key("retransmits")));
+            row(out, r, m.get(i), rawMbps, String.format(Locale.ROOT,
                     "%.0f%% of swp at 0%%, %s retransmits", 100 * mbps / swpMbps, retransmits));
         }
         if (fanoutSize > 0) {
@@ -301,9 +301,13 @@ final class BenchCommand implements Callable<Integer> {
             Sample uni = m.get(lossRows + 1);
             double uniWall = uni.get("unicast_n_wall_s");
             double uniIn = bytesIn(uni, "unicast_n");
-            fanoutRow(out, fanoutName(), fan, "fanout", rawMbps, uniWall, uniIn);
-            fanoutRow(out, unicastName(), uni, "unicast_n", rawMbps, uniWall, uniIn);
+            fanoutRow(out, rows.get(lossRows), fan, "fanout", rawMbps, uniWall, uniIn);
+            fanoutRow(out, rows.get(lossRows + 1), uni, "unicast_n", rawMbps, uniWall, uniIn);
         }
+        out.println();
+        out.println("CPU ms/MB: this process's CPU per MB moved (both ends of every swp row run here; nats-server's"
+                + " is not in it). busy: the machine's CPU busy while the row ran; near 100 % the row was limited by"
+                + " the CPU, and its ratio to another such row compares what each costs per byte.");
     }
 
     /** @return the server's own count of bytes in when --monitor gave one, else the clients' count */
@@ -312,12 +316,12 @@ final class BenchCommand implements Callable<Integer> {
         return varz != null ? varz : s.get(prefix + "_server_in_bytes");
     }
 
-    private void fanoutRow(PrintWriter out, String name, Sample s, String prefix, double rawMbps, double uniWall,
+    private void fanoutRow(PrintWriter out, Row r, Sample s, String prefix, double rawMbps, double uniWall,
             double uniIn) {
         double wall = s.get(prefix + "_wall_s");
         double in = bytesIn(s, prefix);
         boolean byServer = s.get(prefix + "_varz_in_bytes") != null;
-        row(out, name, s.get(prefix + "_mbps"), rawMbps, String.format(Locale.ROOT,
+        row(out, r, s, rawMbps, String.format(Locale.ROOT,
                 "wall %.2f s (%.2fx unicast), into the server %s = %.2fx the file (%.2fx unicast; %s), sender %s",
                 wall, wall / uniWall, ByteSize.format((long) in), in / fanoutSize, in / uniIn,
                 byServer ? "server's count" : "counted at the clients",
@@ -343,7 +347,12 @@ final class BenchCommand implements Callable<Integer> {
         return v == null ? "?" : BenchRuns.count(v);
     }
 
-    private static void row(PrintWriter out, String name, double mbps, double rawMbps, String notes) {
-        out.printf(Locale.ROOT, "%-34s %10.1f %11.2fx  %s%n", name, mbps, rawMbps > 0 ? mbps / rawMbps : 0, notes);
+    private static void row(PrintWriter out, Row r, Sample s, double rawMbps, String notes) {
+        double mbps = s.get(r.mbpsKey());
+        Double cpu = s.get(r.key(BenchRuns.CPU_MS_PER_MB));
+        Double busy = s.get(r.key(BenchRuns.MACHINE_BUSY));
+        out.printf(Locale.ROOT, "%-34s %10.1f %11.2fx %10s %6s  %s%n", r.name(), mbps, rawMbps > 0 ? mbps / rawMbps : 0,
+                cpu == null ? "?" : String.format(Locale.ROOT, "%.2f", cpu),
+                busy == null ? "?" : String.format(Locale.ROOT, "%.0f%%", 100 * busy), notes);
     }
 }

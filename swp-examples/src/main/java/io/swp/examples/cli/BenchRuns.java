@@ -42,21 +42,34 @@ final class BenchRuns {
      * A row of the bench.
      *
      * @param name its name in the table
-     * @param mbpsKey the metric that is its MB/s
+     * @param mbpsKey the metric that is its MB/s, {@code PREFIX_mbps}
+     * @param bytes the bytes one run moves, for its CPU per MB
      * @param measure measures it once
      */
-    record Row(String name, String mbpsKey, Callable<Sample> measure) {
+    record Row(String name, String mbpsKey, long bytes, Callable<Sample> measure) {
+        /** @return the row's metric named {@code PREFIX_suffix}, as its MB/s is named {@code PREFIX_mbps} */
+        String key(String suffix) {
+            return mbpsKey.substring(0, mbpsKey.length() - "mbps".length()) + suffix;
+        }
     }
 
+    /** Suffix of the metric that is this process's CPU per MB a row moved (milliseconds of CPU per 10^6 bytes). */
+    static final String CPU_MS_PER_MB = "cpu_ms_per_mb";
+    /** Suffix of the metric that is the machine's busy share while a row ran, 0 to 1. */
+    static final String MACHINE_BUSY = "machine_busy";
+
     /**
-     * Runs every row {@code runs} times, alternating rows.
+     * Runs every row {@code runs} times, alternating rows, and adds to each sample the
+     * CPU it took ({@link #CPU_MS_PER_MB}, {@link #MACHINE_BUSY}; null where unknown, or
+     * where the row could not run).
      *
      * @param runs how many times each row runs, at least 1
      * @param rows the rows, in table order
+     * @param meter where CPU time is read
      * @return {@code result.get(run).get(row)}: one list per run, one sample per row
      * @throws Exception the first failure of a row, which ends the bench
      */
-    static List<List<Sample>> alternate(int runs, List<Row> rows) throws Exception {
+    static List<List<Sample>> alternate(int runs, List<Row> rows, CpuMeter meter) throws Exception {
         if (runs < 1) {
             throw new IllegalArgumentException("runs must be at least 1, got " + runs);
         }
@@ -64,7 +77,14 @@ final class BenchRuns {
         for (int run = 0; run < runs; run++) {
             List<Sample> pass = new ArrayList<>(rows.size());
             for (Row row : rows) {
-                pass.add(row.measure().call());
+                CpuMeter.Reading before = meter.read();
+                Sample s = row.measure().call();
+                CpuMeter.Reading after = meter.read();
+                boolean ran = s.unavailable() == null;
+                Map<String, Double> metrics = new LinkedHashMap<>(s.metrics());
+                metrics.put(row.key(CPU_MS_PER_MB), ran ? CpuMeter.processMillisPerMb(before, after, row.bytes()) : null);
+                metrics.put(row.key(MACHINE_BUSY), ran ? CpuMeter.machineBusy(before, after) : null);
+                pass.add(new Sample(metrics, s.unavailable()));
             }
             result.add(pass);
         }
