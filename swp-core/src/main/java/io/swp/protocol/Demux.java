@@ -668,19 +668,15 @@ public final class Demux<S extends Demux.Routed> {
         // active sessions that split the room split half of it, as those taking turns do,
         // and what their peers may send stays within the room. A lone active session has
         // no one to overrun: its own frames waiting here are already off the room.
-        boolean split = nActive > 1;
-        if ((split ? slots / 2 : slots) >= nActive) {
-            return new Grants(idleFrames, idleBytes, evenShare(split ? half(poolFrames) : poolFrames, nActive),
-                    evenShare(split ? half(poolBytes) : poolBytes, nActive), -1, 0);
+        // (Half the room split n ways is the room split 2n ways.)
+        int ways = nActive > 1 ? 2 * nActive : 1;
+        if (slots >= ways) {
+            return new Grants(idleFrames, idleBytes, evenShare(poolFrames, ways), evenShare(poolBytes, ways), -1, 0);
         }
         long holders = (Math.max(0, slots) + 1) / 2;
         long start = Math.floorMod(Math.floorDiv(now, shareRotationNanos) % nActive * holders, (long) nActive);
         return new Grants(idleFrames, idleBytes, poolFrames < 0 ? Engine.UNKNOWN_CAPACITY : 1,
                 poolBytes < 0 ? Engine.UNKNOWN_CAPACITY : frame, holders, start);
-    }
-
-    private static long half(long pool) {
-        return pool < 0 ? pool : pool / 2;
     }
 
     private static long evenShare(long pool, int members) {
@@ -804,8 +800,8 @@ public final class Demux<S extends Demux.Routed> {
             }
             frames = f;
             bytes = b;
-            boolean matters = listedFrames < -1 || (f == 0) != (listedFrames == 0) || (b == 0) != (listedBytes == 0)
-                    || far(f, listedFrames) || far(b, listedBytes);
+            // Opening from 0 and closing to 0 are "far" too: 0 is below half of anything.
+            boolean matters = listedFrames < -1 || far(f, listedFrames) || far(b, listedBytes);
             if (matters) {
                 listedFrames = f;
                 listedBytes = b;

@@ -732,7 +732,7 @@ public final class Engine {
 
     /** Whether a transport share of {@code now} takes back more than half of what was last advertised. */
     private static boolean taken(long now, long advertised) {
-        return now >= 0 && advertised > 0 && (now == 0 || belowHalf(now, advertised));
+        return now >= 0 && advertised > 0 && belowHalf(now, advertised); // a cut to 0 is below half too
     }
 
     /**
