@@ -82,6 +82,8 @@ final class BenchCommand implements Callable<Integer> {
     private static final String STREAM = "swp stream (no file, no hashing)";
     private static final String FILE = "swp file transfer";
     private static final String OBJSTORE = "JetStream Object Store put+get";
+    /** The table's columns as text: the header, and a row that could not run. */
+    private static final String TEXT_ROW = "%-34s %10s %12s %10s %6s  %s%n";
 
     @Override
     public Integer call() throws Exception {
@@ -272,7 +274,7 @@ final class BenchCommand implements Callable<Integer> {
         double rawMbps = raw.get("raw_pubsub_mbps");
         double swpMbps = swp.get("swp_mbps");
         out.println();
-        out.printf(Locale.ROOT, "%-34s %10s %12s %10s %6s  %s%n", "contender", "MB/s", "vs raw", "CPU ms/MB", "busy",
+        out.printf(Locale.ROOT, TEXT_ROW, "contender", "MB/s", "vs raw", "CPU ms/MB", "busy",
                 "notes");
         row(out, rows.get(0), raw, rawMbps, count(raw.get("raw_dropped_msgs")) + " of "
                 + count(raw.get("raw_published_msgs")) + " messages dropped");
@@ -283,7 +285,7 @@ final class BenchCommand implements Callable<Integer> {
             row(out, rows.get(3), obj, rawMbps, String.format(Locale.ROOT,
                     "put %.2f s, get %.2f s", obj.get("objstore_put_s"), obj.get("objstore_get_s")));
         } else {
-            out.printf(Locale.ROOT, "%-34s %10s %12s %10s %6s  %s%n", OBJSTORE, "n/a", "", "", "", obj.unavailable());
+            out.printf(Locale.ROOT, TEXT_ROW, OBJSTORE, "n/a", "", "", "", obj.unavailable());
         }
         int lossRows = 4 + lossLevels.size();
         for (int i = 4; i < lossRows; i++) {
